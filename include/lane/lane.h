@@ -1,0 +1,346 @@
+/*
+ * liblane: named concurrency lanes for agent harnesses.
+ *
+ * One C ABI for every host language. Conventions (see DESIGN.md section 3):
+ *  - every function, type and macro has the prefix lane_ / lane_*_t / LANE_;
+ *  - fallible calls return lane_status_t (0 = LANE_OK, negative = error) and
+ *    leave a message for this thread in lane_last_error();
+ *  - every public struct starts with `uint32_t struct_size` (the caller sets
+ *    sizeof); a zero field means its documented default;
+ *  - strings passed in are copied; strings handed out in an outcome or event
+ *    are valid only during the callback / until the next poll;
+ *  - durations are int64_t nanoseconds, timestamps Unix-epoch nanoseconds;
+ *  - no host callback is ever called while a library lock is held, so a
+ *    callback may call back into the library.
+ *
+ * Thread safety: every function may be called from any thread at any time,
+ * including from inside callbacks, except *_destroy of an object that another
+ * thread is still using.
+ */
+#ifndef LANE_LANE_H
+#define LANE_LANE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(LANE_BUILDING_LIBRARY) && defined(__GNUC__)
+#define LANE_API __attribute__((visibility("default")))
+#else
+#define LANE_API
+#endif
+
+#define LANE_VERSION_MAJOR 0
+#define LANE_VERSION_MINOR 1
+#define LANE_VERSION_PATCH 0
+#define LANE_VERSION_STRING "0.1.0"
+/* ABI version: major in the high 16 bits (bumped with the SONAME), minor in
+ * the low 16 bits (bumped when functions are appended to lane_api_t). */
+#define LANE_ABI_MAJOR 0
+#define LANE_ABI_MINOR 1
+#define LANE_ABI_VERSION ((uint32_t)((LANE_ABI_MAJOR << 16) | LANE_ABI_MINOR))
+
+/* ------------------------------------------------------------------ status */
+
+/* Values are stable forever and never reused. */
+typedef enum lane_status {
+  LANE_OK = 0,
+  LANE_ERR_INVALID = -1,    /* bad argument, NULL handle, wrong struct_size */
+  LANE_ERR_CLOSED = -2,     /* lane closed (at submit, or as an outcome) */
+  LANE_ERR_BUSY = -3,       /* ETA exceeds max_wait_ns: refused, not queued */
+  LANE_ERR_NOT_QUEUED = -4, /* cancel: no such queued job */
+  LANE_ERR_CANCELLED = -5,
+  LANE_ERR_PREEMPTED = -6,
+  LANE_ERR_DUPLICATE = -7, /* job id already live in this lane */
+  LANE_ERR_QUEUE_FULL = -8,
+  LANE_ERR_DROPPED = -9,
+  LANE_ERR_STALE = -10,
+  LANE_ERR_CLEARED = -11,
+  LANE_ERR_TIMEOUT = -12,
+  LANE_ERR_NOMEM = -13,
+  LANE_ERR_JOB_FAILED = -14, /* the job's run returned non-zero */
+  LANE_ERR_INTERNAL = -15,
+  LANE_ERR_DEADLOCK = -16 /* submit_wait from inside a job of the same full lane */
+} lane_status_t;
+
+/* A static name such as "LANE_ERR_BUSY"; "LANE_ERR_UNKNOWN" for other values. */
+LANE_API const char *lane_status_name(lane_status_t s);
+/* The message of the last failed call on this thread ("" if none). Valid
+ * until the next liblane call on this thread. */
+LANE_API const char *lane_last_error(void);
+LANE_API uint32_t lane_abi_version(void);
+LANE_API const char *lane_version_string(void);
+
+/* ------------------------------------------------------------------ handles */
+
+/* The lane's struct tag is lane_s, not lane, so that C++ code (lane.hpp) can
+ * have a namespace named lane. */
+typedef struct lane_s lane_t;         /* a lane; thread-safe */
+typedef struct lane_ctx lane_ctx_t;   /* a running job's context; valid inside run only */
+typedef struct lane_port lane_port_t; /* an event queue for host-run jobs; thread-safe */
+
+/* Returns the current time as Unix-epoch nanoseconds. Called from any thread,
+ * never under a library lock. Tests inject a fake clock. */
+typedef int64_t (*lane_clock_fn)(void *user_data);
+
+/* --------------------------------------------------------------------- jobs */
+
+/* Runs a callback job on a library worker thread (or inline on the caller of
+ * lane_submit_wait). No library lock is held. Returns 0 for success; any other
+ * value ends the job LANE_ERR_JOB_FAILED with that job_code. */
+typedef int32_t (*lane_run_fn)(lane_ctx_t *ctx, void *user_data);
+
+typedef struct lane_outcome {
+  uint32_t struct_size;
+  lane_status_t status; /* LANE_OK, LANE_ERR_JOB_FAILED, _CANCELLED, _PREEMPTED, _CLOSED, _TIMEOUT */
+  int32_t job_code;     /* what run returned (or what lane_job_finish was given) */
+  const char *job_id;   /* valid during the callback only */
+  const char *lane;     /* valid during the callback only */
+  uint64_t job_token;
+  int64_t enqueued_at_ns, started_at_ns, finished_at_ns; /* 0 = never */
+} lane_outcome_t;
+
+/* Called exactly once for every accepted job, from whichever thread ended it
+ * (a worker, or the thread that cancelled, closed or finished it), with no
+ * library lock held. */
+typedef void (*lane_done_fn)(const lane_outcome_t *outcome, void *user_data);
+
+enum {
+  LANE_JOB_PREEMPTIBLE = 1u << 0,        /* a higher-priority job may preempt it */
+  LANE_JOB_REQUEUE_ON_PREEMPT = 1u << 1, /* preempted: back to the queue, not ended */
+  LANE_JOB_STEERABLE = 1u << 2           /* sessions: may receive STEER messages */
+};
+
+typedef struct lane_job {
+  uint32_t struct_size;
+  const char *id;           /* required, non-empty, unique among the lane's live jobs */
+  const char *tenant;       /* fair-share key; NULL = "" */
+  int32_t priority;         /* higher = more important */
+  uint32_t flags;           /* LANE_JOB_* */
+  int64_t max_wait_ns;      /* > 0: refuse with LANE_ERR_BUSY if the ETA exceeds it */
+  lane_run_fn run;          /* NULL: host-run job, granted through `port` */
+  lane_done_fn on_done;     /* called exactly once for an accepted job; may be NULL */
+  void *user_data;          /* passed to run and on_done, and in port events */
+  lane_port_t *port;        /* events for this job (required when run == NULL) */
+  int64_t queue_timeout_ns; /* > 0: still queued after this long -> LANE_ERR_TIMEOUT */
+} lane_job_t;
+#define LANE_JOB_INIT {sizeof(lane_job_t), NULL, NULL, 0, 0, 0, NULL, NULL, NULL, NULL, 0}
+
+/* Why a job (or the head of the queue) waits. */
+typedef enum lane_blocked_by {
+  LANE_BLOCKED_NONE = 0,
+  LANE_BLOCKED_FULL = 1,     /* every slot is taken */
+  LANE_BLOCKED_PAUSED = 2,   /* lane_pause */
+  LANE_BLOCKED_COOLDOWN = 3, /* lane_cooldown */
+  LANE_BLOCKED_PRIORITY = 4, /* behind higher-priority work */
+  LANE_BLOCKED_TENANT = 5    /* behind its own tenant's earlier jobs */
+} lane_blocked_by_t;
+
+typedef struct lane_ticket {
+  uint32_t struct_size;
+  int32_t position; /* 0 = dispatched now; else 1-based place in the policy's order */
+  int64_t eta_ns;   /* estimated wait until dispatch */
+  uint64_t job_token;
+  lane_blocked_by_t blocked_by;
+} lane_ticket_t;
+#define LANE_TICKET_INIT {sizeof(lane_ticket_t), 0, 0, 0, LANE_BLOCKED_NONE}
+
+/* -------------------------------------------------------------------- lanes */
+
+/* DEFAULT: FIFO for lane_create, FAIR_SHARE for registry lanes. */
+typedef enum lane_policy {
+  LANE_POLICY_DEFAULT = 0,
+  LANE_POLICY_FIFO = 1,      /* arrival order */
+  LANE_POLICY_FAIR_SHARE = 2 /* priority, then least slot-time per weight, FIFO per tenant */
+} lane_policy_t;
+
+typedef struct lane_options {
+  uint32_t struct_size;
+  uint32_t max_concurrent;        /* 0 -> 1 */
+  lane_policy_t policy;           /* 0 -> FIFO */
+  uint32_t eta_window;            /* 0 -> 16 completions */
+  int32_t preemption_off;         /* 0: preemption on (default) */
+  int64_t preempt_min_runtime_ns; /* 0 -> 30 s; < 0 = no guard */
+  int32_t preempt_overcommit;     /* 0: strict cap (default) */
+  uint32_t max_queued;            /* 0 = unbounded; else LANE_ERR_QUEUE_FULL */
+  int64_t eta_default_runtime_ns; /* 0 -> 1 s */
+  int64_t aging_ns;               /* > 0: +1 priority per aging_ns queued; 0 = off */
+  lane_clock_fn clock;            /* NULL -> real time */
+  void *clock_ud;
+} lane_options_t;
+#define LANE_OPTIONS_INIT {sizeof(lane_options_t), 0, LANE_POLICY_DEFAULT, 0, 0, 0, 0, 0, 0, 0, NULL, NULL}
+
+/* Creates a standalone lane. `name` is copied; must be non-empty. */
+LANE_API lane_status_t lane_create(const char *name, const lane_options_t *opts, lane_t **out);
+/* Standalone lanes only: close(CANCEL), then waits until every job has ended
+ * (host-run jobs end when the host calls lane_job_finish). NULL is a no-op. */
+LANE_API void lane_destroy(lane_t *lane);
+
+/* Accepts the job (dispatched now, or queued) or refuses it. Accepted: the
+ * job gets exactly one outcome. Refused (any error status): no outcome, the
+ * caller keeps its user_data; with LANE_ERR_BUSY the ticket is still filled. */
+LANE_API lane_status_t lane_submit(lane_t *lane, const lane_job_t *job, lane_ticket_t *ticket /* nullable */);
+/* Submits and waits for the outcome. With a free slot a callback job runs
+ * inline on the calling thread. timeout_ns < 0 waits forever; on timeout a
+ * queued job is removed (outcome LANE_ERR_TIMEOUT) and a running job is
+ * cancelled with cause LANE_ERR_TIMEOUT and waited for. Returns the outcome's
+ * status (or the refusal). From inside a job of the same lane when the job
+ * cannot get a slot at once: LANE_ERR_DEADLOCK, not queued. */
+LANE_API lane_status_t lane_submit_wait(lane_t *lane, const lane_job_t *job, int64_t timeout_ns,
+                                        lane_outcome_t *outcome /* nullable */);
+
+enum { LANE_CANCEL_QUEUED = 1u << 0, LANE_CANCEL_RUNNING = 1u << 1 };
+/* flags 0 = LANE_CANCEL_QUEUED: remove a queued job (outcome LANE_ERR_CANCELLED),
+ * else LANE_ERR_NOT_QUEUED. With LANE_CANCEL_RUNNING a running job's context
+ * is cancelled too (its outcome says CANCELLED when it returns). O(1). */
+LANE_API lane_status_t lane_cancel(lane_t *lane, const char *job_id, uint32_t flags);
+
+typedef struct lane_stats {
+  uint32_t struct_size;
+  const char *name; /* lives as long as the lane */
+  uint32_t max_concurrent, running, queued;
+  int64_t oldest_queued_at_ns; /* 0 = nothing queued */
+  uint32_t throughput_1m;      /* jobs ended in the last 60 s */
+  uint64_t submitted;          /* accepted submissions */
+  uint64_t completed, failed, cancelled, preempted, timed_out, closed; /* by outcome */
+  uint64_t refused;                                                    /* busy, duplicate, full, closed, deadlock at submit */
+  int64_t wait_p50_ns, wait_p99_ns, run_p50_ns, run_p99_ns;            /* recent window (last 1024) */
+  int32_t paused;
+  int64_t cooldown_until_ns;
+  /* appended in 0.1 beyond DESIGN.md's list */
+  lane_blocked_by_t blocked_by; /* why the head of the queue waits; NONE if nothing queued */
+  uint64_t preemptions;         /* preemption requests (requeued victims included) */
+  uint32_t eta_window;          /* runtimes kept for the ETA */
+  int64_t mean_runtime_ns;      /* mean of that window (0 = no history) */
+} lane_stats_t;
+/* At any quiet moment: submitted == completed + failed + cancelled + preempted
+ * + timed_out + closed + running + queued. */
+LANE_API lane_status_t lane_stats(lane_t *lane, lane_stats_t *out);
+
+/* n >= 1. Raising dispatches queued work now; lowering lets in-flight jobs finish. */
+LANE_API lane_status_t lane_set_max_concurrent(lane_t *lane, uint32_t n);
+/* Taken literally: min_runtime_ns 0 = no guard; < 0 is invalid. */
+LANE_API lane_status_t lane_set_preemption(lane_t *lane, int32_t enabled, int64_t min_runtime_ns);
+/* n >= 1 completions. */
+LANE_API lane_status_t lane_set_eta_window(lane_t *lane, uint32_t n);
+/* FAIR_SHARE: a tenant's share is proportional to its weight (>= 1; default 1). */
+LANE_API lane_status_t lane_set_tenant_weight(lane_t *lane, const char *tenant, uint32_t weight);
+LANE_API lane_status_t lane_pause(lane_t *lane);
+LANE_API lane_status_t lane_resume(lane_t *lane);
+/* Dispatch nothing new until now + duration_ns (>= 0; 0 ends a cooldown). */
+LANE_API lane_status_t lane_cooldown(lane_t *lane, int64_t duration_ns);
+
+typedef enum lane_close_mode { LANE_CLOSE_DRAIN = 0, LANE_CLOSE_CANCEL = 1 } lane_close_mode_t;
+/* DRAIN: refuse new jobs, run what is queued. CANCEL: also end the queue
+ * (LANE_ERR_CLOSED) and cancel running jobs (cause LANE_ERR_CLOSED). A second
+ * close may escalate DRAIN to CANCEL. */
+LANE_API lane_status_t lane_close(lane_t *lane, lane_close_mode_t mode);
+/* Waits until nothing runs or waits. timeout_ns < 0 = forever; LANE_ERR_TIMEOUT. */
+LANE_API lane_status_t lane_wait_idle(lane_t *lane, int64_t timeout_ns);
+/* The lane's name (lives as long as the lane); NULL for a NULL lane. */
+LANE_API const char *lane_name(const lane_t *lane);
+
+/* ------------------------------------------------------- inside a running job */
+
+/* 1 once cancel, preempt, close or timeout was requested for this run. */
+LANE_API int lane_ctx_cancelled(const lane_ctx_t *ctx);
+/* LANE_OK while not cancelled, else the cause. */
+LANE_API lane_status_t lane_ctx_cause(const lane_ctx_t *ctx);
+/* Sleeps until cancelled (returns the cause) or timeout_ns passes
+ * (LANE_ERR_TIMEOUT; < 0 = no timeout). */
+LANE_API lane_status_t lane_ctx_wait(lane_ctx_t *ctx, int64_t timeout_ns);
+LANE_API const char *lane_ctx_job_id(const lane_ctx_t *ctx);
+LANE_API void *lane_ctx_user_data(const lane_ctx_t *ctx);
+LANE_API lane_t *lane_ctx_lane(const lane_ctx_t *ctx);
+
+/* -------------------------------------------------------------------- ports */
+
+/* A port carries events for jobs that name it. One host thread (or goroutine,
+ * or task) drains it. Destroying a port while jobs still name it is allowed:
+ * their later events are discarded, the jobs still end. */
+LANE_API lane_status_t lane_port_create(lane_port_t **out);
+LANE_API void lane_port_destroy(lane_port_t *port);
+/* An eventfd that is readable while events wait (for epoll, asyncio, tokio);
+ * read it only through lane_port_poll. -1 on a NULL port. */
+LANE_API int lane_port_fd(const lane_port_t *port);
+
+typedef enum lane_event_kind {
+  LANE_EVENT_GRANT = 1,  /* host-run job holds a slot now: run it */
+  LANE_EVENT_CANCEL = 2, /* stop the host-run job (status says why); its slot is held until lane_job_finish */
+  LANE_EVENT_DONE = 3    /* the job's outcome; exactly one per job that names the port, after on_done returned */
+} lane_event_kind_t;
+
+typedef struct lane_event {
+  uint32_t struct_size;
+  lane_event_kind_t kind;
+  lane_status_t status; /* DONE: the outcome; CANCEL: the cause */
+  int32_t job_code;
+  lane_t *lane; /* borrowed; valid while the lane lives */
+  uint64_t job_token;
+  void *user_data;
+  int64_t at_ns;
+} lane_event_t;
+
+/* Fills up to max events (element size = events[0].struct_size, set by the
+ * caller). Waits up to timeout_ns (< 0 = forever, 0 = no wait) for the first.
+ * Returns the count (0 on timeout or lane_port_wake), or a negative status. */
+LANE_API int32_t lane_port_poll(lane_port_t *port, lane_event_t *events, int32_t max, int64_t timeout_ns);
+/* Makes a blocked (or the next) lane_port_poll return at once. */
+LANE_API lane_status_t lane_port_wake(lane_port_t *port);
+/* A granted host-run job is done: frees its slot. job_code 0 = success. */
+LANE_API lane_status_t lane_job_finish(lane_t *lane, uint64_t job_token, int32_t job_code);
+
+/* ---------------------------------------------------------------- api table */
+
+/* Every exported function, for hosts that dlopen liblane and dlsym one name.
+ * Append-only: new functions go at the end with a minor ABI bump. */
+typedef struct lane_api {
+  uint32_t struct_size;
+  uint32_t abi_version;
+  const char *(*status_name)(lane_status_t);
+  const char *(*last_error)(void);
+  uint32_t (*abi_version_fn)(void);
+  const char *(*version_string)(void);
+  lane_status_t (*create)(const char *, const lane_options_t *, lane_t **);
+  void (*destroy)(lane_t *);
+  lane_status_t (*submit)(lane_t *, const lane_job_t *, lane_ticket_t *);
+  lane_status_t (*submit_wait)(lane_t *, const lane_job_t *, int64_t, lane_outcome_t *);
+  lane_status_t (*cancel)(lane_t *, const char *, uint32_t);
+  lane_status_t (*stats)(lane_t *, lane_stats_t *);
+  lane_status_t (*set_max_concurrent)(lane_t *, uint32_t);
+  lane_status_t (*set_preemption)(lane_t *, int32_t, int64_t);
+  lane_status_t (*set_eta_window)(lane_t *, uint32_t);
+  lane_status_t (*set_tenant_weight)(lane_t *, const char *, uint32_t);
+  lane_status_t (*pause)(lane_t *);
+  lane_status_t (*resume)(lane_t *);
+  lane_status_t (*cooldown)(lane_t *, int64_t);
+  lane_status_t (*close)(lane_t *, lane_close_mode_t);
+  lane_status_t (*wait_idle)(lane_t *, int64_t);
+  const char *(*name)(const lane_t *);
+  int (*ctx_cancelled)(const lane_ctx_t *);
+  lane_status_t (*ctx_cause)(const lane_ctx_t *);
+  lane_status_t (*ctx_wait)(lane_ctx_t *, int64_t);
+  const char *(*ctx_job_id)(const lane_ctx_t *);
+  void *(*ctx_user_data)(const lane_ctx_t *);
+  lane_t *(*ctx_lane)(const lane_ctx_t *);
+  lane_status_t (*port_create)(lane_port_t **);
+  void (*port_destroy)(lane_port_t *);
+  int (*port_fd)(const lane_port_t *);
+  int32_t (*port_poll)(lane_port_t *, lane_event_t *, int32_t, int64_t);
+  lane_status_t (*port_wake)(lane_port_t *);
+  lane_status_t (*job_finish)(lane_t *, uint64_t, int32_t);
+  const struct lane_api *(*get_api)(uint32_t);
+} lane_api_t;
+
+/* The table for abi_version (pass LANE_ABI_VERSION): NULL, with a message in
+ * lane_last_error(), when its major differs or its minor is newer than this
+ * library's. */
+LANE_API const lane_api_t *lane_get_api(uint32_t abi_version);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* LANE_LANE_H */

@@ -1,0 +1,51 @@
+#include "errors.hpp"
+
+namespace lane::capi {
+
+namespace {
+thread_local std::string last_error;
+}
+
+lane_status_t fail(lane_status_t status, std::string message) {
+  try {
+    last_error = std::string(lane_status_name(status)) + ": " + message;
+  } catch (...) {
+    // Out of memory while reporting: keep the previous message.
+  }
+  return status;
+}
+
+}  // namespace lane::capi
+
+extern "C" {
+
+LANE_API const char *lane_last_error(void) { return lane::capi::last_error.c_str(); }
+
+LANE_API const char *lane_status_name(lane_status_t s) {
+  switch (s) {
+    case LANE_OK: return "LANE_OK";
+    case LANE_ERR_INVALID: return "LANE_ERR_INVALID";
+    case LANE_ERR_CLOSED: return "LANE_ERR_CLOSED";
+    case LANE_ERR_BUSY: return "LANE_ERR_BUSY";
+    case LANE_ERR_NOT_QUEUED: return "LANE_ERR_NOT_QUEUED";
+    case LANE_ERR_CANCELLED: return "LANE_ERR_CANCELLED";
+    case LANE_ERR_PREEMPTED: return "LANE_ERR_PREEMPTED";
+    case LANE_ERR_DUPLICATE: return "LANE_ERR_DUPLICATE";
+    case LANE_ERR_QUEUE_FULL: return "LANE_ERR_QUEUE_FULL";
+    case LANE_ERR_DROPPED: return "LANE_ERR_DROPPED";
+    case LANE_ERR_STALE: return "LANE_ERR_STALE";
+    case LANE_ERR_CLEARED: return "LANE_ERR_CLEARED";
+    case LANE_ERR_TIMEOUT: return "LANE_ERR_TIMEOUT";
+    case LANE_ERR_NOMEM: return "LANE_ERR_NOMEM";
+    case LANE_ERR_JOB_FAILED: return "LANE_ERR_JOB_FAILED";
+    case LANE_ERR_INTERNAL: return "LANE_ERR_INTERNAL";
+    case LANE_ERR_DEADLOCK: return "LANE_ERR_DEADLOCK";
+  }
+  return "LANE_ERR_UNKNOWN";
+}
+
+LANE_API uint32_t lane_abi_version(void) { return LANE_ABI_VERSION; }
+
+LANE_API const char *lane_version_string(void) { return LANE_VERSION_STRING; }
+
+}  // extern "C"

@@ -1,0 +1,335 @@
+// extern "C" entry points for lanes, jobs and job contexts: validate,
+// translate "zero means default", call into src/exec, map to a status.
+#include <chrono>
+#include <string>
+
+#include "errors.hpp"
+#include "exec/lane.hpp"
+#include "exec/port.hpp"
+
+using lane::capi::fail;
+using lane::capi::guarded;
+using lane::core::Effects;
+using lane::core::kSecond;
+
+namespace {
+
+constexpr std::uint32_t kKnownJobFlags = LANE_JOB_PREEMPTIBLE | LANE_JOB_REQUEUE_ON_PREEMPT | LANE_JOB_STEERABLE;
+constexpr std::uint32_t kKnownCancelFlags = LANE_CANCEL_QUEUED | LANE_CANCEL_RUNNING;
+
+bool ok(const lane_t *lane) { return lane != nullptr && lane->valid(); }
+
+lane_status_t bad_lane(const lane_t *lane) {
+  return fail(LANE_ERR_INVALID, lane ? "not a live lane handle" : "lane is NULL");
+}
+
+std::string quoted(const char *s) { return std::string("'") + s + "'"; }
+
+lane_status_t check_job(const lane_job_t *job, lane_job_t &j) {
+  if (!job) return fail(LANE_ERR_INVALID, "job is NULL");
+  if (!lane::capi::read_struct(job, j)) {
+    return fail(LANE_ERR_INVALID, "job->struct_size is " + std::to_string(job->struct_size) + ", expected at least " +
+                                      std::to_string(sizeof(lane_job_t)));
+  }
+  if (!j.id || !*j.id) return fail(LANE_ERR_INVALID, "job id is NULL or empty");
+  if (j.flags & ~kKnownJobFlags) return fail(LANE_ERR_INVALID, "job flags has unknown bits");
+  if (j.max_wait_ns < 0) return fail(LANE_ERR_INVALID, "max_wait_ns is negative");
+  if (j.queue_timeout_ns < 0) return fail(LANE_ERR_INVALID, "queue_timeout_ns is negative");
+  if (!j.run && !j.port) return fail(LANE_ERR_INVALID, "a host-run job (run == NULL) needs a port");
+  if (j.port && !j.port->valid()) return fail(LANE_ERR_INVALID, "job port is not a live port handle");
+  return LANE_OK;
+}
+
+lane_status_t refused(lane_status_t s, const lane_t *lane, const lane_job_t &j) {
+  switch (s) {
+    case LANE_ERR_CLOSED: return fail(s, "lane " + quoted(lane->name.c_str()) + " is closed");
+    case LANE_ERR_DUPLICATE:
+      return fail(s, "job id " + quoted(j.id) + " is already live in lane " + quoted(lane->name.c_str()));
+    case LANE_ERR_QUEUE_FULL: return fail(s, "lane " + quoted(lane->name.c_str()) + " has max_queued jobs waiting");
+    case LANE_ERR_BUSY: return fail(s, "estimated wait exceeds max_wait_ns; job not queued");
+    case LANE_ERR_DEADLOCK:
+      return fail(s, "lane_submit_wait from inside a job of lane " + quoted(lane->name.c_str()) +
+                         " while it has no free slot would wait on itself");
+    default: return fail(s, "submission refused");
+  }
+}
+
+}  // namespace
+
+extern "C" {
+
+LANE_API lane_status_t lane_create(const char *name, const lane_options_t *opts, lane_t **out) {
+  return guarded([&] {
+    if (!out) return fail(LANE_ERR_INVALID, "out is NULL");
+    *out = nullptr;
+    if (!name || !*name) return fail(LANE_ERR_INVALID, "lane name is NULL or empty");
+    lane_options_t o{};
+    if (opts && !lane::capi::read_struct(opts, o)) {
+      return fail(LANE_ERR_INVALID, "options->struct_size is " + std::to_string(opts->struct_size) +
+                                        ", expected at least " + std::to_string(sizeof(lane_options_t)));
+    }
+    lane::core::Config c;
+    c.max_concurrent = o.max_concurrent ? o.max_concurrent : 1;
+    switch (o.policy) {
+      case LANE_POLICY_DEFAULT:
+      case LANE_POLICY_FIFO: c.policy = LANE_POLICY_FIFO; break;
+      case LANE_POLICY_FAIR_SHARE: c.policy = LANE_POLICY_FAIR_SHARE; break;
+      default: return fail(LANE_ERR_INVALID, "unknown policy " + std::to_string(o.policy));
+    }
+    c.eta_window = o.eta_window ? o.eta_window : 16;
+    c.preemption = o.preemption_off == 0;
+    c.preempt_min_runtime_ns = o.preempt_min_runtime_ns == 0 ? 30 * kSecond
+                               : o.preempt_min_runtime_ns < 0 ? 0
+                                                              : o.preempt_min_runtime_ns;
+    c.preempt_overcommit = o.preempt_overcommit != 0;
+    c.max_queued = o.max_queued;
+    if (o.eta_default_runtime_ns < 0) return fail(LANE_ERR_INVALID, "eta_default_runtime_ns is negative");
+    c.eta_default_runtime_ns = o.eta_default_runtime_ns ? o.eta_default_runtime_ns : kSecond;
+    if (o.aging_ns < 0) return fail(LANE_ERR_INVALID, "aging_ns is negative");
+    c.aging_ns = o.aging_ns;
+    *out = new lane_s(name, c, o.clock, o.clock_ud);
+    return LANE_OK;
+  });
+}
+
+LANE_API void lane_destroy(lane_t *lane) {
+  if (!lane) return;
+  if (!lane->valid()) {
+    fail(LANE_ERR_INVALID, "lane_destroy: not a live lane handle");
+    return;
+  }
+  guarded([&] {
+    lane->shutdown();
+    delete lane;
+    return LANE_OK;
+  });
+}
+
+LANE_API lane_status_t lane_submit(lane_t *lane, const lane_job_t *job, lane_ticket_t *ticket) {
+  return guarded([&] {
+    if (!ok(lane)) return bad_lane(lane);
+    lane_job_t j;
+    if (lane_status_t s = check_job(job, j); s != LANE_OK) return s;
+    if (ticket && !lane::capi::writable(ticket)) return fail(LANE_ERR_INVALID, "ticket->struct_size too small");
+    lane::exec::SubmitOutput r = lane->submit(j, {});
+    if (ticket) {
+      lane_ticket_t t{};
+      t.position = r.result.position;
+      t.eta_ns = r.result.eta_ns;
+      t.job_token = r.result.token;
+      t.blocked_by = r.result.blocked_by;
+      lane::capi::write_struct(ticket, t);
+    }
+    return r.result.status == LANE_OK ? LANE_OK : refused(r.result.status, lane, j);
+  });
+}
+
+LANE_API lane_status_t lane_submit_wait(lane_t *lane, const lane_job_t *job, int64_t timeout_ns,
+                                        lane_outcome_t *outcome) {
+  return guarded([&] {
+    if (!ok(lane)) return bad_lane(lane);
+    lane_job_t j;
+    if (lane_status_t s = check_job(job, j); s != LANE_OK) return s;
+    if (outcome && !lane::capi::writable(outcome)) return fail(LANE_ERR_INVALID, "outcome->struct_size too small");
+    lane_status_t s = lane->submit_wait(j, timeout_ns, outcome);
+    switch (s) {
+      case LANE_OK: return LANE_OK;
+      case LANE_ERR_JOB_FAILED: return fail(s, "job " + quoted(j.id) + " returned non-zero");
+      case LANE_ERR_CANCELLED: return fail(s, "job " + quoted(j.id) + " was cancelled");
+      case LANE_ERR_PREEMPTED: return fail(s, "job " + quoted(j.id) + " was preempted");
+      case LANE_ERR_TIMEOUT: return fail(s, "job " + quoted(j.id) + " timed out");
+      case LANE_ERR_CLOSED:
+        // Either refused at submit or ended by close: both mean the lane closed.
+        return fail(s, "lane " + quoted(lane->name.c_str()) + " is closed");
+      default: return refused(s, lane, j);
+    }
+  });
+}
+
+LANE_API lane_status_t lane_cancel(lane_t *lane, const char *job_id, uint32_t flags) {
+  return guarded([&] {
+    if (!ok(lane)) return bad_lane(lane);
+    if (!job_id || !*job_id) return fail(LANE_ERR_INVALID, "job id is NULL or empty");
+    if (flags & ~kKnownCancelFlags) return fail(LANE_ERR_INVALID, "cancel flags has unknown bits");
+    if (flags == 0) flags = LANE_CANCEL_QUEUED;
+    lane_status_t s = lane->with_effects(
+        [&](std::int64_t t, Effects &eff) { return lane->sched.cancel(job_id, flags, t, eff); });
+    if (s == LANE_ERR_NOT_QUEUED) {
+      return fail(s, "no " + std::string(flags & LANE_CANCEL_RUNNING ? "live" : "queued") + " job " + quoted(job_id) +
+                         " in lane " + quoted(lane->name.c_str()));
+    }
+    return s;
+  });
+}
+
+LANE_API lane_status_t lane_stats(lane_t *lane, lane_stats_t *out) {
+  return guarded([&] {
+    if (!ok(lane)) return bad_lane(lane);
+    if (!out) return fail(LANE_ERR_INVALID, "out is NULL");
+    if (!lane::capi::writable(out)) return fail(LANE_ERR_INVALID, "stats->struct_size too small");
+    lane_stats_t s{};
+    s.name = lane->name.c_str();
+    const std::int64_t t = lane->now();
+    {
+      std::lock_guard lk(lane->mu);
+      lane->sched.stats(t, s);
+    }
+    lane::capi::write_struct(out, s);
+    return LANE_OK;
+  });
+}
+
+LANE_API lane_status_t lane_set_max_concurrent(lane_t *lane, uint32_t n) {
+  return guarded([&] {
+    if (!ok(lane)) return bad_lane(lane);
+    if (n == 0) return fail(LANE_ERR_INVALID, "max_concurrent must be at least 1");
+    return lane->with_effects([&](std::int64_t t, Effects &eff) {
+      lane->sched.set_max_concurrent(n, t, eff);
+      return LANE_OK;
+    });
+  });
+}
+
+LANE_API lane_status_t lane_set_preemption(lane_t *lane, int32_t enabled, int64_t min_runtime_ns) {
+  return guarded([&] {
+    if (!ok(lane)) return bad_lane(lane);
+    if (min_runtime_ns < 0) return fail(LANE_ERR_INVALID, "min_runtime_ns is negative");
+    return lane->with_effects([&](std::int64_t t, Effects &eff) {
+      lane->sched.set_preemption(enabled != 0, min_runtime_ns, t, eff);
+      return LANE_OK;
+    });
+  });
+}
+
+LANE_API lane_status_t lane_set_eta_window(lane_t *lane, uint32_t n) {
+  return guarded([&] {
+    if (!ok(lane)) return bad_lane(lane);
+    if (n == 0) return fail(LANE_ERR_INVALID, "eta window must be at least 1");
+    std::lock_guard lk(lane->mu);
+    lane->sched.set_eta_window(n);
+    return LANE_OK;
+  });
+}
+
+LANE_API lane_status_t lane_set_tenant_weight(lane_t *lane, const char *tenant, uint32_t weight) {
+  return guarded([&] {
+    if (!ok(lane)) return bad_lane(lane);
+    if (weight == 0) return fail(LANE_ERR_INVALID, "tenant weight must be at least 1");
+    std::lock_guard lk(lane->mu);
+    if (!lane->sched.set_tenant_weight(tenant ? tenant : "", weight)) {
+      return fail(LANE_ERR_INVALID, "lane " + quoted(lane->name.c_str()) + " is FIFO; tenant weights need FAIR_SHARE");
+    }
+    return LANE_OK;
+  });
+}
+
+LANE_API lane_status_t lane_pause(lane_t *lane) {
+  return guarded([&] {
+    if (!ok(lane)) return bad_lane(lane);
+    std::lock_guard lk(lane->mu);
+    lane->sched.pause();
+    return LANE_OK;
+  });
+}
+
+LANE_API lane_status_t lane_resume(lane_t *lane) {
+  return guarded([&] {
+    if (!ok(lane)) return bad_lane(lane);
+    return lane->with_effects([&](std::int64_t t, Effects &eff) {
+      lane->sched.resume(t, eff);
+      return LANE_OK;
+    });
+  });
+}
+
+LANE_API lane_status_t lane_cooldown(lane_t *lane, int64_t duration_ns) {
+  return guarded([&] {
+    if (!ok(lane)) return bad_lane(lane);
+    if (duration_ns < 0) return fail(LANE_ERR_INVALID, "cooldown duration is negative");
+    return lane->with_effects([&](std::int64_t t, Effects &eff) {
+      lane->sched.cooldown(duration_ns > INT64_MAX - t ? INT64_MAX : t + duration_ns, t, eff);
+      return LANE_OK;
+    });
+  });
+}
+
+LANE_API lane_status_t lane_close(lane_t *lane, lane_close_mode_t mode) {
+  return guarded([&] {
+    if (!ok(lane)) return bad_lane(lane);
+    if (mode != LANE_CLOSE_DRAIN && mode != LANE_CLOSE_CANCEL) return fail(LANE_ERR_INVALID, "unknown close mode");
+    return lane->with_effects([&](std::int64_t t, Effects &eff) {
+      lane->sched.close(mode, t, eff);
+      return LANE_OK;
+    });
+  });
+}
+
+LANE_API lane_status_t lane_wait_idle(lane_t *lane, int64_t timeout_ns) {
+  return guarded([&] {
+    if (!ok(lane)) return bad_lane(lane);
+    lane_status_t s = lane->wait_idle(timeout_ns);
+    if (s != LANE_OK) return fail(s, "lane " + quoted(lane->name.c_str()) + " still has jobs");
+    return s;
+  });
+}
+
+LANE_API const char *lane_name(const lane_t *lane) {
+  if (!ok(lane)) {
+    bad_lane(lane);
+    return nullptr;
+  }
+  return lane->name.c_str();
+}
+
+LANE_API lane_status_t lane_job_finish(lane_t *lane, uint64_t job_token, int32_t job_code) {
+  return guarded([&] {
+    if (!ok(lane)) return bad_lane(lane);
+    std::string why;
+    lane_status_t s = lane->finish_host_job(job_token, job_code, &why);
+    if (s != LANE_OK) return fail(s, "lane_job_finish(token " + std::to_string(job_token) + "): " + why);
+    return s;
+  });
+}
+
+// --------------------------------------------------------------- job context
+
+LANE_API int lane_ctx_cancelled(const lane_ctx_t *ctx) {
+  if (!ctx || !ctx->valid()) return fail(LANE_ERR_INVALID, "not a live job context"), 0;
+  return ctx->cause.load(std::memory_order_acquire) != LANE_OK ? 1 : 0;
+}
+
+LANE_API lane_status_t lane_ctx_cause(const lane_ctx_t *ctx) {
+  if (!ctx || !ctx->valid()) return fail(LANE_ERR_INVALID, "not a live job context");
+  return static_cast<lane_status_t>(ctx->cause.load(std::memory_order_acquire));
+}
+
+LANE_API lane_status_t lane_ctx_wait(lane_ctx_t *ctx, int64_t timeout_ns) {
+  return guarded([&] {
+    if (!ctx || !ctx->valid()) return fail(LANE_ERR_INVALID, "not a live job context");
+    std::unique_lock lk(ctx->wait_mu);
+    auto cancelled = [ctx] { return ctx->cause.load(std::memory_order_acquire) != LANE_OK; };
+    if (timeout_ns < 0) {
+      ctx->wait_cv.wait(lk, cancelled);
+    } else if (!ctx->wait_cv.wait_for(lk, std::chrono::nanoseconds(timeout_ns), cancelled)) {
+      return LANE_ERR_TIMEOUT;
+    }
+    return static_cast<lane_status_t>(ctx->cause.load(std::memory_order_acquire));
+  });
+}
+
+LANE_API const char *lane_ctx_job_id(const lane_ctx_t *ctx) {
+  if (!ctx || !ctx->valid()) return fail(LANE_ERR_INVALID, "not a live job context"), nullptr;
+  return ctx->id.c_str();
+}
+
+LANE_API void *lane_ctx_user_data(const lane_ctx_t *ctx) {
+  if (!ctx || !ctx->valid()) return fail(LANE_ERR_INVALID, "not a live job context"), nullptr;
+  return ctx->user_data;
+}
+
+LANE_API lane_t *lane_ctx_lane(const lane_ctx_t *ctx) {
+  if (!ctx || !ctx->valid()) return fail(LANE_ERR_INVALID, "not a live job context"), nullptr;
+  return ctx->owner;
+}
+
+}  // extern "C"

@@ -1,0 +1,56 @@
+// The scheduler's view of one job. The layer above allocates it (usually as
+// the base of a larger object), the scheduler links it into its structures and
+// hands it back in effects; after its Outcome effect the scheduler never
+// touches it again, so the owner may free it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "lane/lane.h"
+#include "intrusive_list.hpp"
+
+namespace lane::core {
+
+struct Tenant;
+struct TenantLevel;
+
+enum class JobState : std::uint8_t {
+  New,        // not yet submitted
+  Queued,     // in the policy queue
+  Preemptor,  // waiting for the slot of a victim it preempted (strict cap)
+  Running,    // holds a slot
+  Ended       // outcome decided; the scheduler has let go of it
+};
+
+struct Job {
+  // Set by the owner before submit.
+  std::string id;
+  std::int32_t priority = 0;
+  std::uint32_t flags = 0;
+  std::int64_t max_wait_ns = 0;
+  std::int64_t queue_timeout_ns = 0;
+
+  // Managed by the scheduler.
+  std::uint64_t token = 0;
+  JobState state = JobState::New;
+  bool requeued = false;
+  lane_status_t cancel_cause = LANE_OK;  // set when cancel/preempt/close/timeout was requested
+  lane_status_t status = LANE_OK;        // the outcome, once Ended
+  std::int32_t job_code = 0;
+  std::int64_t enqueued_at = 0, started_at = 0, finished_at = 0;
+  std::int64_t deadline = 0;  // queue timeout deadline, 0 = none
+  double charged = 0;         // fair-share charge taken at dispatch (ns)
+  Tenant *tenant = nullptr;
+  TenantLevel *tenant_level = nullptr;
+
+  ListHook<Job> hook;        // queue of its tenant/level, FIFO queue, preemptors or running
+  ListHook<Job> level_hook;  // fair share: every job of one priority level, oldest first
+
+  [[nodiscard]] bool preemptible() const { return (flags & LANE_JOB_PREEMPTIBLE) != 0; }
+};
+
+using JobList = IntrusiveList<Job, &Job::hook>;
+using LevelList = IntrusiveList<Job, &Job::level_hook>;
+
+}  // namespace lane::core

@@ -1,0 +1,341 @@
+#include "lane.hpp"
+
+#include <chrono>
+#include <cstring>
+
+#include "clock.hpp"
+#include "pool.hpp"
+#include "port.hpp"
+
+using lane::core::Effect;
+using lane::core::Effects;
+using lane::core::JobState;
+
+namespace lane::exec {
+
+namespace {
+
+thread_local lane_ctx *tls_current = nullptr;
+
+// Runs the host's callback; an exception must not escape into a worker.
+std::int32_t invoke(lane_ctx *job) {
+  lane_ctx *outer = tls_current;
+  tls_current = job;
+  std::int32_t code;
+  try {
+    code = job->run(job, job->user_data);
+  } catch (...) {
+    code = LANE_ERR_INTERNAL;
+  }
+  tls_current = outer;
+  return code;
+}
+
+lane_event_t make_event(lane_event_kind_t kind, const lane_ctx *job, lane_status_t status, std::int64_t at) {
+  lane_event_t ev{};
+  ev.struct_size = sizeof ev;
+  ev.kind = kind;
+  ev.status = status;
+  ev.job_code = job->job_code;
+  ev.lane = job->owner;
+  ev.job_token = job->token;
+  ev.user_data = job->user_data;
+  ev.at_ns = at;
+  return ev;
+}
+
+}  // namespace
+
+lane_ctx *current_job() { return tls_current; }
+
+void run_chain(lane_ctx *job) {
+  while (job) {
+    std::int32_t code = invoke(job);
+    job = job->owner->finish_run(job, code, true);
+  }
+}
+
+}  // namespace lane::exec
+
+using namespace lane::exec;
+
+lane_s::lane_s(std::string n, const lane::core::Config &cfg, lane_clock_fn clock, void *clock_ud)
+    : name(std::move(n)), sched(cfg), clock_(clock), clock_ud_(clock_ud) {}
+
+lane_s::~lane_s() { magic.store(0, std::memory_order_relaxed); }
+
+std::int64_t lane_s::now() const { return clock_ ? clock_(clock_ud_) : real_now_ns(); }
+
+// Effects whose order matters across threads happen under the lane lock:
+// a context's cancel flag and a port's GRANT/CANCEL events. Both take only
+// leaf locks.
+void lane_s::apply_locked(const Effects &eff) {
+  for (std::size_t i = 0; i < eff.size(); ++i) {
+    auto *job = static_cast<lane_ctx *>(eff[i].job);
+    switch (eff[i].kind) {
+      case Effect::Kind::Dispatch:
+        job->cause.store(LANE_OK, std::memory_order_relaxed);
+        if (job->host_run() && job->port) {
+          job->port->post(make_event(LANE_EVENT_GRANT, job, LANE_OK, job->started_at));
+        }
+        break;
+      case Effect::Kind::Cancel: {
+        {
+          std::lock_guard lk(job->wait_mu);
+          job->cause.store(job->cancel_cause, std::memory_order_release);
+        }
+        job->wait_cv.notify_all();
+        if (job->host_run() && job->port) {
+          job->port->post(make_event(LANE_EVENT_CANCEL, job, job->cancel_cause, sched.current_time()));
+        }
+        break;
+      }
+      case Effect::Kind::Outcome:
+        break;
+    }
+  }
+  arm_timer_locked();
+}
+
+// Runs after the lock is released: hands callback jobs to threads and
+// delivers outcomes (host callbacks). Returns one dispatched job for the
+// calling worker to run itself when keep_one is set, which is the hand-off
+// from a finished job to the next without waking another thread.
+lane_ctx *lane_s::apply_unlocked(const Effects &eff, bool keep_one) {
+  lane_ctx *kept = nullptr;
+  for (std::size_t i = 0; i < eff.size(); ++i) {
+    auto *job = static_cast<lane_ctx *>(eff[i].job);
+    if (eff[i].kind != Effect::Kind::Dispatch || job->host_run() || job->run_inline) continue;
+    if (keep_one && !kept) {
+      kept = job;
+    } else {
+      Pool::instance().post(job);
+    }
+  }
+  // Outcomes last: the final delivery may let lane_destroy free this lane.
+  for (std::size_t i = 0; i < eff.size(); ++i) {
+    if (eff[i].kind == Effect::Kind::Outcome) deliver(static_cast<lane_ctx *>(eff[i].job));
+  }
+  return kept;
+}
+
+void lane_s::deliver(lane_ctx *job) {
+  lane_outcome_t o{};
+  o.struct_size = sizeof o;
+  o.status = job->status;
+  o.job_code = job->job_code;
+  o.job_id = job->id.c_str();
+  o.lane = name.c_str();
+  o.job_token = job->token;
+  o.enqueued_at_ns = job->enqueued_at;
+  o.started_at_ns = job->started_at;
+  o.finished_at_ns = job->finished_at;
+  if (job->on_done) {
+    try {
+      job->on_done(&o, job->user_data);
+    } catch (...) {
+      // A host exception must not unwind through the library.
+    }
+  }
+  if (job->port) {
+    job->port->post(make_event(LANE_EVENT_DONE, job, job->status, job->finished_at));
+    job->port->release();
+  }
+  if (Waiter *w = job->waiter) {
+    std::lock_guard lk(w->mu);
+    w->outcome = o;
+    w->outcome.job_id = nullptr;  // the caller fills in its own id pointer
+    w->outcome.lane = name.c_str();
+    w->done = true;
+    w->cv.notify_all();
+  }
+  job->magic.store(0, std::memory_order_relaxed);
+  delete job;
+  std::lock_guard lk(mu);
+  if (--inflight_ == 0) idle_cv_.notify_all();
+}
+
+SubmitOutput lane_s::submit(const lane_job_t &spec, const SubmitOptions &opts) {
+  auto job = std::make_unique<lane_ctx>();
+  job->id = spec.id;
+  job->priority = spec.priority;
+  job->flags = spec.flags;
+  job->max_wait_ns = spec.max_wait_ns;
+  job->queue_timeout_ns = spec.queue_timeout_ns;
+  job->owner = this;
+  job->run = spec.run;
+  job->on_done = spec.on_done;
+  job->user_data = spec.user_data;
+  job->port = spec.port;
+  job->waiter = opts.waiter;
+  const std::string_view tenant = spec.tenant ? spec.tenant : "";
+
+  SubmitOutput out;
+  const std::int64_t t = now();
+  Effects eff;
+  {
+    std::lock_guard lk(mu);
+    out.result = sched.submit(job.get(), tenant, t, eff, opts.must_dispatch);
+    if (out.result.status == LANE_OK) {
+      ++inflight_;
+      if (job->port) job->port->retain();
+      if (opts.inline_ok && !job->host_run() && job->state == JobState::Running) {
+        job->run_inline = true;
+        out.job = job.get();
+      }
+      job.release();  // the lane owns it until its outcome is delivered
+    }
+    apply_locked(eff);
+  }
+  apply_unlocked(eff, false);
+  return out;
+}
+
+lane_status_t lane_s::submit_wait(const lane_job_t &spec, std::int64_t timeout_ns, lane_outcome_t *out) {
+  Waiter w;
+  SubmitOptions opts;
+  opts.inline_ok = true;
+  opts.waiter = &w;
+  // A job of this lane that waits for another job of this lane can only be
+  // served by a free slot now; queueing could wait on itself forever.
+  lane_ctx *cur = current_job();
+  opts.must_dispatch = cur != nullptr && cur->owner == this;
+  SubmitOutput s = submit(spec, opts);
+  if (s.result.status != LANE_OK) return s.result.status;
+
+  if (s.job) {
+    std::int32_t code = invoke(s.job);
+    finish_run(s.job, code, false);
+  } else {
+    std::unique_lock lk(w.mu);
+    bool done = timeout_ns < 0 ? (w.cv.wait(lk, [&] { return w.done; }), true)
+                               : w.cv.wait_for(lk, std::chrono::nanoseconds(timeout_ns), [&] { return w.done; });
+    if (!done) {
+      lk.unlock();
+      with_effects([&](std::int64_t t, Effects &eff) {
+        // Still live? Then it is ours to time out (queued: removed; running:
+        // asked to stop and waited for below).
+        if (lane::core::Job *j = sched.find_token(s.result.token)) sched.cancel_job(j, LANE_ERR_TIMEOUT, t, eff);
+        return 0;
+      });
+      lk.lock();
+    }
+    w.cv.wait(lk, [&] { return w.done; });
+  }
+  std::lock_guard lk(w.mu);
+  w.outcome.job_id = spec.id;
+  if (out) {
+    std::uint32_t size = out->struct_size;
+    std::memcpy(out, &w.outcome, std::min<std::size_t>(size, sizeof w.outcome));
+    out->struct_size = size;
+  }
+  return w.outcome.status;
+}
+
+lane_ctx *lane_s::finish_run(lane_ctx *job, std::int32_t code, bool keep_next) {
+  const std::int64_t t = now();
+  Effects eff;
+  {
+    std::lock_guard lk(mu);
+    job->run_inline = false;
+    sched.finish(job, code, t, eff);
+    apply_locked(eff);
+  }
+  return apply_unlocked(eff, keep_next);
+}
+
+lane_status_t lane_s::finish_host_job(std::uint64_t token, std::int32_t code, std::string *why) {
+  const std::int64_t t = now();
+  Effects eff;
+  {
+    std::lock_guard lk(mu);
+    auto *job = static_cast<lane_ctx *>(sched.find_token(token));
+    if (!job) {
+      *why = "no live job with that token in this lane";
+      return LANE_ERR_INVALID;
+    }
+    if (!job->host_run()) {
+      *why = "the job runs a callback; only host-run jobs are finished with lane_job_finish";
+      return LANE_ERR_INVALID;
+    }
+    if (job->state != JobState::Running) {
+      *why = "the job has not been granted a slot yet";
+      return LANE_ERR_INVALID;
+    }
+    sched.finish(job, code, t, eff);
+    apply_locked(eff);
+  }
+  apply_unlocked(eff, false);
+  return LANE_OK;
+}
+
+lane_status_t lane_s::wait_idle(std::int64_t timeout_ns) {
+  std::unique_lock lk(mu);
+  auto idle = [this] { return inflight_ == 0; };
+  if (timeout_ns < 0) {
+    idle_cv_.wait(lk, idle);
+    return LANE_OK;
+  }
+  return idle_cv_.wait_for(lk, std::chrono::nanoseconds(timeout_ns), idle) ? LANE_OK : LANE_ERR_TIMEOUT;
+}
+
+void lane_s::shutdown() {
+  with_effects([this](std::int64_t t, Effects &eff) {
+    sched.close(LANE_CLOSE_CANCEL, t, eff);
+    return 0;
+  });
+  wait_idle(-1);
+  {
+    std::lock_guard lk(mu);
+    timer_stop_ = true;
+  }
+  timer_cv_.notify_all();
+  if (timer_.joinable()) timer_.join();
+}
+
+// One timer thread per lane, started the first time the lane has a deadline.
+void lane_s::arm_timer_locked() {
+  const std::int64_t d = sched.next_deadline();
+  if (d == lane::core::kNoDeadline || timer_stop_) return;
+  if (!timer_.joinable()) {
+    timer_ = std::thread(&lane_s::timer_main, this);
+    return;
+  }
+  if (d < timer_at_) {
+    ++timer_kicks_;
+    timer_cv_.notify_one();
+  }
+}
+
+void lane_s::timer_main() {
+  std::unique_lock lk(mu);
+  while (!timer_stop_) {
+    if (sched.next_deadline() == lane::core::kNoDeadline) {
+      timer_at_ = lane::core::kNoDeadline;
+      const std::uint64_t k = timer_kicks_;
+      timer_cv_.wait(lk, [&] { return timer_stop_ || timer_kicks_ != k; });
+      continue;
+    }
+    lk.unlock();
+    const std::int64_t t = now();  // the host clock, never under the lock
+    lk.lock();
+    if (timer_stop_) break;
+    const std::int64_t d = sched.next_deadline();
+    if (d == lane::core::kNoDeadline) continue;
+    if (d > t) {
+      timer_at_ = d;
+      const std::uint64_t k = timer_kicks_;
+      auto wait = std::chrono::nanoseconds(d - t);
+      // An injected clock may jump at any moment: look again soon.
+      if (clock_) wait = std::min<std::chrono::nanoseconds>(wait, std::chrono::milliseconds(5));
+      timer_cv_.wait_for(lk, wait, [&] { return timer_stop_ || timer_kicks_ != k; });
+      continue;
+    }
+    Effects eff;
+    sched.tick(t, eff);
+    apply_locked(eff);
+    lk.unlock();
+    apply_unlocked(eff, false);
+    lk.lock();
+  }
+}

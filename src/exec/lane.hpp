@@ -1,0 +1,132 @@
+// A lane with threads: the core scheduler behind one mutex, plus what the
+// core leaves to its owner: running callback jobs on worker threads, granting
+// host-run jobs through ports, delivering outcomes, and a timer for queue
+// timeouts, cooldowns and preemption guards.
+//
+// Locking: lane_s::mu guards the scheduler. Under it we only touch leaf
+// locks (a port's, a job context's, the pool's); run callbacks, on_done and
+// the host clock are always called with no library lock held.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "core/scheduler.hpp"
+#include "lane/lane.h"
+
+struct lane_port;
+
+namespace lane::exec {
+struct Waiter;
+}
+
+// One accepted job: the scheduler's record plus what the library needs to
+// run it. Handed to run() as its lane_ctx_t.
+struct lane_ctx : lane::core::Job {
+  static constexpr std::uint32_t kMagic = 0x4c435458;  // "LCTX"
+
+  std::atomic<std::uint32_t> magic{kMagic};
+  lane_s *owner = nullptr;
+  lane_run_fn run = nullptr;
+  lane_done_fn on_done = nullptr;
+  void *user_data = nullptr;
+  lane_port *port = nullptr;  // holds a reference while the job lives
+  lane::exec::Waiter *waiter = nullptr;
+  bool run_inline = false;  // lane_submit_wait runs it on the caller's thread
+
+  std::atomic<std::int32_t> cause{LANE_OK};  // mirrors cancel_cause for lock-free reads in run()
+  std::mutex wait_mu;
+  std::condition_variable wait_cv;
+
+  [[nodiscard]] bool host_run() const { return run == nullptr; }
+  [[nodiscard]] bool valid() const { return magic.load(std::memory_order_relaxed) == kMagic; }
+};
+
+namespace lane::exec {
+
+// lane_submit_wait's rendezvous with the job's outcome.
+struct Waiter {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  lane_outcome_t outcome{};
+};
+
+struct SubmitOptions {
+  bool inline_ok = false;      // a callback job that gets a slot at once runs on the caller
+  bool must_dispatch = false;  // refuse LANE_ERR_DEADLOCK rather than queue
+  Waiter *waiter = nullptr;
+};
+
+struct SubmitOutput {
+  core::SubmitResult result;
+  lane_ctx *job = nullptr;  // set only when it must run inline
+};
+
+// The job running on this thread (worker or inline caller), if any.
+lane_ctx *current_job();
+// Runs a callback job on this thread, then any job its end hands over.
+void run_chain(lane_ctx *job);
+
+}  // namespace lane::exec
+
+struct lane_s {
+  static constexpr std::uint32_t kMagic = 0x4c414e45;  // "LANE"
+
+  lane_s(std::string name, const lane::core::Config &cfg, lane_clock_fn clock, void *clock_ud);
+  ~lane_s();
+  lane_s(const lane_s &) = delete;
+  lane_s &operator=(const lane_s &) = delete;
+
+  [[nodiscard]] bool valid() const { return magic.load(std::memory_order_relaxed) == kMagic; }
+  [[nodiscard]] std::int64_t now() const;
+
+  lane::exec::SubmitOutput submit(const lane_job_t &spec, const lane::exec::SubmitOptions &opts);
+  lane_status_t submit_wait(const lane_job_t &spec, std::int64_t timeout_ns, lane_outcome_t *out);
+  // A callback job's run returned; returns a job this thread should run next.
+  lane_ctx *finish_run(lane_ctx *job, std::int32_t code, bool keep_next);
+  lane_status_t finish_host_job(std::uint64_t token, std::int32_t code, std::string *why);
+  lane_status_t wait_idle(std::int64_t timeout_ns);
+  // close(CANCEL), wait for every job, stop the timer.
+  void shutdown();
+
+  // Runs f(now, effects) under the lock and carries out the effects.
+  template <class F>
+  auto with_effects(F &&f) {
+    const std::int64_t t = now();
+    lane::core::Effects eff;
+    std::unique_lock lk(mu);
+    auto r = f(t, eff);
+    apply_locked(eff);
+    lk.unlock();
+    apply_unlocked(eff, false);
+    return r;
+  }
+
+  std::atomic<std::uint32_t> magic{kMagic};
+  const std::string name;
+  std::mutex mu;
+  lane::core::Scheduler sched;
+
+ private:
+  void apply_locked(const lane::core::Effects &eff);
+  lane_ctx *apply_unlocked(const lane::core::Effects &eff, bool keep_one);
+  void deliver(lane_ctx *job);
+  void arm_timer_locked();
+  void timer_main();
+
+  lane_clock_fn clock_;
+  void *clock_ud_;
+  std::uint64_t inflight_ = 0;  // accepted jobs whose outcome is not yet delivered
+  std::condition_variable idle_cv_;
+
+  std::thread timer_;
+  std::condition_variable timer_cv_;
+  bool timer_stop_ = false;
+  std::uint64_t timer_kicks_ = 0;
+  std::int64_t timer_at_ = lane::core::kNoDeadline;
+};

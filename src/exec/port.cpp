@@ -1,0 +1,86 @@
+#include "port.hpp"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <system_error>
+
+lane_port::lane_port() {
+  efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (efd < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+}
+
+lane_port::~lane_port() {
+  if (efd >= 0) ::close(efd);
+}
+
+void lane_port::signal_locked() {
+  if (signalled_) return;
+  std::uint64_t one = 1;
+  // A full counter cannot happen: we only ever add 1 while it reads 0.
+  [[maybe_unused]] ssize_t n = ::write(efd, &one, sizeof one);
+  signalled_ = true;
+}
+
+void lane_port::drain_locked() {
+  if (!signalled_) return;
+  std::uint64_t v = 0;
+  [[maybe_unused]] ssize_t n = ::read(efd, &v, sizeof v);
+  signalled_ = false;
+}
+
+void lane_port::post(const lane_event_t &ev) {
+  std::lock_guard lk(mu_);
+  if (closed_) return;
+  events_.push_back(ev);
+  signal_locked();
+  cv_.notify_one();
+}
+
+std::int32_t lane_port::poll(unsigned char *out, std::int32_t max, std::size_t stride, std::size_t copy,
+                             std::int64_t timeout_ns) {
+  std::unique_lock lk(mu_);
+  auto ready = [&] { return !events_.empty() || woken_; };
+  if (timeout_ns < 0) {
+    cv_.wait(lk, ready);
+  } else if (timeout_ns > 0) {
+    cv_.wait_for(lk, std::chrono::nanoseconds(timeout_ns), ready);
+  }
+  woken_ = false;
+  std::int32_t n = 0;
+  while (n < max && !events_.empty()) {
+    lane_event_t ev = events_.front();
+    events_.pop_front();
+    unsigned char *dst = out + static_cast<std::size_t>(n) * stride;
+    ev.struct_size = static_cast<std::uint32_t>(stride);  // every element has the caller's size
+    std::memcpy(dst, &ev, copy);
+    ++n;
+  }
+  if (events_.empty()) drain_locked();
+  return n;
+}
+
+void lane_port::wake() {
+  std::lock_guard lk(mu_);
+  woken_ = true;
+  signal_locked();
+  cv_.notify_all();
+}
+
+void lane_port::close_by_host() {
+  {
+    std::lock_guard lk(mu_);
+    magic.store(0, std::memory_order_relaxed);
+    closed_ = true;
+    events_.clear();
+    woken_ = true;
+    cv_.notify_all();
+  }
+  release();
+}
+
+void lane_port::release() {
+  if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+}

@@ -1,0 +1,49 @@
+// A port: the event queue through which host-run jobs are granted, cancelled
+// and finished. Its lock is a leaf (nothing else is locked under it), so the
+// lane may post events while it holds its own lock, which keeps GRANT, CANCEL
+// and DONE of one job in order.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+
+#include "lane/lane.h"
+
+struct lane_port {
+  static constexpr std::uint32_t kMagic = 0x504f5254;  // "PORT"
+
+  lane_port();
+  ~lane_port();
+  lane_port(const lane_port &) = delete;
+  lane_port &operator=(const lane_port &) = delete;
+
+  [[nodiscard]] bool valid() const { return magic.load(std::memory_order_relaxed) == kMagic; }
+  void post(const lane_event_t &ev);
+  // Copies up to max events into `out`, `stride` bytes apart, each
+  // `copy` bytes long. Waits up to timeout_ns (< 0 = forever).
+  std::int32_t poll(unsigned char *out, std::int32_t max, std::size_t stride, std::size_t copy,
+                    std::int64_t timeout_ns);
+  void wake();
+  // The host's destroy: later events are dropped; freed with the last job's reference.
+  void close_by_host();
+  void retain() { refs.fetch_add(1, std::memory_order_relaxed); }
+  void release();
+
+  std::atomic<std::uint32_t> magic{kMagic};
+  int efd = -1;
+
+ private:
+  void signal_locked();
+  void drain_locked();
+
+  std::atomic<std::uint32_t> refs{1};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<lane_event_t> events_;
+  bool signalled_ = false;  // efd holds a count
+  bool woken_ = false;
+  bool closed_ = false;
+};
