@@ -31,7 +31,7 @@ std::int64_t FifoQueue::oldest_enqueued_at() const {
 // ---------------------------------------------------------------- FairQueue
 
 Tenant *FairQueue::tenant(std::string_view name) {
-  auto it = tenants_.find(std::string(name));
+  auto it = tenants_.find(name);
   if (it != tenants_.end()) return it->second.get();
   auto t = std::make_unique<Tenant>();
   t->name = std::string(name);
@@ -44,7 +44,7 @@ Tenant *FairQueue::tenant(std::string_view name) {
 
 void FairQueue::maybe_forget(Tenant *t) {
   // Tenants come and go with sessions; keep only those that still matter.
-  if (t->live == 0 && t->weight == 1) tenants_.erase(t->name);
+  if (t->live == 0 && t->weight == 1) tenants_.erase(tenants_.find(t->name));
 }
 
 void FairQueue::attach(Job *job, std::string_view name) {
@@ -209,7 +209,7 @@ bool FairQueue::set_weight(std::string_view name, std::uint32_t weight) {
 }
 
 double FairQueue::vtime(std::string_view name) const {
-  auto it = tenants_.find(std::string(name));
+  auto it = tenants_.find(name);
   return it == tenants_.end() ? 0 : it->second->vtime;
 }
 

@@ -11,6 +11,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <functional>
 #include <unordered_map>
 
 #include "job.hpp"
@@ -93,6 +94,12 @@ struct TenantOrder {
   }
 };
 
+// Lets tenants_ be searched with a string_view, without building a string.
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+
 struct Level {
   std::int32_t priority = 0;
   LevelList all;                               // every queued job of this priority, oldest first
@@ -131,7 +138,7 @@ class FairQueue final : public Queue {
   std::size_t size_ = 0;
   std::uint64_t next_seq_ = 0;
   double vclock_ = 0;  // start key of the last dispatch: newly active tenants start here
-  std::unordered_map<std::string, std::unique_ptr<Tenant>> tenants_;
+  std::unordered_map<std::string, std::unique_ptr<Tenant>, StringHash, std::equal_to<>> tenants_;
   std::map<std::int32_t, Level> levels_;
 };
 
