@@ -30,6 +30,9 @@ struct Job {
   std::uint32_t flags = 0;
   std::int64_t max_wait_ns = 0;
   std::int64_t queue_timeout_ns = 0;
+  // > 0: if the job has not ended this long after it was accepted, it is
+  // stopped with LANE_ERR_TIMEOUT, queued or running (lane_submit_wait's timeout).
+  std::int64_t outcome_timeout_ns = 0;
 
   // Managed by the scheduler.
   std::uint64_t token = 0;
@@ -40,6 +43,7 @@ struct Job {
   std::int32_t job_code = 0;
   std::int64_t enqueued_at = 0, started_at = 0, finished_at = 0;
   std::int64_t deadline = 0;  // queue timeout deadline, 0 = none
+  std::int64_t stop_at = 0;   // outcome timeout deadline, 0 = none
   double charged = 0;         // fair-share charge taken at dispatch (ns)
   Tenant *tenant = nullptr;
   TenantLevel *tenant_level = nullptr;

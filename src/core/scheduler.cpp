@@ -24,6 +24,12 @@ void Scheduler::advance(std::int64_t now, Effects &out) {
     unqueue(job);
     end(job, LANE_ERR_TIMEOUT, out);
   }
+  while (!stop_at_.empty() && stop_at_.begin()->first <= now_) {
+    Job *job = by_token_.at(stop_at_.begin()->second);
+    stop_at_.erase(stop_at_.begin());
+    job->stop_at = 0;
+    stop(job, LANE_ERR_TIMEOUT, out);
+  }
   if (cooldown_until_ != 0 && now_ >= cooldown_until_) {
     cooldown_until_ = 0;
     fill(out);
@@ -49,10 +55,13 @@ std::int64_t Scheduler::eta_for(std::size_t position) const {
   }
   while (free_at.size() < slots) free_at.push_back(0);
   for (auto &t : free_at) t = std::max(t, gate);
+  std::sort(free_at.begin(), free_at.end());
+  // More running than slots (cap lowered, or overcommit): a slot opens only
+  // when the running count drops below the cap, so the earliest returns free
+  // nothing; the slots open at the `slots` latest returns.
+  if (free_at.size() > slots) free_at.erase(free_at.begin(), free_at.end() - static_cast<std::ptrdiff_t>(slots));
   const std::size_t ahead = position - 1;
-  const std::size_t k = ahead % slots;
-  std::nth_element(free_at.begin(), free_at.begin() + static_cast<std::ptrdiff_t>(k), free_at.end());
-  return free_at[k] + static_cast<std::int64_t>(ahead / slots) * mean;
+  return free_at[ahead % slots] + static_cast<std::int64_t>(ahead / slots) * mean;
 }
 
 Job *Scheduler::find_victim(std::int32_t priority) const {
@@ -74,6 +83,10 @@ void Scheduler::accept(Job *job) {
   by_id_.emplace(job->id, job);
   by_token_.emplace(job->token, job);
   ++submitted_;
+  if (job->outcome_timeout_ns > 0) {
+    job->stop_at = now_ + job->outcome_timeout_ns;
+    stop_at_.emplace(job->stop_at, job->token);
+  }
 }
 
 void Scheduler::dispatch(Job *job, Effects &out) {
@@ -106,7 +119,7 @@ void Scheduler::preempt_for_head(Effects &out) {
     if (!head) return;
     Job *victim = find_victim(head->priority);
     if (!victim) return;
-    queue_->remove(head);
+    unqueue(head);  // also disarms its queue timeout: it is next in line now
     preempt(victim, head, out);
   }
 }
@@ -138,6 +151,10 @@ void Scheduler::end(Job *job, lane_status_t status, Effects &out) {
   job->state = JobState::Ended;
   job->status = status;
   job->finished_at = now_;
+  if (job->stop_at != 0) {
+    stop_at_.erase({job->stop_at, job->token});
+    job->stop_at = 0;
+  }
   by_id_.erase(job->id);
   by_token_.erase(job->token);
   queue_->detach(job);
@@ -249,6 +266,10 @@ void Scheduler::finish(Job *job, std::int32_t job_code, std::int64_t now, Effect
 
 bool Scheduler::cancel_job(Job *job, lane_status_t cause, std::int64_t now, Effects &out) {
   advance(now, out);
+  return stop(job, cause, out);
+}
+
+bool Scheduler::stop(Job *job, lane_status_t cause, Effects &out) {
   switch (job->state) {
     case JobState::Queued:
     case JobState::Preemptor:
@@ -256,10 +277,18 @@ bool Scheduler::cancel_job(Job *job, lane_status_t cause, std::int64_t now, Effe
       end(job, cause, out);
       return true;
     case JobState::Running:
-      if (job->cancel_cause != LANE_OK) return false;
-      job->cancel_cause = cause;
-      out.push(Effect::Kind::Cancel, job);
-      return true;
+      if (job->cancel_cause == LANE_OK) {
+        job->cancel_cause = cause;
+        out.push(Effect::Kind::Cancel, job);
+        return true;
+      }
+      if (job->cancel_cause == LANE_ERR_PREEMPTED && (job->flags & LANE_JOB_REQUEUE_ON_PREEMPT)) {
+        // Already stopping to be requeued: now it must not come back. The run
+        // was asked to stop already, so no second Cancel effect.
+        job->cancel_cause = cause;
+        return true;
+      }
+      return false;
     default:
       return false;
   }
@@ -271,11 +300,11 @@ lane_status_t Scheduler::cancel(std::string_view id, std::uint32_t flags, std::i
   if (!job) return LANE_ERR_NOT_QUEUED;
   const bool queued = job->state == JobState::Queued || job->state == JobState::Preemptor;
   if (queued && (flags & LANE_CANCEL_QUEUED)) {
-    cancel_job(job, LANE_ERR_CANCELLED, now_, out);
+    stop(job, LANE_ERR_CANCELLED, out);
     return LANE_OK;
   }
   if (job->state == JobState::Running && (flags & LANE_CANCEL_RUNNING)) {
-    cancel_job(job, LANE_ERR_CANCELLED, now_, out);  // a second request keeps the first cause
+    stop(job, LANE_ERR_CANCELLED, out);  // a second request keeps the first cause
     return LANE_OK;
   }
   return LANE_ERR_NOT_QUEUED;
@@ -334,6 +363,7 @@ void Scheduler::tick(std::int64_t now, Effects &out) {
 std::int64_t Scheduler::next_deadline() const {
   std::int64_t d = kNoDeadline;
   if (!timeouts_.empty()) d = timeouts_.begin()->first;
+  if (!stop_at_.empty()) d = std::min(d, stop_at_.begin()->first);
   if (queue_->size() + preemptors_.size() == 0) return d;
   if (cooldown_until_ != 0) d = std::min(d, cooldown_until_);
   if (cfg_.preemption && preemptible_running_ > 0 && !paused_ && !cooling() &&

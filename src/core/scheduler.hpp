@@ -100,6 +100,7 @@ class Scheduler {
   void fill(Effects &out);
   void unqueue(Job *job);
   void end(Job *job, lane_status_t status, Effects &out);
+  bool stop(Job *job, lane_status_t cause, Effects &out);
 
   Config cfg_;
   std::unique_ptr<Queue> queue_;
@@ -108,7 +109,8 @@ class Scheduler {
   std::uint32_t preemptible_running_ = 0;
   std::unordered_map<std::string_view, Job *> by_id_;
   std::unordered_map<std::uint64_t, Job *> by_token_;
-  std::set<std::pair<std::int64_t, std::uint64_t>> timeouts_;  // (deadline, token)
+  std::set<std::pair<std::int64_t, std::uint64_t>> timeouts_;  // queue timeouts: (deadline, token)
+  std::set<std::pair<std::int64_t, std::uint64_t>> stop_at_;   // outcome timeouts: (deadline, token)
 
   std::int64_t now_ = 0;
   std::uint64_t next_token_ = 0;

@@ -168,6 +168,7 @@ SubmitOutput lane_s::submit(const lane_job_t &spec, const SubmitOptions &opts) {
   job->user_data = spec.user_data;
   job->port = spec.port;
   job->waiter = opts.waiter;
+  job->outcome_timeout_ns = opts.outcome_timeout_ns;
   const std::string_view tenant = spec.tenant ? spec.tenant : "";
 
   SubmitOutput out;
@@ -200,29 +201,19 @@ lane_status_t lane_s::submit_wait(const lane_job_t &spec, std::int64_t timeout_n
   // served by a free slot now; queueing could wait on itself forever.
   lane_ctx *cur = current_job();
   opts.must_dispatch = cur != nullptr && cur->owner == this;
+  // The timeout is the scheduler's: queued, the job leaves the queue; running
+  // (on a worker or inline on this thread), its context is cancelled. Either
+  // way this thread waits for the one outcome.
+  if (timeout_ns >= 0) opts.outcome_timeout_ns = timeout_ns > 0 ? timeout_ns : 1;
   SubmitOutput s = submit(spec, opts);
   if (s.result.status != LANE_OK) return s.result.status;
 
   if (s.job) {
     std::int32_t code = invoke(s.job);
     finish_run(s.job, code, false);
-  } else {
-    std::unique_lock lk(w.mu);
-    bool done = timeout_ns < 0 ? (w.cv.wait(lk, [&] { return w.done; }), true)
-                               : w.cv.wait_for(lk, std::chrono::nanoseconds(timeout_ns), [&] { return w.done; });
-    if (!done) {
-      lk.unlock();
-      with_effects([&](std::int64_t t, Effects &eff) {
-        // Still live? Then it is ours to time out (queued: removed; running:
-        // asked to stop and waited for below).
-        if (lane::core::Job *j = sched.find_token(s.result.token)) sched.cancel_job(j, LANE_ERR_TIMEOUT, t, eff);
-        return 0;
-      });
-      lk.lock();
-    }
-    w.cv.wait(lk, [&] { return w.done; });
   }
-  std::lock_guard lk(w.mu);
+  std::unique_lock lk(w.mu);
+  w.cv.wait(lk, [&] { return w.done; });
   w.outcome.job_id = spec.id;
   if (out) {
     std::uint32_t size = out->struct_size;

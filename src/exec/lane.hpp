@@ -60,6 +60,7 @@ struct SubmitOptions {
   bool inline_ok = false;      // a callback job that gets a slot at once runs on the caller
   bool must_dispatch = false;  // refuse LANE_ERR_DEADLOCK rather than queue
   Waiter *waiter = nullptr;
+  std::int64_t outcome_timeout_ns = 0;  // > 0: stop the job with LANE_ERR_TIMEOUT after this long
 };
 
 struct SubmitOutput {

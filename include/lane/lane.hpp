@@ -1,0 +1,403 @@
+// liblane's C++ wrapper: header-only, over lane.h alone.
+//
+// Move-only owners destroy what they own (lane::Lane, lane::Port); LaneRef
+// borrows. Fallible calls return lane::expected<T, lane::Error>. Jobs come
+// from any callable; the trampoline owns the callable until the job's outcome
+// has been delivered, and catches every exception the job body throws (the
+// job ends LANE_ERR_JOB_FAILED and the message is kept in the Outcome). The
+// wrapper adds no behaviour of its own: everything here is a C API call.
+//
+// Thread safety: as lane.h: every call may come from any thread; destroying
+// (or moving from) an owner that another thread still uses is not allowed.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "lane/lane.h"
+
+#if defined(LANE_HPP_USE_TL_EXPECTED)
+#include <tl/expected.hpp>
+#else
+#include <expected>
+#endif
+
+namespace lane {
+
+#if defined(LANE_HPP_USE_TL_EXPECTED)
+template <class T, class E>
+using expected = tl::expected<T, E>;
+template <class E>
+using unexpected = tl::unexpected<E>;
+#else
+template <class T, class E>
+using expected = std::expected<T, E>;
+template <class E>
+using unexpected = std::unexpected<E>;
+#endif
+
+using Nanos = std::chrono::nanoseconds;
+
+// A failed call: its status, the status's name and lane_last_error()'s message.
+struct Error {
+  lane_status_t status = LANE_ERR_INTERNAL;
+  std::string message;
+
+  [[nodiscard]] const char *name() const { return lane_status_name(status); }
+  // Captures lane_last_error() of this thread: call right after the failing call.
+  static Error last(lane_status_t s) { return Error{s, lane_last_error()}; }
+};
+
+template <class T>
+using Result = expected<T, Error>;
+using Status = expected<void, Error>;
+
+namespace detail {
+inline Status check(lane_status_t s) {
+  if (s == LANE_OK) return {};
+  return unexpected<Error>(Error::last(s));
+}
+}  // namespace detail
+
+// A job's outcome, copied out of lane_outcome_t (strings owned).
+struct Outcome {
+  lane_status_t status = LANE_OK;
+  std::int32_t job_code = 0;
+  std::string job_id;
+  std::string lane;
+  std::uint64_t job_token = 0;
+  std::int64_t enqueued_at_ns = 0, started_at_ns = 0, finished_at_ns = 0;
+  std::string error;  // what the job body threw, if it threw
+
+  [[nodiscard]] bool ok() const { return status == LANE_OK; }
+  [[nodiscard]] Nanos waited() const { return Nanos(started_at_ns ? started_at_ns - enqueued_at_ns : 0); }
+
+  static Outcome from(const lane_outcome_t &o) {
+    Outcome r;
+    r.status = o.status;
+    r.job_code = o.job_code;
+    r.job_id = o.job_id ? o.job_id : "";
+    r.lane = o.lane ? o.lane : "";
+    r.job_token = o.job_token;
+    r.enqueued_at_ns = o.enqueued_at_ns;
+    r.started_at_ns = o.started_at_ns;
+    r.finished_at_ns = o.finished_at_ns;
+    return r;
+  }
+};
+
+struct Ticket {
+  std::int32_t position = 0;  // 0 = dispatched now
+  Nanos eta{0};
+  std::uint64_t job_token = 0;
+  lane_blocked_by_t blocked_by = LANE_BLOCKED_NONE;
+};
+
+// What a running job sees. Valid only inside the job body.
+class Context {
+ public:
+  explicit Context(lane_ctx_t *ctx) : ctx_(ctx) {}
+  [[nodiscard]] bool cancelled() const { return lane_ctx_cancelled(ctx_) != 0; }
+  [[nodiscard]] lane_status_t cause() const { return lane_ctx_cause(ctx_); }
+  // Sleeps until cancelled (returns the cause) or `timeout` passes (LANE_ERR_TIMEOUT).
+  lane_status_t wait(Nanos timeout) { return lane_ctx_wait(ctx_, timeout.count()); }
+  lane_status_t wait() { return lane_ctx_wait(ctx_, -1); }
+  [[nodiscard]] std::string_view job_id() const { return lane_ctx_job_id(ctx_); }
+  [[nodiscard]] lane_ctx_t *capi() const { return ctx_; }
+
+ private:
+  lane_ctx_t *ctx_;
+};
+
+class Port;
+
+// A job's description; designated initializers read well:
+// lane.submit({.id = "j1", .tenant = "alice", .priority = 2}, body).
+struct Job {
+  const char *id = nullptr;
+  const char *tenant = nullptr;
+  std::int32_t priority = 0;
+  std::uint32_t flags = 0;  // LANE_JOB_*
+  Nanos max_wait{0};
+  Nanos queue_timeout{0};
+  std::function<void(const Outcome &)> on_done{};  // called exactly once, on a library thread, no lock held
+  Port *port = nullptr;                          // DONE events for this job (and GRANT/CANCEL for host-run)
+};
+
+// Options for lane::Lane::create; zero means default, as in lane_options_t.
+struct Options {
+  std::uint32_t max_concurrent = 0;
+  lane_policy_t policy = LANE_POLICY_DEFAULT;
+  std::uint32_t eta_window = 0;
+  bool preemption_off = false;
+  Nanos preempt_min_runtime{0};
+  bool preempt_overcommit = false;
+  std::uint32_t max_queued = 0;
+  Nanos eta_default_runtime{0};
+  Nanos aging{0};
+  lane_clock_fn clock = nullptr;
+  void *clock_ud = nullptr;
+};
+
+struct Event {
+  lane_event_kind_t kind;
+  lane_status_t status;
+  std::int32_t job_code;
+  lane_t *lane;
+  std::uint64_t job_token;
+  void *user_data;
+  std::int64_t at_ns;
+};
+
+// An event queue for host-run jobs (and DONE events of any job that names it).
+class Port {
+ public:
+  [[nodiscard]] static Result<Port> create() {
+    lane_port_t *p = nullptr;
+    if (lane_status_t s = lane_port_create(&p); s != LANE_OK) return unexpected<Error>(Error::last(s));
+    return Port(p);
+  }
+
+  // Up to `max` events, waiting up to `timeout` (negative = forever) for the first.
+  [[nodiscard]] Result<std::vector<Event>> poll(std::size_t max, Nanos timeout) {
+    std::vector<lane_event_t> raw(max == 0 ? 1 : max);
+    raw[0].struct_size = sizeof(lane_event_t);
+    std::int32_t n = lane_port_poll(port_.get(), raw.data(), static_cast<std::int32_t>(raw.size()), timeout.count());
+    if (n < 0) return unexpected<Error>(Error::last(static_cast<lane_status_t>(n)));
+    std::vector<Event> out;
+    out.reserve(static_cast<std::size_t>(n));
+    for (std::int32_t i = 0; i < n; ++i) {
+      const lane_event_t &e = raw[static_cast<std::size_t>(i)];
+      out.push_back(Event{e.kind, e.status, e.job_code, e.lane, e.job_token, e.user_data, e.at_ns});
+    }
+    return out;
+  }
+  Status wake() { return detail::check(lane_port_wake(port_.get())); }
+  [[nodiscard]] int fd() const { return lane_port_fd(port_.get()); }
+  [[nodiscard]] lane_port_t *capi() const { return port_.get(); }
+
+ private:
+  explicit Port(lane_port_t *p) : port_(p) {}
+  struct Deleter {
+    void operator()(lane_port_t *p) const { lane_port_destroy(p); }
+  };
+  std::unique_ptr<lane_port_t, Deleter> port_;
+};
+
+namespace detail {
+
+// Owns a job's callable and completion until the outcome is delivered.
+struct BoxBase {
+  std::function<void(const Outcome &)> on_done;
+  std::string error;
+  virtual ~BoxBase() = default;
+  virtual std::int32_t run(Context &ctx) = 0;
+
+  static std::int32_t run_trampoline(lane_ctx_t *c, void *ud) {
+    auto *box = static_cast<BoxBase *>(ud);
+    Context ctx(c);
+    try {
+      return box->run(ctx);
+    } catch (const std::exception &e) {
+      box->error = e.what();
+    } catch (...) {
+      box->error = "unknown exception";
+    }
+    return -1;
+  }
+  static void done_trampoline(const lane_outcome_t *o, void *ud) {
+    std::unique_ptr<BoxBase> box(static_cast<BoxBase *>(ud));
+    if (!box->on_done) return;
+    Outcome out = Outcome::from(*o);
+    out.error = std::move(box->error);
+    try {
+      box->on_done(out);
+    } catch (...) {
+      // An exception must not cross into C.
+    }
+  }
+};
+
+template <class F>
+struct Box final : BoxBase {
+  explicit Box(F &&f) : fn(std::move(f)) {}
+  std::int32_t run(Context &ctx) override {
+    if constexpr (std::is_void_v<std::invoke_result_t<F &, Context &>>) {
+      fn(ctx);
+      return 0;
+    } else {
+      return static_cast<std::int32_t>(fn(ctx));
+    }
+  }
+  F fn;
+};
+
+// Empty box for host-run jobs: only the completion.
+struct HostBox final : BoxBase {
+  std::int32_t run(Context &) override { return 0; }
+};
+
+inline lane_job_t to_c(const Job &j) {
+  lane_job_t c = LANE_JOB_INIT;
+  c.id = j.id;
+  c.tenant = j.tenant;
+  c.priority = j.priority;
+  c.flags = j.flags;
+  c.max_wait_ns = j.max_wait.count();
+  c.queue_timeout_ns = j.queue_timeout.count();
+  c.port = j.port ? j.port->capi() : nullptr;
+  return c;
+}
+
+inline Ticket from_c(const lane_ticket_t &t) {
+  return Ticket{t.position, Nanos(t.eta_ns), t.job_token, t.blocked_by};
+}
+
+// The operations of a lane, shared by the owner (Lane) and the borrower (LaneRef).
+template <class Derived>
+class LaneOps {
+ public:
+  // Submits a callback job: fn(lane::Context&) returning an integer (0 = ok)
+  // or void. Accepted: fn and job.on_done live until the outcome.
+  template <class F>
+  [[nodiscard]] Result<Ticket> submit(Job job, F fn) {
+    auto box = std::make_unique<Box<std::decay_t<F>>>(std::move(fn));
+    box->on_done = std::move(job.on_done);
+    lane_job_t c = to_c(job);
+    c.run = &BoxBase::run_trampoline;
+    c.on_done = &BoxBase::done_trampoline;
+    c.user_data = box.get();
+    return submit_box(c, std::move(box));
+  }
+
+  // Submits a host-run job: granted through job.port (required), finished
+  // with finish(). `user_data` comes back in its events.
+  [[nodiscard]] Result<Ticket> submit_host(Job job, void *user_data = nullptr) {
+    lane_job_t c = to_c(job);
+    if (job.on_done) {
+      auto box = std::make_unique<HostBox>();
+      box->on_done = std::move(job.on_done);
+      c.on_done = &BoxBase::done_trampoline;
+      c.user_data = box.get();
+      // The port's events then carry the box; keep the host's pointer out of it.
+      if (user_data) return unexpected<Error>(Error{LANE_ERR_INVALID, "submit_host: use either on_done or user_data"});
+      return submit_box(c, std::move(box));
+    }
+    c.user_data = user_data;
+    lane_ticket_t t = LANE_TICKET_INIT;
+    if (lane_status_t s = lane_submit(self(), &c, &t); s != LANE_OK) return unexpected<Error>(Error::last(s));
+    return from_c(t);
+  }
+
+  // Submits and waits for the outcome (inline on this thread when a slot is
+  // free). The Error side is a refusal; any outcome, failed or not, is an Outcome.
+  template <class F>
+  [[nodiscard]] Result<Outcome> submit_wait(Job job, F fn, Nanos timeout = Nanos(-1)) {
+    Outcome result;
+    bool delivered = false;
+    auto user_done = std::move(job.on_done);
+    auto box = std::make_unique<Box<std::decay_t<F>>>(std::move(fn));
+    box->on_done = [&](const Outcome &o) {
+      result = o;
+      delivered = true;
+      if (user_done) user_done(o);
+    };
+    lane_job_t c = to_c(job);
+    c.run = &BoxBase::run_trampoline;
+    c.on_done = &BoxBase::done_trampoline;
+    c.user_data = box.get();
+    lane_status_t s = lane_submit_wait(self(), &c, timeout.count(), nullptr);
+    // on_done has run before lane_submit_wait returns for an accepted job.
+    if (!delivered) return unexpected<Error>(Error::last(s));
+    box.release();  // freed by done_trampoline
+    return result;
+  }
+
+  Status cancel(const char *id, std::uint32_t flags = LANE_CANCEL_QUEUED) {
+    return check(lane_cancel(self(), id, flags));
+  }
+  [[nodiscard]] Result<lane_stats_t> stats() const {
+    lane_stats_t s{};
+    s.struct_size = sizeof s;
+    if (lane_status_t r = lane_stats(self(), &s); r != LANE_OK) return unexpected<Error>(Error::last(r));
+    return s;
+  }
+  Status set_max_concurrent(std::uint32_t n) { return check(lane_set_max_concurrent(self(), n)); }
+  Status set_preemption(bool enabled, Nanos min_runtime) {
+    return check(lane_set_preemption(self(), enabled ? 1 : 0, min_runtime.count()));
+  }
+  Status set_eta_window(std::uint32_t n) { return check(lane_set_eta_window(self(), n)); }
+  Status set_tenant_weight(const char *tenant, std::uint32_t w) { return check(lane_set_tenant_weight(self(), tenant, w)); }
+  Status pause() { return check(lane_pause(self())); }
+  Status resume() { return check(lane_resume(self())); }
+  Status cooldown(Nanos d) { return check(lane_cooldown(self(), d.count())); }
+  Status close(lane_close_mode_t mode = LANE_CLOSE_DRAIN) { return check(lane_close(self(), mode)); }
+  Status wait_idle(Nanos timeout = Nanos(-1)) { return check(lane_wait_idle(self(), timeout.count())); }
+  Status finish(std::uint64_t token, std::int32_t code = 0) { return check(lane_job_finish(self(), token, code)); }
+  [[nodiscard]] std::string_view name() const { return lane_name(self()); }
+
+ private:
+  [[nodiscard]] lane_t *self() const { return static_cast<const Derived *>(this)->capi(); }
+
+  Result<Ticket> submit_box(lane_job_t &c, std::unique_ptr<BoxBase> box) {
+    lane_ticket_t t = LANE_TICKET_INIT;
+    lane_status_t s = lane_submit(self(), &c, &t);
+    if (s != LANE_OK) return unexpected<Error>(Error::last(s));  // refused: the box is still ours
+    box.release();                                                 // accepted: done_trampoline frees it
+    return from_c(t);
+  }
+};
+
+}  // namespace detail
+
+// A lane borrowed from elsewhere (a registry, or a C caller). Does not destroy it.
+class LaneRef : public detail::LaneOps<LaneRef> {
+ public:
+  explicit LaneRef(lane_t *lane) : lane_(lane) {}
+  [[nodiscard]] lane_t *capi() const { return lane_; }
+
+ private:
+  lane_t *lane_;
+};
+
+// A standalone lane; destroying it closes it (CANCEL) and waits for its jobs.
+class Lane : public detail::LaneOps<Lane> {
+ public:
+  [[nodiscard]] static Result<Lane> create(const char *name, const Options &o = {}) {
+    lane_options_t c = LANE_OPTIONS_INIT;
+    c.max_concurrent = o.max_concurrent;
+    c.policy = o.policy;
+    c.eta_window = o.eta_window;
+    c.preemption_off = o.preemption_off ? 1 : 0;
+    c.preempt_min_runtime_ns = o.preempt_min_runtime.count();
+    c.preempt_overcommit = o.preempt_overcommit ? 1 : 0;
+    c.max_queued = o.max_queued;
+    c.eta_default_runtime_ns = o.eta_default_runtime.count();
+    c.aging_ns = o.aging.count();
+    c.clock = o.clock;
+    c.clock_ud = o.clock_ud;
+    lane_t *l = nullptr;
+    if (lane_status_t s = lane_create(name, &c, &l); s != LANE_OK) return unexpected<Error>(Error::last(s));
+    return Lane(l);
+  }
+
+  [[nodiscard]] lane_t *capi() const { return lane_.get(); }
+  [[nodiscard]] LaneRef ref() const { return LaneRef(lane_.get()); }
+
+ private:
+  explicit Lane(lane_t *l) : lane_(l) {}
+  struct Deleter {
+    void operator()(lane_t *l) const { lane_destroy(l); }
+  };
+  std::unique_ptr<lane_t, Deleter> lane_;
+};
+
+}  // namespace lane
