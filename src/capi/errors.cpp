@@ -21,8 +21,8 @@ extern "C" {
 
 LANE_API const char *lane_last_error(void) { return lane::capi::last_error.c_str(); }
 
-LANE_API const char *lane_status_name(lane_status_t s) {
-  switch (s) {
+LANE_API const char *lane_status_name(lane_status_t status) {
+  switch (lane::capi::raw_enum(status)) {
     case LANE_OK: return "LANE_OK";
     case LANE_ERR_INVALID: return "LANE_ERR_INVALID";
     case LANE_ERR_CLOSED: return "LANE_ERR_CLOSED";

@@ -29,6 +29,16 @@ auto guarded(F &&f) noexcept -> decltype(f()) {
   }
 }
 
+// A C host may pass any int as an enum; in C++ an out-of-range enum value is
+// undefined, so look at the bytes as an int before trusting it.
+template <class E>
+int raw_enum(const E &e) {
+  static_assert(sizeof(E) == sizeof(int));
+  int v;
+  std::memcpy(&v, &e, sizeof v);
+  return v;
+}
+
 // Versioned structs: the first release's size is the minimum a caller may
 // pass; later releases only append, and fields beyond struct_size read as 0.
 template <class T>

@@ -9,6 +9,7 @@
 
 using lane::capi::fail;
 using lane::capi::guarded;
+using lane::capi::raw_enum;
 using lane::core::Effects;
 using lane::core::kSecond;
 
@@ -70,11 +71,11 @@ LANE_API lane_status_t lane_create(const char *name, const lane_options_t *opts,
     }
     lane::core::Config c;
     c.max_concurrent = o.max_concurrent ? o.max_concurrent : 1;
-    switch (o.policy) {
+    switch (raw_enum(o.policy)) {
       case LANE_POLICY_DEFAULT:
       case LANE_POLICY_FIFO: c.policy = LANE_POLICY_FIFO; break;
       case LANE_POLICY_FAIR_SHARE: c.policy = LANE_POLICY_FAIR_SHARE; break;
-      default: return fail(LANE_ERR_INVALID, "unknown policy " + std::to_string(o.policy));
+      default: return fail(LANE_ERR_INVALID, "unknown policy " + std::to_string(raw_enum(o.policy)));
     }
     c.eta_window = o.eta_window ? o.eta_window : 16;
     c.preemption = o.preemption_off == 0;
@@ -131,17 +132,21 @@ LANE_API lane_status_t lane_submit_wait(lane_t *lane, const lane_job_t *job, int
     lane_job_t j;
     if (lane_status_t s = check_job(job, j); s != LANE_OK) return s;
     if (outcome && !lane::capi::writable(outcome)) return fail(LANE_ERR_INVALID, "outcome->struct_size too small");
+    // on_done may free the caller's id before we return: keep a copy for messages.
+    const std::string id = j.id;
     lane_status_t s = lane->submit_wait(j, timeout_ns, outcome);
     switch (s) {
       case LANE_OK: return LANE_OK;
-      case LANE_ERR_JOB_FAILED: return fail(s, "job " + quoted(j.id) + " returned non-zero");
-      case LANE_ERR_CANCELLED: return fail(s, "job " + quoted(j.id) + " was cancelled");
-      case LANE_ERR_PREEMPTED: return fail(s, "job " + quoted(j.id) + " was preempted");
-      case LANE_ERR_TIMEOUT: return fail(s, "job " + quoted(j.id) + " timed out");
+      case LANE_ERR_JOB_FAILED: return fail(s, "job " + quoted(id.c_str()) + " returned non-zero");
+      case LANE_ERR_CANCELLED: return fail(s, "job " + quoted(id.c_str()) + " was cancelled");
+      case LANE_ERR_PREEMPTED: return fail(s, "job " + quoted(id.c_str()) + " was preempted");
+      case LANE_ERR_TIMEOUT: return fail(s, "job " + quoted(id.c_str()) + " timed out");
       case LANE_ERR_CLOSED:
         // Either refused at submit or ended by close: both mean the lane closed.
         return fail(s, "lane " + quoted(lane->name.c_str()) + " is closed");
-      default: return refused(s, lane, j);
+      default:
+        j.id = id.c_str();
+        return refused(s, lane, j);
     }
   });
 }
@@ -256,7 +261,10 @@ LANE_API lane_status_t lane_cooldown(lane_t *lane, int64_t duration_ns) {
 LANE_API lane_status_t lane_close(lane_t *lane, lane_close_mode_t mode) {
   return guarded([&] {
     if (!ok(lane)) return bad_lane(lane);
-    if (mode != LANE_CLOSE_DRAIN && mode != LANE_CLOSE_CANCEL) return fail(LANE_ERR_INVALID, "unknown close mode");
+    const int m = raw_enum(mode);
+    if (m != LANE_CLOSE_DRAIN && m != LANE_CLOSE_CANCEL) {
+      return fail(LANE_ERR_INVALID, "unknown close mode " + std::to_string(m));
+    }
     return lane->with_effects([&](std::int64_t t, Effects &eff) {
       lane->sched.close(mode, t, eff);
       return LANE_OK;

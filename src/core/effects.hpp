@@ -37,6 +37,8 @@ class Effects {
   [[nodiscard]] const Effect &operator[](std::size_t i) const {
     return i < inline_.size() ? inline_[i] : more_[i - inline_.size()];
   }
+  // Marks an effect as carried out (its job pointer becomes nullptr).
+  void done(std::size_t i) { (i < inline_.size() ? inline_[i] : more_[i - inline_.size()]).job = nullptr; }
   void clear() {
     n_ = 0;
     more_.clear();

@@ -21,7 +21,26 @@ void insert_by_time(List &list, Job *job) {
 
 // ---------------------------------------------------------------- FifoQueue
 
-void FifoQueue::requeue(Job *job) { insert_by_time(list_, job); }
+void FifoQueue::push(Job *job) {
+  list_.push_back(job);
+  by_priority_[job->priority].push_back(job);
+}
+
+void FifoQueue::requeue(Job *job) {
+  insert_by_time(list_, job);
+  insert_by_time(by_priority_[job->priority], job);
+}
+
+void FifoQueue::remove(Job *job) {
+  list_.remove(job);
+  auto it = by_priority_.find(job->priority);
+  it->second.remove(job);
+  if (it->second.empty()) by_priority_.erase(it);
+}
+
+Job *FifoQueue::preempt_candidate(std::int64_t) const {
+  return by_priority_.empty() ? nullptr : by_priority_.rbegin()->second.front();
+}
 
 std::int64_t FifoQueue::oldest_enqueued_at() const {
   Job *j = list_.front();

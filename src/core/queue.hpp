@@ -38,6 +38,9 @@ class Queue {
   virtual void remove(Job *job) = 0;
   // The job to dispatch next; nullptr when empty.
   [[nodiscard]] virtual Job *peek(std::int64_t now) const = 0;
+  // The queued job with the best claim to preempt a running one once a
+  // min-runtime guard has passed: the highest priority, oldest first.
+  [[nodiscard]] virtual Job *preempt_candidate(std::int64_t now) const { return peek(now); }
   [[nodiscard]] virtual std::size_t size() const = 0;
   [[nodiscard]] virtual std::int64_t oldest_enqueued_at() const = 0;  // 0 when empty
   // For a job attached but not yet pushed. `cost` is the lane's runtime estimate.
@@ -54,16 +57,19 @@ class FifoQueue final : public Queue {
  public:
   void attach(Job *, std::string_view) override {}
   void detach(Job *) override {}
-  void push(Job *job) override { list_.push_back(job); }
+  void push(Job *job) override;
   void requeue(Job *job) override;
-  void remove(Job *job) override { list_.remove(job); }
+  void remove(Job *job) override;
   [[nodiscard]] Job *peek(std::int64_t) const override { return list_.front(); }
+  // Arrival order ignores priority, so the best claimant may sit anywhere.
+  [[nodiscard]] Job *preempt_candidate(std::int64_t) const override;
   [[nodiscard]] std::size_t size() const override { return list_.size(); }
   [[nodiscard]] std::int64_t oldest_enqueued_at() const override;
   [[nodiscard]] Ahead ahead_of(const Job *, std::int64_t) const override { return {list_.size(), LANE_BLOCKED_FULL}; }
 
  private:
   JobList list_;
+  std::map<std::int32_t, LevelList> by_priority_;  // the same jobs per priority, oldest first
 };
 
 struct Level;

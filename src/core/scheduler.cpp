@@ -115,7 +115,7 @@ void Scheduler::preempt(Job *victim, Job *preemptor, Effects &out) {
 // time gets its chance once the guard has passed.
 void Scheduler::preempt_for_head(Effects &out) {
   while (cfg_.preemption && !paused_ && !cooling() && running_.size() >= cfg_.max_concurrent) {
-    Job *head = queue_->peek(now_);
+    Job *head = queue_->preempt_candidate(now_);
     if (!head) return;
     Job *victim = find_victim(head->priority);
     if (!victim) return;
@@ -240,7 +240,10 @@ SubmitResult Scheduler::submit(Job *job, std::string_view tenant, std::int64_t n
 }
 
 void Scheduler::finish(Job *job, std::int32_t job_code, std::int64_t now, Effects &out) {
-  advance(now, out);
+  // The job leaves the running set before anything else happens at this
+  // time (an ended cooldown, an expired timeout), so nothing can pick it as
+  // a victim while it is finishing.
+  now_ = std::max(now_, now);
   running_.remove(job);
   if (job->preemptible()) --preemptible_running_;
   const std::int64_t runtime = now_ - job->started_at;
@@ -250,17 +253,23 @@ void Scheduler::finish(Job *job, std::int32_t job_code, std::int64_t now, Effect
   if (complete) runtimes_.add(runtime);
   job->job_code = job_code;
 
-  if (job->cancel_cause == LANE_ERR_PREEMPTED && (job->flags & LANE_JOB_REQUEUE_ON_PREEMPT) && !closed_) {
+  // A preempted job that asked to be requeued goes back to the queue, unless
+  // the lane is closing with CANCEL (a DRAIN close still runs the queue).
+  const bool requeue = job->cancel_cause == LANE_ERR_PREEMPTED && (job->flags & LANE_JOB_REQUEUE_ON_PREEMPT);
+  if (requeue && !cancelling_) {
     job->cancel_cause = LANE_OK;
     job->requeued = true;
     job->state = JobState::Queued;
     queue_->requeue(job);
   } else {
-    lane_status_t status = job->cancel_cause != LANE_OK ? job->cancel_cause
-                           : job_code == 0              ? LANE_OK
-                                                        : LANE_ERR_JOB_FAILED;
-    end(job, status, out);
+    end(job,
+        requeue                          ? LANE_ERR_CLOSED
+        : job->cancel_cause != LANE_OK   ? job->cancel_cause
+        : job_code == 0                  ? LANE_OK
+                                         : LANE_ERR_JOB_FAILED,
+        out);
   }
+  advance(now_, out);
   fill(out);
 }
 
@@ -339,6 +348,7 @@ void Scheduler::close(lane_close_mode_t mode, std::int64_t now, Effects &out) {
   advance(now, out);
   closed_ = true;
   if (mode != LANE_CLOSE_CANCEL) return;
+  cancelling_ = true;
   while (Job *j = preemptors_.front()) {
     unqueue(j);
     end(j, LANE_ERR_CLOSED, out);
@@ -368,7 +378,7 @@ std::int64_t Scheduler::next_deadline() const {
   if (cooldown_until_ != 0) d = std::min(d, cooldown_until_);
   if (cfg_.preemption && preemptible_running_ > 0 && !paused_ && !cooling() &&
       running_.size() >= cfg_.max_concurrent) {
-    if (const Job *head = queue_->peek(now_)) {
+    if (const Job *head = queue_->preempt_candidate(now_)) {
       for (const Job *j = running_.front(); j; j = JobList::next(j)) {
         if (j->preemptible() && j->cancel_cause == LANE_OK && j->priority < head->priority) {
           d = std::min(d, std::max(now_, j->started_at + cfg_.preempt_min_runtime_ns));

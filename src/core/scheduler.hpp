@@ -116,6 +116,7 @@ class Scheduler {
   std::uint64_t next_token_ = 0;
   bool paused_ = false;
   bool closed_ = false;
+  bool cancelling_ = false;  // closed with LANE_CLOSE_CANCEL
   std::int64_t cooldown_until_ = 0;
 
   RuntimeWindow runtimes_;

@@ -69,14 +69,19 @@ std::int64_t lane_s::now() const { return clock_ ? clock_(clock_ud_) : real_now_
 // Effects whose order matters across threads happen under the lane lock:
 // a context's cancel flag and a port's GRANT/CANCEL events. Both take only
 // leaf locks.
-void lane_s::apply_locked(const Effects &eff) {
+void lane_s::apply_locked(Effects &eff) {
   for (std::size_t i = 0; i < eff.size(); ++i) {
     auto *job = static_cast<lane_ctx *>(eff[i].job);
     switch (eff[i].kind) {
       case Effect::Kind::Dispatch:
         job->cause.store(LANE_OK, std::memory_order_relaxed);
-        if (job->host_run() && job->port) {
+        if (job->host_run()) {
           job->port->post(make_event(LANE_EVENT_GRANT, job, LANE_OK, job->started_at));
+          // Granted: the host may finish and free it before we unlock, so
+          // nothing after the lock may touch it.
+          eff.done(i);
+        } else if (job->run_inline) {
+          eff.done(i);  // the submitting thread runs it
         }
         break;
       case Effect::Kind::Cancel: {
@@ -105,7 +110,7 @@ lane_ctx *lane_s::apply_unlocked(const Effects &eff, bool keep_one) {
   lane_ctx *kept = nullptr;
   for (std::size_t i = 0; i < eff.size(); ++i) {
     auto *job = static_cast<lane_ctx *>(eff[i].job);
-    if (eff[i].kind != Effect::Kind::Dispatch || job->host_run() || job->run_inline) continue;
+    if (eff[i].kind != Effect::Kind::Dispatch || !job) continue;
     if (keep_one && !kept) {
       kept = job;
     } else {

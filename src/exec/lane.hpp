@@ -114,7 +114,7 @@ struct lane_s {
   lane::core::Scheduler sched;
 
  private:
-  void apply_locked(const lane::core::Effects &eff);
+  void apply_locked(lane::core::Effects &eff);
   lane_ctx *apply_unlocked(const lane::core::Effects &eff, bool keep_one);
   void deliver(lane_ctx *job);
   void arm_timer_locked();

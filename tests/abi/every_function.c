@@ -1,0 +1,59 @@
+/* References every public function of lane.h, so a function that is
+ * declared but not exported fails at link time (abi/check_symbols.py keeps
+ * this list equal to lane.h). Also checks that each resolves to the same
+ * function as the lane_get_api() table's entry. */
+#include <stdio.h>
+
+#include "lane/lane.h"
+
+typedef void (*fn_t)(void);
+
+int main(void) {
+  const fn_t linked[] = {
+      (void (*)(void))lane_status_name,       (void (*)(void))lane_last_error,
+      (void (*)(void))lane_abi_version,       (void (*)(void))lane_version_string,
+      (void (*)(void))lane_create,            (void (*)(void))lane_destroy,
+      (void (*)(void))lane_submit,            (void (*)(void))lane_submit_wait,
+      (void (*)(void))lane_cancel,            (void (*)(void))lane_stats,
+      (void (*)(void))lane_set_max_concurrent, (void (*)(void))lane_set_preemption,
+      (void (*)(void))lane_set_eta_window,    (void (*)(void))lane_set_tenant_weight,
+      (void (*)(void))lane_pause,             (void (*)(void))lane_resume,
+      (void (*)(void))lane_cooldown,          (void (*)(void))lane_close,
+      (void (*)(void))lane_wait_idle,         (void (*)(void))lane_name,
+      (void (*)(void))lane_ctx_cancelled,     (void (*)(void))lane_ctx_cause,
+      (void (*)(void))lane_ctx_wait,          (void (*)(void))lane_ctx_job_id,
+      (void (*)(void))lane_ctx_user_data,     (void (*)(void))lane_ctx_lane,
+      (void (*)(void))lane_port_create,       (void (*)(void))lane_port_destroy,
+      (void (*)(void))lane_port_fd,           (void (*)(void))lane_port_poll,
+      (void (*)(void))lane_port_wake,         (void (*)(void))lane_job_finish,
+      (void (*)(void))lane_get_api,
+  };
+  const size_t n = sizeof linked / sizeof linked[0];
+
+  const lane_api_t *api = lane_get_api(LANE_ABI_VERSION);
+  if (!api) {
+    fprintf(stderr, "lane_get_api: %s\n", lane_last_error());
+    return 1;
+  }
+  /* The table lists the same functions in the same order after its two
+   * leading fields. */
+  const size_t table_fns = (sizeof(lane_api_t) - offsetof(lane_api_t, status_name)) / sizeof(fn_t);
+  if (table_fns != n) {
+    fprintf(stderr, "lane_api_t has %zu functions, this test references %zu\n", table_fns, n);
+    return 1;
+  }
+  const fn_t *table = (const fn_t *)(const void *)&api->status_name;
+  int failed = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (table[i] != linked[i]) {
+      fprintf(stderr, "lane_api_t entry %zu differs from the linked function\n", i);
+      failed = 1;
+    }
+  }
+  if (api->struct_size != sizeof(lane_api_t) || api->abi_version != LANE_ABI_VERSION) {
+    fprintf(stderr, "lane_api_t header fields are wrong\n");
+    failed = 1;
+  }
+  if (!failed) printf("%zu functions linked and in the api table\n", n);
+  return failed;
+}

@@ -1,0 +1,24 @@
+// Live heap bytes from whichever allocator the build uses: the sanitizer's
+// allocator under ASan/TSan (which intercept malloc), glibc's otherwise.
+// Replacing operator new instead would fight the sanitizers' own.
+#include "alloc_counter.hpp"
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+// From <sanitizer/allocator_interface.h>, which GCC 12 does not install.
+extern "C" std::size_t __sanitizer_get_current_allocated_bytes();
+#else
+#include <malloc.h>
+#endif
+
+namespace lane_test {
+
+std::size_t live_heap_bytes() {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  return __sanitizer_get_current_allocated_bytes();
+#else
+  const struct mallinfo2 m = mallinfo2();
+  return m.uordblks + m.hblkhd;  // hblkhd: large blocks glibc maps on their own
+#endif
+}
+
+}  // namespace lane_test
