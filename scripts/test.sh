@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what is missing, then builds liblane three times (plain,
 # AddressSanitizer+UBSan, ThreadSanitizer; warnings are errors) and runs the
-# whole suite in each. Ends with one line: "N passed, N failed".
+# whole suite in each, the C and C++ suites once more under valgrind, and
+# the Go binding's tests (race detector, cgocheck2) against the plain build.
+# Ends with one line: "tests: N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
@@ -31,5 +33,23 @@ for b in "${builds[@]}"; do
   meson test -C "$dir" --print-errorlogs --num-processes 2 || status=1
 done
 
-python3 scripts/summarize_tests.py build build-asan build-tsan
+echo "=== valgrind (memcheck) over the plain build"
+meson test -C build --setup valgrind --suite core --suite capi --suite cpp --suite abi --suite stress \
+  --print-errorlogs --num-processes 2 || status=1
+
+go_result=skipped
+# Go lives in /usr/local/go on these machines; a non-login shell may not have it on PATH.
+[ -x /usr/local/go/bin/go ] && export PATH="$PATH:/usr/local/go/bin"
+if command -v go >/dev/null 2>&1; then
+  echo "=== Go binding"
+  if bash bindings/go/test.sh build; then go_result=ok; else go_result=fail; status=1; fi
+else
+  echo "=== Go binding: no 'go' on PATH; not run" >&2
+  go_result=fail
+  status=1
+fi
+
+python3 scripts/summarize_tests.py \
+  build/meson-logs/testlog.json build-asan/meson-logs/testlog.json build-tsan/meson-logs/testlog.json \
+  build/meson-logs/testlog-valgrind.json "bindings/go=$go_result" || status=1
 exit $status

@@ -1,0 +1,3 @@
+module liblane.dev/lane
+
+go 1.21

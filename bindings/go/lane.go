@@ -1,0 +1,248 @@
+package lane
+
+import (
+	"context"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// A Lane is a standalone liblane lane: max-concurrent slots plus a queue.
+// Every scheduling decision is made by liblane; jobs run in goroutines of
+// this package. A Lane is safe for concurrent use by any number of
+// goroutines. Close it when done.
+type Lane struct {
+	name string
+
+	// cmu guards the C handles: every call into the lane holds it for
+	// reading; Close takes it for writing to destroy them.
+	cmu       sync.RWMutex
+	c         cLane
+	port      cPort
+	destroyed bool
+
+	// mu guards the Go view of live jobs: an id stays taken here until
+	// its DONE event has been handled, so a cancel by id from a job's
+	// context can never reach a later job that reuses the id.
+	refused atomic.Uint64 // refusals decided by the binding before liblane saw the job
+
+	mu       sync.Mutex
+	jobs     map[string]*jobState
+	idle     chan struct{} // closed when jobs becomes empty; nil while nobody waits
+	closing  bool
+	final    Stats         // the last stats, kept by Close
+	closed   chan struct{} // the poller may stop
+	pollDone chan struct{} // the poller has stopped
+	portFile *os.File      // a dup of the port's eventfd in Go's netpoller; nil: blocking poll
+	finished chan struct{} // Close is complete
+}
+
+// New creates a standalone lane named name (FIFO, one slot, preemption on
+// with a 30 s guard, unless options say otherwise).
+func New(name string, opts ...Option) (*Lane, error) {
+	var cfg config
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.err != nil {
+		return nil, cfg.err
+	}
+	c, p, err := cCreate(name, &cfg)
+	if err != nil {
+		return nil, err
+	}
+	l := &Lane{
+		name:     name,
+		c:        c,
+		port:     p,
+		jobs:     make(map[string]*jobState),
+		closed:   make(chan struct{}),
+		pollDone: make(chan struct{}),
+		finished: make(chan struct{}),
+	}
+	l.startPoller()
+	return l, nil
+}
+
+// Name is the lane's name.
+func (l *Lane) Name() string { return l.name }
+
+// enter holds the C handles alive for one call; false once destroyed.
+func (l *Lane) enter() bool {
+	l.cmu.RLock()
+	if l.destroyed {
+		l.cmu.RUnlock()
+		return false
+	}
+	return true
+}
+
+func (l *Lane) leave() { l.cmu.RUnlock() }
+
+func (l *Lane) closedErr(op string) error {
+	return newError(op, StatusClosed, "lane '"+l.name+"' is closed")
+}
+
+// call runs one fallible call on the live lane.
+func (l *Lane) call(op string, f func(cLane) error) error {
+	if !l.enter() {
+		return l.closedErr(op)
+	}
+	defer l.leave()
+	return f(l.c)
+}
+
+// Stats returns the lane's counters. After Close it returns the last
+// counters taken before the lane was destroyed.
+func (l *Lane) Stats() Stats {
+	if !l.enter() {
+		l.mu.Lock()
+		s := l.final
+		l.mu.Unlock()
+		s.Refused += l.refused.Load()
+		return s
+	}
+	s, _ := cStats(l.c, l.name)
+	l.leave()
+	s.Refused += l.refused.Load()
+	return s
+}
+
+// SetMaxConcurrent resizes the lane: raising dispatches queued work now,
+// lowering lets in-flight jobs finish.
+func (l *Lane) SetMaxConcurrent(n int) error {
+	if n < 1 || n > 1<<31 {
+		return newError("set max concurrent", StatusInvalid, "n must be at least 1")
+	}
+	return l.call("set max concurrent", func(c cLane) error { return cSetMaxConcurrent(c, uint32(n)) })
+}
+
+// SetPreemption turns preemption on or off. minRuntime is taken literally:
+// 0 means a running job may be preempted at once.
+func (l *Lane) SetPreemption(enabled bool, minRuntime time.Duration) error {
+	return l.call("set preemption", func(c cLane) error { return cSetPreemption(c, enabled, int64(minRuntime)) })
+}
+
+// SetETAWindow sets how many recent runtimes the ETA uses (n >= 1).
+func (l *Lane) SetETAWindow(n int) error {
+	if n < 1 || n > 1<<31 {
+		return newError("set eta window", StatusInvalid, "n must be at least 1")
+	}
+	return l.call("set eta window", func(c cLane) error { return cSetETAWindow(c, uint32(n)) })
+}
+
+// SetTenantWeight gives a tenant a share proportional to weight (>= 1;
+// default 1). FairShare lanes only.
+func (l *Lane) SetTenantWeight(tenant string, weight int) error {
+	if weight < 1 || weight > 1<<31 {
+		return newError("set tenant weight", StatusInvalid, "weight must be at least 1")
+	}
+	return l.call("set tenant weight", func(c cLane) error { return cSetTenantWeight(c, tenant, uint32(weight)) })
+}
+
+// Pause stops dispatching; running jobs go on.
+func (l *Lane) Pause() error { return l.call("pause", cPause) }
+
+// Resume restarts dispatching.
+func (l *Lane) Resume() error { return l.call("resume", cResume) }
+
+// Cooldown dispatches nothing new for d (0 ends a cooldown), for example
+// after an HTTP 429 with Retry-After.
+func (l *Lane) Cooldown(d time.Duration) error {
+	return l.call("cooldown", func(c cLane) error { return cCooldown(c, int64(d)) })
+}
+
+// WaitIdle waits until no job of this lane is queued or running and every
+// outcome has been delivered, or ctx is done.
+func (l *Lane) WaitIdle(ctx context.Context) error {
+	l.mu.Lock()
+	if len(l.jobs) == 0 {
+		l.mu.Unlock()
+		return nil
+	}
+	if l.idle == nil {
+		l.idle = make(chan struct{})
+	}
+	idle := l.idle
+	l.mu.Unlock()
+	select {
+	case <-idle:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// forgetLocked drops a job from the Go view; l.mu is held.
+func (l *Lane) forgetLocked(js *jobState) {
+	if l.jobs[js.id] == js {
+		delete(l.jobs, js.id)
+	}
+	if len(l.jobs) == 0 && l.idle != nil {
+		close(l.idle)
+		l.idle = nil
+	}
+}
+
+// Close cancels every queued and running job (their contexts get cause
+// ErrClosed), waits until each has returned from Run and been settled, and
+// destroys the lane. It is idempotent and safe to call concurrently; every
+// call returns once the lane is gone. Do not call it from inside a Run of
+// the same lane: it would wait for itself.
+func (l *Lane) Close() error {
+	return l.shutdown(closeCancel, nil)
+}
+
+// Shutdown closes the lane for new jobs and lets queued and running ones
+// finish (drain). If ctx is done first, it cancels what is left as Close
+// does and returns ctx.Err(). Either way the lane is destroyed on return.
+func (l *Lane) Shutdown(ctx context.Context) error {
+	return l.shutdown(closeDrain, ctx)
+}
+
+func (l *Lane) shutdown(mode int32, ctx context.Context) error {
+	l.mu.Lock()
+	first := !l.closing
+	l.closing = true
+	l.mu.Unlock()
+	if !first {
+		<-l.finished
+		return nil
+	}
+
+	var ret error
+	if l.enter() {
+		_ = cClose(l.c, mode)
+		l.leave()
+	}
+	if mode == closeDrain {
+		if err := l.WaitIdle(ctx); err != nil {
+			ret = err
+			if l.enter() {
+				_ = cClose(l.c, closeCancel)
+				l.leave()
+			}
+		}
+	}
+	// Every job either ends now (queued: DONE at once) or when its Run
+	// returns; the poller keeps settling them until none is left.
+	_ = l.WaitIdle(context.Background())
+
+	l.cmu.Lock()
+	final, _ := cStats(l.c, l.name)
+	cDestroy(l.c) // nothing in flight: returns at once
+	l.c = nil
+	l.destroyed = true
+	l.cmu.Unlock()
+
+	l.mu.Lock()
+	l.final = final
+	l.mu.Unlock()
+
+	l.stopPoller()
+	cPortDestroy(l.port)
+	l.port = nil
+	close(l.finished)
+	return ret
+}

@@ -1,0 +1,172 @@
+package lane
+
+import (
+	"fmt"
+	"time"
+)
+
+// Policy orders a lane's queue.
+type Policy int32
+
+const (
+	// FIFO is arrival order (the default of New).
+	FIFO Policy = 1
+	// FairShare is strict priority first, then the tenant with the least
+	// slot-time per unit of weight, then FIFO within a tenant.
+	FairShare Policy = 2
+)
+
+func (p Policy) String() string {
+	switch p {
+	case FIFO:
+		return "FIFO"
+	case FairShare:
+		return "FairShare"
+	}
+	return fmt.Sprintf("Policy(%d)", int32(p))
+}
+
+// BlockedBy says why a job (or the head of the queue) waits.
+type BlockedBy int32
+
+// The reasons of lane_blocked_by_t.
+const (
+	BlockedNone     BlockedBy = 0
+	BlockedFull     BlockedBy = 1 // every slot is taken
+	BlockedPaused   BlockedBy = 2 // Pause
+	BlockedCooldown BlockedBy = 3 // Cooldown
+	BlockedPriority BlockedBy = 4 // behind higher-priority work
+	BlockedTenant   BlockedBy = 5 // behind its own tenant's earlier jobs
+)
+
+func (b BlockedBy) String() string {
+	switch b {
+	case BlockedNone:
+		return "none"
+	case BlockedFull:
+		return "full"
+	case BlockedPaused:
+		return "paused"
+	case BlockedCooldown:
+		return "cooldown"
+	case BlockedPriority:
+		return "priority"
+	case BlockedTenant:
+		return "tenant"
+	}
+	return fmt.Sprintf("BlockedBy(%d)", int32(b))
+}
+
+// config mirrors lane_options_t with C's "zero means default".
+type config struct {
+	maxConcurrent     uint32
+	policy            Policy
+	etaWindow         uint32
+	preemptionOff     bool
+	preemptMinRuntime int64 // 0 -> 30 s; < 0 = no guard
+	overcommit        bool
+	maxQueued         uint32
+	etaDefaultRuntime int64
+	aging             int64
+	err               error
+}
+
+// An Option configures New.
+type Option func(*config)
+
+func (c *config) invalid(format string, args ...any) {
+	if c.err == nil {
+		c.err = newError("new", StatusInvalid, fmt.Sprintf(format, args...))
+	}
+}
+
+// MaxConcurrent sets the number of slots (default 1).
+func MaxConcurrent(n int) Option {
+	return func(c *config) {
+		if n < 1 || n > 1<<31 {
+			c.invalid("MaxConcurrent(%d): must be at least 1", n)
+			return
+		}
+		c.maxConcurrent = uint32(n)
+	}
+}
+
+// WithPolicy sets the queue order (default FIFO).
+func WithPolicy(p Policy) Option {
+	return func(c *config) {
+		if p != FIFO && p != FairShare {
+			c.invalid("unknown policy %d", int32(p))
+			return
+		}
+		c.policy = p
+	}
+}
+
+// ETAWindow sets how many recent runtimes the ETA uses (default 16).
+func ETAWindow(n int) Option {
+	return func(c *config) {
+		if n < 1 || n > 1<<31 {
+			c.invalid("ETAWindow(%d): must be at least 1", n)
+			return
+		}
+		c.etaWindow = uint32(n)
+	}
+}
+
+// PreemptionOff turns preemption off (it is on by default).
+func PreemptionOff() Option { return func(c *config) { c.preemptionOff = true } }
+
+// PreemptMinRuntime sets how long a job must have run before it may be
+// preempted (default 30 s). Zero means no guard, as in SetPreemption.
+func PreemptMinRuntime(d time.Duration) Option {
+	return func(c *config) {
+		switch {
+		case d < 0:
+			c.invalid("PreemptMinRuntime(%v): negative", d)
+		case d == 0:
+			c.preemptMinRuntime = -1
+		default:
+			c.preemptMinRuntime = int64(d)
+		}
+	}
+}
+
+// PreemptOvercommit dispatches a preemptor at once instead of waiting for
+// its victim to return (the cap is briefly exceeded by one).
+func PreemptOvercommit() Option { return func(c *config) { c.overcommit = true } }
+
+// MaxQueued bounds the queue; a submission beyond it fails with
+// ErrQueueFull. Zero (the default) is unbounded.
+func MaxQueued(n int) Option {
+	return func(c *config) {
+		if n < 0 || n > 1<<31 {
+			c.invalid("MaxQueued(%d): negative", n)
+			return
+		}
+		c.maxQueued = uint32(n)
+	}
+}
+
+// ETADefaultRuntime is the runtime assumed per slot-round before the lane
+// has history (default 1 s).
+func ETADefaultRuntime(d time.Duration) Option {
+	return func(c *config) {
+		if d <= 0 {
+			c.invalid("ETADefaultRuntime(%v): must be positive", d)
+			return
+		}
+		c.etaDefaultRuntime = int64(d)
+	}
+}
+
+// Aging makes a queued job gain one priority level per d waited (default
+// off).
+func Aging(d time.Duration) Option {
+	return func(c *config) {
+		if d < 0 {
+			c.invalid("Aging(%v): negative", d)
+			return
+		}
+		c.aging = int64(d)
+	}
+}

@@ -1,0 +1,33 @@
+package lane
+
+import "time"
+
+// Stats are a lane's counters (lane_stats_t). At any quiet moment
+// Submitted == Completed + Failed + Cancelled + Preempted + TimedOut +
+// Closed + Running + Queued.
+type Stats struct {
+	Name           string
+	MaxConcurrent  int
+	Running        int
+	Queued         int
+	OldestQueuedAt time.Time // zero when nothing is queued
+	Throughput1m   int       // jobs ended in the last 60 s
+	Submitted      uint64    // accepted submissions
+	Completed      uint64    // outcomes: ok
+	Failed         uint64    // Run returned an error or panicked
+	Cancelled      uint64
+	Preempted      uint64
+	TimedOut       uint64
+	Closed         uint64
+	Refused        uint64 // busy, duplicate, full, closed at submit (the binding's own refusals included)
+	WaitP50        time.Duration
+	WaitP99        time.Duration
+	RunP50         time.Duration
+	RunP99         time.Duration
+	Paused         bool
+	CooldownUntil  time.Time // zero when not cooling down
+	BlockedBy      BlockedBy // why the head of the queue waits
+	Preemptions    uint64    // preemption requests (requeued victims included)
+	ETAWindow      int       // runtimes kept for the ETA
+	MeanRuntime    time.Duration
+}
