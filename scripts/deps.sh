@@ -3,12 +3,20 @@
 # missing. Idempotent: does nothing (not even apt-get update) when all is there.
 set -euo pipefail
 
-packages=(meson ninja-build pkg-config g++ gcc doctest-dev valgrind python3 abigail-tools)
+packages=(meson ninja-build pkg-config g++ gcc doctest-dev valgrind python3 abigail-tools libsqlite3-dev python3-pip libbenchmark-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+# The metrics test parses lane_registry_metrics with prometheus_client's parser.
+install_python_deps() {
+  python3 -c 'import prometheus_client' 2>/dev/null || python3 -m pip install --quiet prometheus_client \
+    || python3 -m pip install --quiet --break-system-packages prometheus_client
+}
+if [ ${#missing[@]} -eq 0 ]; then
+  install_python_deps
+  exit 0
+fi
 
 echo "deps: installing ${missing[*]}"
 sudo=""
@@ -21,3 +29,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+install_python_deps

@@ -63,7 +63,8 @@ typedef enum lane_status {
   LANE_ERR_NOMEM = -13,
   LANE_ERR_JOB_FAILED = -14, /* the job's run returned non-zero */
   LANE_ERR_INTERNAL = -15,
-  LANE_ERR_DEADLOCK = -16 /* submit_wait from inside a job of the same full lane */
+  LANE_ERR_DEADLOCK = -16, /* submit_wait from inside a job of the same full lane */
+  LANE_ERR_IO = -17        /* a sampler sink or the SQLite history failed */
 } lane_status_t;
 
 /* A static name such as "LANE_ERR_BUSY"; "LANE_ERR_UNKNOWN" for other values. */
@@ -81,6 +82,8 @@ LANE_API const char *lane_version_string(void);
 typedef struct lane_s lane_t;         /* a lane; thread-safe */
 typedef struct lane_ctx lane_ctx_t;   /* a running job's context; valid inside run only */
 typedef struct lane_port lane_port_t; /* an event queue for host-run jobs; thread-safe */
+typedef struct lane_registry_s lane_registry_t; /* named lanes, config, metrics; thread-safe */
+typedef struct lane_sampler_s lane_sampler_t;   /* occupancy history writer; thread-safe */
 
 /* Returns the current time as Unix-epoch nanoseconds. Called from any thread,
  * never under a library lock. Tests inject a fake clock. */
@@ -176,7 +179,9 @@ typedef struct lane_options {
 /* Creates a standalone lane. `name` is copied; must be non-empty. */
 LANE_API lane_status_t lane_create(const char *name, const lane_options_t *opts, lane_t **out);
 /* Standalone lanes only: close(CANCEL), then waits until every job has ended
- * (host-run jobs end when the host calls lane_job_finish). NULL is a no-op. */
+ * (host-run jobs end when the host calls lane_job_finish). NULL is a no-op.
+ * A registry's lane is refused (message in lane_last_error()): its registry
+ * destroys it. */
 LANE_API void lane_destroy(lane_t *lane);
 
 /* Accepts the job (dispatched now, or queued) or refuses it. Accepted: the
@@ -293,6 +298,140 @@ LANE_API lane_status_t lane_port_wake(lane_port_t *port);
 /* A granted host-run job is done: frees its slot. job_code 0 = success. */
 LANE_API lane_status_t lane_job_finish(lane_t *lane, uint64_t job_token, int32_t job_code);
 
+/* ----------------------------------------------------------------- registry */
+
+/* Lane names in a registry: 1 to 128 characters from [A-Za-z0-9_.:-], so a
+ * name is always a valid Prometheus label value and maps to an environment
+ * variable (see lane_registry_options_t). Anything else is LANE_ERR_INVALID. */
+#define LANE_REGISTRY_NAME_MAX 128
+
+/* Log levels passed to lane_log_fn. */
+enum { LANE_LOG_ERROR = 0, LANE_LOG_WARN = 1, LANE_LOG_INFO = 2 };
+
+/* Returns the configured value for key (e.g. "lanes.llm.max_concurrent"), or
+ * def when the host has none. Called from whichever thread called
+ * get_or_create or reload, with no library lock held. */
+typedef int64_t (*lane_config_int_fn)(const char *key, int64_t def, void *user_data);
+/* Receives one line (no trailing newline) from the registry or its samplers,
+ * from any thread, with no library lock held. */
+typedef void (*lane_log_fn)(int32_t level, const char *message, void *user_data);
+
+typedef struct lane_registry_options {
+  uint32_t struct_size;
+  /* NULL: the environment. Key lanes.<name>.max_concurrent is variable
+   * LANE_<NAME>_MAX_CONCURRENT: upper case, '.', '-' and ':' become '_'
+   * (so "llm-transport" and "llm.transport" share one variable). A value that
+   * is not a positive integer (<= 4294967295) falls back to the default and is
+   * logged once per key and value. */
+  lane_config_int_fn config_int;
+  void *config_ud;
+  lane_log_fn log; /* NULL -> one line on stderr */
+  void *log_ud;
+  lane_policy_t default_policy;    /* 0 -> FAIR_SHARE */
+  uint32_t default_max_concurrent; /* 0 -> 1 */
+  /* > 0: a lane with nothing running or queued that nobody has borrowed
+   * (get_or_create / get) for this long is removed, as lane_registry_remove
+   * does, when the next registry call or sampler pass looks (there is no
+   * timer). A host using this must borrow the lane again for each use rather
+   * than keep its lane_t longer than idle_retire_ns. 0 = never. */
+  int64_t idle_retire_ns;
+  lane_clock_fn clock; /* NULL -> real time; also the registry lanes' clock */
+  void *clock_ud;
+} lane_registry_options_t;
+#define LANE_REGISTRY_OPTIONS_INIT {sizeof(lane_registry_options_t), NULL, NULL, NULL, NULL, LANE_POLICY_DEFAULT, 0, 0, NULL, NULL}
+
+LANE_API lane_status_t lane_registry_create(const lane_registry_options_t *opts, lane_registry_t **out);
+/* Stops and detaches the registry's samplers (their handles stay valid for
+ * lane_sampler_destroy; every other call on them returns LANE_ERR_CLOSED),
+ * then destroys every lane: close(CANCEL) and wait for its jobs (host-run
+ * jobs end when the host calls lane_job_finish). NULL is a no-op. */
+LANE_API void lane_registry_destroy(lane_registry_t *reg);
+/* The lane called name, created on first use with max_concurrent from the
+ * config source (lanes.<name>.max_concurrent) and the default policy. The
+ * lane is borrowed: it lives until lane_registry_remove, retirement or
+ * lane_registry_destroy; lane_destroy refuses it. Racing callers get the
+ * same lane. */
+LANE_API lane_status_t lane_registry_get_or_create(lane_registry_t *reg, const char *name, lane_t **out);
+/* The lane called name, or NULL (with a message) if there is none; never creates. */
+LANE_API lane_t *lane_registry_get(lane_registry_t *reg, const char *name);
+/* Fills up to cap names in sorted order and returns how many lanes there are.
+ * The strings live as long as their lanes. names may be NULL when cap is 0. */
+LANE_API size_t lane_registry_names(lane_registry_t *reg, const char **names, size_t cap);
+/* Re-reads every lane's key and resizes the lane in place: raising dispatches
+ * queued work, lowering lets in-flight jobs finish; no job is lost. */
+LANE_API lane_status_t lane_registry_reload(lane_registry_t *reg);
+/* Removes and destroys an idle lane (nothing running or queued); a lane with
+ * work is refused with LANE_ERR_BUSY and stays. LANE_ERR_INVALID if absent.
+ * The host must not use its lane_t for that lane afterwards. */
+LANE_API lane_status_t lane_registry_remove(lane_registry_t *reg, const char *name);
+/* Writes every lane's metrics as Prometheus text exposition format 0.0.4,
+ * NUL-terminated. LANE_OK when it fit: *len = the text's length (without
+ * the NUL). Too small a buffer (buf may be NULL with cap 0): LANE_ERR_INVALID
+ * with *len = the size needed including the NUL (lanes may change before the
+ * next call, so allow some room). */
+LANE_API lane_status_t lane_registry_metrics(lane_registry_t *reg, char *buf, size_t cap, size_t *len);
+
+/* ------------------------------------------------------------------ sampler */
+
+/* Receives one occupancy row; returns 0, or non-zero for a failure (logged,
+ * the sampler goes on). Called on the sampler's thread (or the caller of
+ * lane_sampler_sample_once), once per lane per sample, no library lock held. */
+typedef int32_t (*lane_sample_fn)(const char *lane, uint32_t running, uint32_t queued, int64_t sampled_at_ns,
+                                  void *user_data);
+/* Deletes rows sampled before older_than_ns; returns how many, or < 0 for a
+ * failure (logged). Same threads and locking as lane_sample_fn. */
+typedef int64_t (*lane_purge_fn)(int64_t older_than_ns, void *user_data);
+
+typedef struct lane_sampler_options {
+  uint32_t struct_size;
+  int64_t interval_ns;       /* 0 -> 30 s */
+  int64_t retention_ns;      /* 0 -> 7 days */
+  int64_t purge_interval_ns; /* 0 -> 24 h */
+  lane_sample_fn sink;       /* NULL: the built-in SQLite sink at sqlite_path */
+  lane_purge_fn purger;      /* with a sink: NULL = no purging */
+  void *sink_ud;
+  /* The SQLite history (used when sink == NULL): created if missing, WAL
+   * mode, a busy timeout so that several samplers and processes can share
+   * one file. Table lane_samples(lane, running, queued, sampled_at_ns) with
+   * an index on (lane, sampled_at_ns). */
+  const char *sqlite_path;
+  lane_clock_fn clock; /* NULL -> real time; stamps samples and purge cutoffs */
+  void *clock_ud;
+} lane_sampler_options_t;
+#define LANE_SAMPLER_OPTIONS_INIT {sizeof(lane_sampler_options_t), 0, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL}
+
+/* A sampler of reg's lanes, not yet started. Destroy it before its registry
+ * if you can; if the registry goes first the sampler is stopped and detached. */
+LANE_API lane_status_t lane_sampler_create(lane_registry_t *reg, const lane_sampler_options_t *opts,
+                                           lane_sampler_t **out);
+/* Stops the thread (waits for a pass in progress) and frees. NULL is a no-op. */
+LANE_API void lane_sampler_destroy(lane_sampler_t *s);
+/* Starts the background thread: a purge now, a sample every interval, a purge
+ * every purge interval. Idempotent; a stopped sampler may start again. */
+LANE_API lane_status_t lane_sampler_start(lane_sampler_t *s);
+/* Stops and joins the thread (from inside a sink: stops without joining). Idempotent. */
+LANE_API lane_status_t lane_sampler_stop(lane_sampler_t *s);
+/* One sample of every lane, now, on this thread. LANE_ERR_IO if the sink failed. */
+LANE_API lane_status_t lane_sampler_sample_once(lane_sampler_t *s);
+/* Purges rows older than now - retention, on this thread. LANE_ERR_IO on failure. */
+LANE_API lane_status_t lane_sampler_purge_once(lane_sampler_t *s);
+
+/* One row of the SQLite history. */
+typedef struct lane_sample {
+  uint32_t struct_size;
+  uint32_t running;
+  uint32_t queued;
+  int64_t sampled_at_ns;
+} lane_sample_t;
+
+/* Reads lane's rows with from_ns <= sampled_at_ns < to_ns from the SQLite
+ * history at path, oldest first: fills up to cap rows (element size =
+ * out[0].struct_size, set by the caller; out may be NULL when cap is 0) and
+ * sets *total to the number of matching rows. Opens the file read-only for
+ * this call; safe while samplers write it. */
+LANE_API lane_status_t lane_sqlite_query(const char *path, const char *lane, int64_t from_ns, int64_t to_ns,
+                                         lane_sample_t *out, size_t cap, size_t *total);
+
 /* ---------------------------------------------------------------- api table */
 
 /* Every exported function, for hosts that dlopen liblane and dlsym one name.
@@ -333,6 +472,21 @@ typedef struct lane_api {
   lane_status_t (*port_wake)(lane_port_t *);
   lane_status_t (*job_finish)(lane_t *, uint64_t, int32_t);
   const struct lane_api *(*get_api)(uint32_t);
+  lane_status_t (*registry_create)(const lane_registry_options_t *, lane_registry_t **);
+  void (*registry_destroy)(lane_registry_t *);
+  lane_status_t (*registry_get_or_create)(lane_registry_t *, const char *, lane_t **);
+  lane_t *(*registry_get)(lane_registry_t *, const char *);
+  size_t (*registry_names)(lane_registry_t *, const char **, size_t);
+  lane_status_t (*registry_reload)(lane_registry_t *);
+  lane_status_t (*registry_remove)(lane_registry_t *, const char *);
+  lane_status_t (*registry_metrics)(lane_registry_t *, char *, size_t, size_t *);
+  lane_status_t (*sampler_create)(lane_registry_t *, const lane_sampler_options_t *, lane_sampler_t **);
+  void (*sampler_destroy)(lane_sampler_t *);
+  lane_status_t (*sampler_start)(lane_sampler_t *);
+  lane_status_t (*sampler_stop)(lane_sampler_t *);
+  lane_status_t (*sampler_sample_once)(lane_sampler_t *);
+  lane_status_t (*sampler_purge_once)(lane_sampler_t *);
+  lane_status_t (*sqlite_query)(const char *, const char *, int64_t, int64_t, lane_sample_t *, size_t, size_t *);
 } lane_api_t;
 
 /* The table for abi_version (pass LANE_ABI_VERSION): NULL, with a message in

@@ -41,6 +41,21 @@ const lane_api_t kApi = {
     lane_port_wake,
     lane_job_finish,
     lane_get_api,
+    lane_registry_create,
+    lane_registry_destroy,
+    lane_registry_get_or_create,
+    lane_registry_get,
+    lane_registry_names,
+    lane_registry_reload,
+    lane_registry_remove,
+    lane_registry_metrics,
+    lane_sampler_create,
+    lane_sampler_destroy,
+    lane_sampler_start,
+    lane_sampler_stop,
+    lane_sampler_sample_once,
+    lane_sampler_purge_once,
+    lane_sqlite_query,
 };
 
 }  // namespace

@@ -40,6 +40,7 @@ LANE_API const char *lane_status_name(lane_status_t status) {
     case LANE_ERR_JOB_FAILED: return "LANE_ERR_JOB_FAILED";
     case LANE_ERR_INTERNAL: return "LANE_ERR_INTERNAL";
     case LANE_ERR_DEADLOCK: return "LANE_ERR_DEADLOCK";
+    case LANE_ERR_IO: return "LANE_ERR_IO";
   }
   return "LANE_ERR_UNKNOWN";
 }

@@ -99,6 +99,10 @@ LANE_API void lane_destroy(lane_t *lane) {
     fail(LANE_ERR_INVALID, "lane_destroy: not a live lane handle");
     return;
   }
+  if (lane->borrowed.load(std::memory_order_acquire)) {
+    fail(LANE_ERR_INVALID, "lane_destroy: lane '" + lane->name + "' belongs to a registry, which destroys it");
+    return;
+  }
   guarded([&] {
     lane->shutdown();
     delete lane;

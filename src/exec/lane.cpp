@@ -289,6 +289,23 @@ void lane_s::shutdown() {
   if (timer_.joinable()) timer_.join();
 }
 
+bool lane_s::close_if_idle(std::int64_t now_ns) {
+  Effects eff;
+  {
+    std::lock_guard lk(mu);
+    if (inflight_ != 0) return false;
+    sched.close(LANE_CLOSE_CANCEL, now_ns, eff);
+    apply_locked(eff);
+  }
+  apply_unlocked(eff, false);  // nothing is live: no outcome, no host call
+  return true;
+}
+
+bool lane_s::idle() {
+  std::lock_guard lk(mu);
+  return inflight_ == 0;
+}
+
 // One timer thread per lane, started the first time the lane has a deadline.
 void lane_s::arm_timer_locked() {
   const std::int64_t d = sched.next_deadline();

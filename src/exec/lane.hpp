@@ -94,6 +94,12 @@ struct lane_s {
   lane_status_t wait_idle(std::int64_t timeout_ns);
   // close(CANCEL), wait for every job, stop the timer.
   void shutdown();
+  // Closes the lane if no job is live (accepted and not yet delivered), as
+  // one step under the lock (now_ns: the caller reads the clock, never
+  // under a lock), so a remove cannot race a submit into losing it.
+  bool close_if_idle(std::int64_t now_ns);
+  // No job is live.
+  bool idle();
 
   // Runs f(now, effects) under the lock and carries out the effects.
   template <class F>
@@ -110,6 +116,8 @@ struct lane_s {
 
   std::atomic<std::uint32_t> magic{kMagic};
   const std::string name;
+  // Set once by a registry before the lane is handed out: lane_destroy refuses it.
+  std::atomic<bool> borrowed{false};
   std::mutex mu;
   lane::core::Scheduler sched;
 

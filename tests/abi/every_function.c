@@ -27,6 +27,21 @@ int main(void) {
       (void (*)(void))lane_port_fd,           (void (*)(void))lane_port_poll,
       (void (*)(void))lane_port_wake,         (void (*)(void))lane_job_finish,
       (void (*)(void))lane_get_api,
+      (void (*)(void))lane_registry_create,
+      (void (*)(void))lane_registry_destroy,
+      (void (*)(void))lane_registry_get_or_create,
+      (void (*)(void))lane_registry_get,
+      (void (*)(void))lane_registry_names,
+      (void (*)(void))lane_registry_reload,
+      (void (*)(void))lane_registry_remove,
+      (void (*)(void))lane_registry_metrics,
+      (void (*)(void))lane_sampler_create,
+      (void (*)(void))lane_sampler_destroy,
+      (void (*)(void))lane_sampler_start,
+      (void (*)(void))lane_sampler_stop,
+      (void (*)(void))lane_sampler_sample_once,
+      (void (*)(void))lane_sampler_purge_once,
+      (void (*)(void))lane_sqlite_query,
   };
   const size_t n = sizeof linked / sizeof linked[0];
 

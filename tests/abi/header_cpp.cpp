@@ -37,7 +37,7 @@ static_assert(offsetof(lane_stats_t, name) < offsetof(lane_stats_t, max_concurre
 static_assert(offsetof(lane_stats_t, cooldown_until_ns) < offsetof(lane_stats_t, blocked_by));
 static_assert(offsetof(lane_stats_t, blocked_by) < offsetof(lane_stats_t, mean_runtime_ns));
 static_assert(offsetof(lane_options_t, clock) < offsetof(lane_options_t, clock_ud));
-static_assert(offsetof(lane_api_t, get_api) + sizeof(void *) == sizeof(lane_api_t));
+static_assert(offsetof(lane_api_t, sqlite_query) + sizeof(void *) == sizeof(lane_api_t));
 
 // Durations and timestamps are int64_t nanoseconds.
 static_assert(std::is_same_v<decltype(lane_job_t::max_wait_ns), std::int64_t>);
@@ -65,6 +65,7 @@ static_assert(LANE_ERR_NOMEM == -13);
 static_assert(LANE_ERR_JOB_FAILED == -14);
 static_assert(LANE_ERR_INTERNAL == -15);
 static_assert(LANE_ERR_DEADLOCK == -16);
+static_assert(LANE_ERR_IO == -17);
 static_assert(sizeof(lane_status_t) == sizeof(int));
 
 static_assert(LANE_JOB_PREEMPTIBLE == 1u);
@@ -127,10 +128,25 @@ SLOT_IS(port_poll, lane_port_poll);
 SLOT_IS(port_wake, lane_port_wake);
 SLOT_IS(job_finish, lane_job_finish);
 SLOT_IS(get_api, lane_get_api);
+SLOT_IS(registry_create, lane_registry_create);
+SLOT_IS(registry_destroy, lane_registry_destroy);
+SLOT_IS(registry_get_or_create, lane_registry_get_or_create);
+SLOT_IS(registry_get, lane_registry_get);
+SLOT_IS(registry_names, lane_registry_names);
+SLOT_IS(registry_reload, lane_registry_reload);
+SLOT_IS(registry_remove, lane_registry_remove);
+SLOT_IS(registry_metrics, lane_registry_metrics);
+SLOT_IS(sampler_create, lane_sampler_create);
+SLOT_IS(sampler_destroy, lane_sampler_destroy);
+SLOT_IS(sampler_start, lane_sampler_start);
+SLOT_IS(sampler_stop, lane_sampler_stop);
+SLOT_IS(sampler_sample_once, lane_sampler_sample_once);
+SLOT_IS(sampler_purge_once, lane_sampler_purge_once);
+SLOT_IS(sqlite_query, lane_sqlite_query);
 #undef SLOT_IS
-// 2 words of header, then 33 function pointers: a slot added without a
+// 2 words of header, then 48 function pointers: a slot added without a
 // SLOT_IS line above changes the size and fails here.
-static_assert(sizeof(lane_api_t) == offsetof(lane_api_t, status_name) + 33 * sizeof(void *));
+static_assert(sizeof(lane_api_t) == offsetof(lane_api_t, status_name) + 48 * sizeof(void *));
 
 }  // namespace
 

@@ -60,8 +60,8 @@ class Recorder {
       std::lock_guard lk(m_);
       outcomes_[c.job_id].push_back(std::move(c));
       ++total_;
+      cv_.notify_all();  // under the lock: a waiter may destroy *this once it sees the change
     }
-    cv_.notify_all();
   }
 
   void started(const std::string &id) {
@@ -70,15 +70,15 @@ class Recorder {
       ++starts_[id];
       ++running_;
       if (running_ > max_running_) max_running_ = running_;
+      cv_.notify_all();  // under the lock: a waiter may destroy *this once it sees the change
     }
-    cv_.notify_all();
   }
   void stopped() {
     {
       std::lock_guard lk(m_);
       --running_;
+      cv_.notify_all();  // under the lock: a waiter may destroy *this once it sees the change
     }
-    cv_.notify_all();
   }
 
   // Waits until `pred` (called under the lock) holds, or the deadline passes.
@@ -153,8 +153,8 @@ class Gate {
     {
       std::lock_guard lk(m_);
       open_ = true;
+      cv_.notify_all();  // under the lock: a waiter may destroy *this once it sees the change
     }
-    cv_.notify_all();
   }
   bool is_open() {
     std::lock_guard lk(m_);

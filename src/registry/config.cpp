@@ -1,0 +1,84 @@
+#include "config.hpp"
+
+#include <cctype>
+#include <cstdlib>
+
+namespace lane::registry {
+
+namespace {
+
+bool name_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == ':' || c == '-';
+}
+
+}  // namespace
+
+bool valid_name(const char *name, std::string *why) {
+  if (!name || !*name) {
+    *why = "lane name is NULL or empty";
+    return false;
+  }
+  std::size_t n = 0;
+  for (const char *p = name; *p; ++p, ++n) {
+    if (n >= LANE_REGISTRY_NAME_MAX) {
+      *why = "lane name is longer than " + std::to_string(LANE_REGISTRY_NAME_MAX) + " characters";
+      return false;
+    }
+    if (!name_char(*p)) {
+      *why = "lane name has character code " + std::to_string(static_cast<unsigned char>(*p)) +
+             " at offset " + std::to_string(n) + "; allowed: A-Z a-z 0-9 _ . : -";
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string max_concurrent_key(std::string_view name) {
+  std::string k = "lanes.";
+  k += name;
+  k += ".max_concurrent";
+  return k;
+}
+
+std::string env_var_for(std::string_view key) {
+  constexpr std::string_view prefix = "lanes.";
+  if (key.substr(0, prefix.size()) == prefix) key.remove_prefix(prefix.size());
+  std::string v = "LANE_";
+  for (char c : key) {
+    v += (c == '.' || c == '-' || c == ':') ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  return v;
+}
+
+ConfigValue ConfigSource::read(const std::string &key, std::uint32_t def) const {
+  ConfigValue out;
+  out.value = def;
+  if (fn_) {
+    const std::int64_t v = fn_(key.c_str(), def, ud_);
+    if (v >= 1 && v <= static_cast<std::int64_t>(UINT32_MAX)) {
+      out.value = static_cast<std::uint32_t>(v);
+    } else {
+      out.bad = std::to_string(v);
+    }
+    return out;
+  }
+  const std::string var = env_var_for(key);
+  const char *s = std::getenv(var.c_str());
+  if (!s) return out;
+  // Digits only: "8", not " 8", "+8", "8x" or "0x8".
+  std::uint64_t v = 0;
+  bool ok = *s != '\0';
+  for (const char *p = s; *p && ok; ++p) {
+    if (*p < '0' || *p > '9') ok = false;
+    else v = v * 10 + static_cast<std::uint64_t>(*p - '0');
+    if (v > UINT32_MAX) ok = false;
+  }
+  if (ok && v >= 1) {
+    out.value = static_cast<std::uint32_t>(v);
+  } else {
+    out.bad = std::string(s).substr(0, 64);
+  }
+  return out;
+}
+
+}  // namespace lane::registry

@@ -1,0 +1,111 @@
+// lane_registry_metrics: every lane in Prometheus text exposition format
+// 0.0.4. One HELP and TYPE line per family, then one sample per lane (and
+// per outcome or quantile), lanes in name order.
+#include <functional>
+
+#include "registry/prom.hpp"
+#include "registry/registry.hpp"
+
+namespace {
+
+struct LaneRow {
+  std::string name;
+  lane_stats_t s;
+  std::int64_t now_ns;
+};
+
+double seconds(std::int64_t ns) { return static_cast<double>(ns) / 1e9; }
+
+class Writer {
+ public:
+  explicit Writer(const std::vector<LaneRow> &rows) : rows_(rows) {}
+
+  // A family with one sample per lane; extra = an additional label pair.
+  void family(const char *name, const char *type, const char *help,
+              const std::function<void(const LaneRow &, Writer &)> &per_lane) {
+    out += "# HELP ";
+    out += name;
+    out += ' ';
+    out += help;
+    out += "\n# TYPE ";
+    out += name;
+    out += ' ';
+    out += type;
+    out += '\n';
+    for (const auto &r : rows_) per_lane(r, *this);
+  }
+
+  template <class V>
+  void sample(const char *name, const LaneRow &r, V value, const char *label = nullptr, const char *label_value = nullptr) {
+    out += name;
+    out += "{lane=\"";
+    lane::registry::prom::append_label_value(out, r.name);
+    out += '"';
+    if (label) {
+      out += ',';
+      out += label;
+      out += "=\"";
+      lane::registry::prom::append_label_value(out, label_value);
+      out += '"';
+    }
+    out += "} ";
+    lane::registry::prom::append_value(out, value);
+    out += '\n';
+  }
+
+  std::string out;
+
+ private:
+  const std::vector<LaneRow> &rows_;
+};
+
+}  // namespace
+
+std::string lane_registry_s::metrics() {
+  std::vector<LaneRow> rows;
+  for (const auto &[name, e] : snapshot()) {
+    LaneRow r{name, {}, 0};
+    r.s = lane::registry::read_stats(e->lane, &r.now_ns);
+    rows.push_back(std::move(r));
+  }
+  using U = std::uint64_t;
+  Writer w(rows);
+  w.family("lane_max_concurrent", "gauge", "Slots of the lane.",
+           [](const LaneRow &r, Writer &o) { o.sample("lane_max_concurrent", r, U{r.s.max_concurrent}); });
+  w.family("lane_running", "gauge", "Jobs holding a slot now.",
+           [](const LaneRow &r, Writer &o) { o.sample("lane_running", r, U{r.s.running}); });
+  w.family("lane_queued", "gauge", "Jobs waiting for a slot now.",
+           [](const LaneRow &r, Writer &o) { o.sample("lane_queued", r, U{r.s.queued}); });
+  w.family("lane_oldest_queued_age_seconds", "gauge", "How long the oldest queued job has waited (0 if none).",
+           [](const LaneRow &r, Writer &o) {
+             const std::int64_t age = r.s.oldest_queued_at_ns ? r.now_ns - r.s.oldest_queued_at_ns : 0;
+             o.sample("lane_oldest_queued_age_seconds", r, seconds(age > 0 ? age : 0));
+           });
+  w.family("lane_paused", "gauge", "1 while the lane is paused.",
+           [](const LaneRow &r, Writer &o) { o.sample("lane_paused", r, U{r.s.paused != 0 ? 1u : 0u}); });
+  w.family("lane_throughput_last_minute", "gauge", "Jobs that ended in the last 60 seconds.",
+           [](const LaneRow &r, Writer &o) { o.sample("lane_throughput_last_minute", r, U{r.s.throughput_1m}); });
+  w.family("lane_submitted_total", "counter", "Accepted submissions.",
+           [](const LaneRow &r, Writer &o) { o.sample("lane_submitted_total", r, U{r.s.submitted}); });
+  w.family("lane_jobs_total", "counter", "Jobs ended, by outcome.", [](const LaneRow &r, Writer &o) {
+    o.sample("lane_jobs_total", r, U{r.s.completed}, "outcome", "ok");
+    o.sample("lane_jobs_total", r, U{r.s.failed}, "outcome", "failed");
+    o.sample("lane_jobs_total", r, U{r.s.cancelled}, "outcome", "cancelled");
+    o.sample("lane_jobs_total", r, U{r.s.preempted}, "outcome", "preempted");
+    o.sample("lane_jobs_total", r, U{r.s.timed_out}, "outcome", "timed_out");
+    o.sample("lane_jobs_total", r, U{r.s.closed}, "outcome", "closed");
+  });
+  w.family("lane_refused_total", "counter", "Submissions refused (busy, duplicate, full, closed, deadlock).",
+           [](const LaneRow &r, Writer &o) { o.sample("lane_refused_total", r, U{r.s.refused}); });
+  w.family("lane_wait_seconds", "summary", "Time from submission to a slot, over the last 1024 jobs.",
+           [](const LaneRow &r, Writer &o) {
+             o.sample("lane_wait_seconds", r, seconds(r.s.wait_p50_ns), "quantile", "0.5");
+             o.sample("lane_wait_seconds", r, seconds(r.s.wait_p99_ns), "quantile", "0.99");
+           });
+  w.family("lane_run_seconds", "summary", "Time holding a slot, over the last 1024 jobs.",
+           [](const LaneRow &r, Writer &o) {
+             o.sample("lane_run_seconds", r, seconds(r.s.run_p50_ns), "quantile", "0.5");
+             o.sample("lane_run_seconds", r, seconds(r.s.run_p99_ns), "quantile", "0.99");
+           });
+  return std::move(w.out);
+}

@@ -1,0 +1,109 @@
+// A registry of named lanes: created lazily with their concurrency from a
+// config source, resized in place by reload, removed when idle (by the host,
+// or retired after idle_retire_ns), destroyed with the registry.
+//
+// Locking: lane_registry_s::mu_ guards the map, the set of logged bad config
+// values and the attached samplers. Under it we take only lane mutexes (leaf
+// locks). The config callback, the log callback and the clock are always
+// called with no library lock held; lanes leave the map under the lock but
+// are shut down after it is released.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "exec/lane.hpp"
+#include "registry/config.hpp"
+
+namespace lane::registry {
+
+// One lane of the registry. Shared so that a metrics or sampler pass can read
+// a lane after releasing the registry lock while a remove drops it: the last
+// holder shuts the lane down.
+struct Entry {
+  explicit Entry(lane_s *l, std::int64_t t) : lane(l), last_used_ns(t) {}
+  ~Entry();
+  Entry(const Entry &) = delete;
+  Entry &operator=(const Entry &) = delete;
+
+  lane_s *const lane;
+  std::int64_t last_used_ns;  // last borrow, or last time a sweep saw it busy (under the registry lock)
+};
+using EntryRef = std::shared_ptr<Entry>;
+
+// Something that uses the registry from outside (a sampler) and must be
+// stopped and cut loose before the registry goes away.
+class Attachment {
+ public:
+  virtual ~Attachment() = default;
+  virtual void detach() = 0;
+};
+
+struct Occupancy {
+  std::string lane;
+  std::uint32_t running = 0, queued = 0;
+};
+
+// Reads a lane's stats without the registry lock (the lane's clock is a host callback).
+lane_stats_t read_stats(lane_s *lane, std::int64_t *now_ns);
+
+}  // namespace lane::registry
+
+struct lane_registry_s {
+  static constexpr std::uint32_t kMagic = 0x4c524547;  // "LREG"
+
+  explicit lane_registry_s(const lane_registry_options_t &o);
+  ~lane_registry_s();
+  lane_registry_s(const lane_registry_s &) = delete;
+  lane_registry_s &operator=(const lane_registry_s &) = delete;
+
+  [[nodiscard]] bool valid() const { return magic.load(std::memory_order_relaxed) == kMagic; }
+  [[nodiscard]] std::int64_t now() const;
+
+  lane_status_t get_or_create(const char *name, lane_t **out, std::string *why);
+  lane_t *get(const char *name);
+  // Every lane, sorted by name (after retiring stale idle lanes).
+  std::vector<std::pair<std::string, lane::registry::EntryRef>> snapshot();
+  void reload();
+  lane_status_t remove(const char *name, std::string *why);
+  std::string metrics();
+  std::vector<lane::registry::Occupancy> occupancy();
+
+  // One line to the host's log callback (or stderr); never under a lock.
+  void log(std::int32_t level, const std::string &message) const;
+
+  void attach(std::shared_ptr<lane::registry::Attachment> a);
+  void forget(const lane::registry::Attachment *a);
+  // Detaches every attachment and destroys every lane (lane_registry_destroy).
+  void shutdown();
+
+  std::atomic<std::uint32_t> magic{kMagic};
+
+ private:
+  using Retired = std::vector<lane::registry::EntryRef>;
+  // Under mu_: takes stale idle lanes out of the map into *retired.
+  void sweep_locked(std::int64_t t, Retired *retired);
+  // Reads a config value and notes a bad one in *note (logged once per key and value).
+  std::uint32_t config_max_concurrent(const std::string &name, std::string *note);
+  lane::core::Config lane_config(std::uint32_t max_concurrent) const;
+
+  lane::registry::ConfigSource config_;
+  lane_log_fn log_;
+  void *log_ud_;
+  lane_policy_t policy_;
+  std::uint32_t default_max_;
+  std::int64_t idle_retire_ns_;
+  lane_clock_fn clock_;
+  void *clock_ud_;
+
+  std::mutex mu_;
+  std::map<std::string, lane::registry::EntryRef, std::less<>> lanes_;
+  std::set<std::string> logged_;
+  std::vector<std::shared_ptr<lane::registry::Attachment>> attached_;
+};

@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""Parses lane_registry_metrics' output with prometheus_client's text parser
+(a real Prometheus exposition parser) and checks every value against
+lane_stats. usage: metrics_test.py METRICS_DUMP_PROGRAM"""
+import json
+import subprocess
+import sys
+
+from prometheus_client.parser import text_string_to_metric_families
+
+
+def main():
+    out = subprocess.run([sys.argv[1]], check=True, capture_output=True, text=True).stdout
+    text, stats_text = out.split("#STATS\n")
+    stats = {s["lane"]: s for s in map(json.loads, stats_text.splitlines())}
+    assert set(stats) == {"llm", "tools", "idle.lane:x-1"}, stats.keys()
+
+    samples = {}  # (sample name, lane, extra label value) -> value
+    types = {}
+    for fam in text_string_to_metric_families(text):
+        types[fam.name] = fam.type
+        for s in fam.samples:
+            extra = s.labels.get("outcome") or s.labels.get("quantile") or ""
+            key = (s.name, s.labels["lane"], extra)
+            assert key not in samples, f"duplicate sample {key}"
+            samples[key] = s.value
+
+    assert types == {
+        "lane_max_concurrent": "gauge", "lane_running": "gauge", "lane_queued": "gauge",
+        "lane_oldest_queued_age_seconds": "gauge", "lane_paused": "gauge",
+        "lane_throughput_last_minute": "gauge", "lane_submitted": "counter", "lane_jobs": "counter",
+        "lane_refused": "counter", "lane_wait_seconds": "summary", "lane_run_seconds": "summary",
+    }, types
+
+    def near(a, b):
+        return abs(a - b) <= 1e-9 * max(1.0, abs(b))
+
+    for lane, s in stats.items():
+        def v(name, extra=""):
+            return samples[(name, lane, extra)]
+        checks = {
+            ("lane_max_concurrent", ""): s["max_concurrent"],
+            ("lane_running", ""): s["running"],
+            ("lane_queued", ""): s["queued"],
+            ("lane_paused", ""): s["paused"],
+            ("lane_throughput_last_minute", ""): s["throughput_1m"],
+            ("lane_submitted_total", ""): s["submitted"],
+            ("lane_refused_total", ""): s["refused"],
+            ("lane_jobs_total", "ok"): s["completed"],
+            ("lane_jobs_total", "failed"): s["failed"],
+            ("lane_jobs_total", "cancelled"): s["cancelled"],
+            ("lane_jobs_total", "preempted"): s["preempted"],
+            ("lane_jobs_total", "timed_out"): s["timed_out"],
+            ("lane_jobs_total", "closed"): s["closed"],
+            ("lane_wait_seconds", "0.5"): s["wait_p50_ns"] / 1e9,
+            ("lane_wait_seconds", "0.99"): s["wait_p99_ns"] / 1e9,
+            ("lane_run_seconds", "0.5"): s["run_p50_ns"] / 1e9,
+            ("lane_run_seconds", "0.99"): s["run_p99_ns"] / 1e9,
+        }
+        age = (s["now_ns"] - s["oldest_queued_at_ns"]) / 1e9 if s["oldest_queued_at_ns"] else 0.0
+        checks[("lane_oldest_queued_age_seconds", "")] = age
+        for (name, extra), want in checks.items():
+            got = v(name, extra)
+            assert near(got, want), f"{lane} {name} {extra}: metrics say {got}, lane_stats says {want}"
+
+    llm, tools = stats["llm"], stats["tools"]
+    assert (llm["max_concurrent"], llm["running"], llm["queued"]) == (2, 2, 2), llm
+    assert llm["cancelled"] == 1 and llm["refused"] == 1, llm
+    assert samples[("lane_oldest_queued_age_seconds", "llm", "")] == 3.5
+    assert (tools["completed"], tools["failed"]) == (5, 2), tools
+    print(f"{len(samples)} samples parsed and equal to lane_stats for {len(stats)} lanes")
+
+
+if __name__ == "__main__":
+    main()
