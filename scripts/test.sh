@@ -13,7 +13,7 @@ export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
 
 builds=(
-  "build|"
+  "build|-Dbenchmarks=true"
   "build-asan|-Db_sanitize=address,undefined -Db_lundef=false -Dc_args=-fno-sanitize-recover=all -Dcpp_args=-fno-sanitize-recover=all"
   "build-tsan|-Db_sanitize=thread -Db_lundef=false"
 )
@@ -34,7 +34,7 @@ for b in "${builds[@]}"; do
 done
 
 echo "=== valgrind (memcheck) over the plain build"
-meson test -C build --setup valgrind --suite core --suite capi --suite cpp --suite abi --suite stress \
+meson test -C build --setup valgrind --suite core --suite capi --suite cpp --suite abi --suite stress --suite registry --suite sampler \
   --print-errorlogs --num-processes 2 || status=1
 
 go_result=skipped
