@@ -16,6 +16,7 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -399,5 +400,198 @@ class Lane : public detail::LaneOps<Lane> {
   };
   std::unique_ptr<lane_t, Deleter> lane_;
 };
+
+// Options for lane::Registry::create; zero or empty means default.
+struct RegistryOptions {
+  std::function<std::int64_t(std::string_view key, std::int64_t def)> config_int{};  // empty: the environment
+  std::function<void(std::int32_t level, std::string_view message)> log{};          // empty: stderr
+  lane_policy_t default_policy = LANE_POLICY_DEFAULT;                               // -> FAIR_SHARE
+  std::uint32_t default_max_concurrent = 0;                                         // -> 1
+  Nanos idle_retire{0};                                                             // 0 = never
+  lane_clock_fn clock = nullptr;
+  void *clock_ud = nullptr;
+};
+
+// A registry of named lanes (config, reload, metrics). Lanes it hands out
+// are borrowed (LaneRef): the registry destroys them. The config and log
+// callables live as long as the registry.
+class Registry {
+ public:
+  using Options = RegistryOptions;
+
+  [[nodiscard]] static Result<Registry> create(Options o = {}) {
+    auto cb = std::make_unique<Callbacks>();
+    cb->config_int = std::move(o.config_int);
+    cb->log = std::move(o.log);
+    lane_registry_options_t c = LANE_REGISTRY_OPTIONS_INIT;
+    if (cb->config_int) {
+      c.config_int = &Callbacks::config_trampoline;
+      c.config_ud = cb.get();
+    }
+    if (cb->log) {
+      c.log = &Callbacks::log_trampoline;
+      c.log_ud = cb.get();
+    }
+    c.default_policy = o.default_policy;
+    c.default_max_concurrent = o.default_max_concurrent;
+    c.idle_retire_ns = o.idle_retire.count();
+    c.clock = o.clock;
+    c.clock_ud = o.clock_ud;
+    lane_registry_t *r = nullptr;
+    if (lane_status_t s = lane_registry_create(&c, &r); s != LANE_OK) return unexpected<Error>(Error::last(s));
+    return Registry(r, std::move(cb));
+  }
+
+  // The lane called `name`, created on first use.
+  [[nodiscard]] Result<LaneRef> lane(const char *name) {
+    lane_t *l = nullptr;
+    if (lane_status_t s = lane_registry_get_or_create(reg_.get(), name, &l); s != LANE_OK) {
+      return unexpected<Error>(Error::last(s));
+    }
+    return LaneRef(l);
+  }
+  // The lane if it exists; never creates one.
+  [[nodiscard]] std::optional<LaneRef> get(const char *name) {
+    lane_t *l = lane_registry_get(reg_.get(), name);
+    if (!l) return std::nullopt;
+    return LaneRef(l);
+  }
+  [[nodiscard]] std::vector<std::string> names() {
+    // Lanes may come and go between the two calls: ask again until it fits.
+    std::vector<const char *> buf(16);
+    for (;;) {
+      std::size_t n = lane_registry_names(reg_.get(), buf.data(), buf.size());
+      if (n <= buf.size()) return std::vector<std::string>(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
+      buf.resize(n + 8);
+    }
+  }
+  Status reload() { return detail::check(lane_registry_reload(reg_.get())); }
+  Status remove(const char *name) { return detail::check(lane_registry_remove(reg_.get(), name)); }
+  // Prometheus text exposition (0.0.4) of every lane.
+  [[nodiscard]] Result<std::string> metrics() {
+    std::string text(4096, '\0');
+    for (;;) {
+      std::size_t len = 0;
+      lane_status_t s = lane_registry_metrics(reg_.get(), text.data(), text.size(), &len);
+      if (s == LANE_OK) {
+        text.resize(len);
+        return text;
+      }
+      if (len <= text.size()) return unexpected<Error>(Error::last(s));  // not a size problem
+      text.resize(len + 1024);
+    }
+  }
+  [[nodiscard]] lane_registry_t *capi() const { return reg_.get(); }
+
+ private:
+  struct Callbacks {
+    std::function<std::int64_t(std::string_view, std::int64_t)> config_int;
+    std::function<void(std::int32_t, std::string_view)> log;
+    static std::int64_t config_trampoline(const char *key, std::int64_t def, void *ud) {
+      try {
+        return static_cast<Callbacks *>(ud)->config_int(key, def);
+      } catch (...) {
+        return def;  // an exception must not cross into C
+      }
+    }
+    static void log_trampoline(std::int32_t level, const char *message, void *ud) {
+      try {
+        static_cast<Callbacks *>(ud)->log(level, message);
+      } catch (...) {
+      }
+    }
+  };
+  struct Deleter {
+    void operator()(lane_registry_t *r) const { lane_registry_destroy(r); }
+  };
+  Registry(lane_registry_t *r, std::unique_ptr<Callbacks> cb) : callbacks_(std::move(cb)), reg_(r) {}
+  // Declared first, destroyed last: the registry may call them until it is gone.
+  std::unique_ptr<Callbacks> callbacks_;
+  std::unique_ptr<lane_registry_t, Deleter> reg_;
+};
+
+// Options for lane::Sampler::create; zero or empty means default.
+struct SamplerOptions {
+  Nanos interval{0};        // -> 30 s
+  Nanos retention{0};       // -> 7 days
+  Nanos purge_interval{0};  // -> 24 h
+  // Empty: the SQLite history at sqlite_path. Return 0, or non-zero for a failure.
+  std::function<std::int32_t(std::string_view lane, std::uint32_t running, std::uint32_t queued,
+                             std::int64_t sampled_at_ns)>
+      sink{};
+  std::string sqlite_path{};
+  lane_clock_fn clock = nullptr;
+  void *clock_ud = nullptr;
+};
+
+// The occupancy sampler of a registry: to a callable sink, or to the built-in
+// SQLite history. Destroy it before its registry.
+class Sampler {
+ public:
+  using Options = SamplerOptions;
+
+  [[nodiscard]] static Result<Sampler> create(Registry &reg, Options o) {
+    auto box = std::make_unique<SinkBox>();
+    box->sink = std::move(o.sink);
+    lane_sampler_options_t c = LANE_SAMPLER_OPTIONS_INIT;
+    c.interval_ns = o.interval.count();
+    c.retention_ns = o.retention.count();
+    c.purge_interval_ns = o.purge_interval.count();
+    if (box->sink) {
+      c.sink = &SinkBox::trampoline;
+      c.sink_ud = box.get();
+    }
+    c.sqlite_path = o.sqlite_path.empty() ? nullptr : o.sqlite_path.c_str();
+    c.clock = o.clock;
+    c.clock_ud = o.clock_ud;
+    lane_sampler_t *s = nullptr;
+    if (lane_status_t st = lane_sampler_create(reg.capi(), &c, &s); st != LANE_OK) {
+      return unexpected<Error>(Error::last(st));
+    }
+    return Sampler(s, std::move(box));
+  }
+
+  Status start() { return detail::check(lane_sampler_start(s_.get())); }
+  Status stop() { return detail::check(lane_sampler_stop(s_.get())); }
+  Status sample_once() { return detail::check(lane_sampler_sample_once(s_.get())); }
+  Status purge_once() { return detail::check(lane_sampler_purge_once(s_.get())); }
+  [[nodiscard]] lane_sampler_t *capi() const { return s_.get(); }
+
+ private:
+  struct SinkBox {
+    std::function<std::int32_t(std::string_view, std::uint32_t, std::uint32_t, std::int64_t)> sink;
+    static std::int32_t trampoline(const char *lane, std::uint32_t running, std::uint32_t queued, std::int64_t at,
+                                   void *ud) {
+      try {
+        return static_cast<SinkBox *>(ud)->sink(lane, running, queued, at);
+      } catch (...) {
+        return -1;  // a failing sink: logged by the library, the sampler goes on
+      }
+    }
+  };
+  struct Deleter {
+    void operator()(lane_sampler_t *s) const { lane_sampler_destroy(s); }
+  };
+  Sampler(lane_sampler_t *s, std::unique_ptr<SinkBox> box) : box_(std::move(box)), s_(s) {}
+  std::unique_ptr<SinkBox> box_;  // declared first, destroyed after the sampler
+  std::unique_ptr<lane_sampler_t, Deleter> s_;
+};
+
+// The SQLite history of one lane in [from, to), oldest first.
+[[nodiscard]] inline Result<std::vector<lane_sample_t>> sqlite_history(const char *path, const char *lane,
+                                                                       std::int64_t from_ns, std::int64_t to_ns) {
+  std::vector<lane_sample_t> rows(64);
+  for (;;) {
+    rows[0].struct_size = sizeof(lane_sample_t);
+    std::size_t total = 0;
+    lane_status_t s = lane_sqlite_query(path, lane, from_ns, to_ns, rows.data(), rows.size(), &total);
+    if (s != LANE_OK) return unexpected<Error>(Error::last(s));
+    if (total <= rows.size()) {
+      rows.resize(total);
+      return rows;
+    }
+    rows.resize(total);
+  }
+}
 
 }  // namespace lane
