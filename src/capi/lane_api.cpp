@@ -116,7 +116,9 @@ LANE_API lane_status_t lane_submit(lane_t *lane, const lane_job_t *job, lane_tic
     lane_job_t j;
     if (lane_status_t s = check_job(job, j); s != LANE_OK) return s;
     if (ticket && !lane::capi::writable(ticket)) return fail(LANE_ERR_INVALID, "ticket->struct_size too small");
-    lane::exec::SubmitOutput r = lane->submit(j, {});
+    lane::exec::SubmitOptions opts;
+    opts.estimate = ticket != nullptr;
+    lane::exec::SubmitOutput r = lane->submit(j, opts);
     if (ticket) {
       lane_ticket_t t{};
       t.position = r.result.position;
@@ -179,10 +181,12 @@ LANE_API lane_status_t lane_stats(lane_t *lane, lane_stats_t *out) {
     lane_stats_t s{};
     s.name = lane->name.c_str();
     const std::int64_t t = lane->now();
+    lane::core::Scheduler::Samples samples;
     {
       std::lock_guard lk(lane->mu);
-      lane->sched.stats(t, s);
+      lane->sched.stats(t, s, &samples);  // copies only: submits wait for nothing more
     }
+    lane::core::Scheduler::fill_quantiles(s, samples);
     lane::capi::write_struct(out, s);
     return LANE_OK;
   });

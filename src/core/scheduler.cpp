@@ -173,7 +173,7 @@ void Scheduler::end(Job *job, lane_status_t status, Effects &out) {
 // --------------------------------------------------------------- operations
 
 SubmitResult Scheduler::submit(Job *job, std::string_view tenant, std::int64_t now, Effects &out,
-                               bool dispatch_or_refuse) {
+                               bool dispatch_or_refuse, bool estimate) {
   advance(now, out);
   SubmitResult r;
   if (closed_) {
@@ -218,15 +218,22 @@ SubmitResult Scheduler::submit(Job *job, std::string_view tenant, std::int64_t n
   }
 
   if (cfg_.max_queued != 0 && queue_->size() >= cfg_.max_queued) return refuse(LANE_ERR_QUEUE_FULL);
-  Ahead ahead = queue_->ahead_of(job, runtime_estimate());
-  std::size_t position = preemptors_.size() + ahead.jobs + 1;
-  r.position = static_cast<std::int32_t>(std::min<std::size_t>(position, INT32_MAX));
-  r.eta_ns = eta_for(position);
-  r.blocked_by = paused_ ? LANE_BLOCKED_PAUSED
-                 : cooling() ? LANE_BLOCKED_COOLDOWN
-                 : !preemptors_.empty() && ahead.reason == LANE_BLOCKED_FULL ? LANE_BLOCKED_PRIORITY
-                                                                             : ahead.reason;
-  if (job->max_wait_ns > 0 && r.eta_ns > job->max_wait_ns) return refuse(LANE_ERR_BUSY);
+  if (estimate || job->max_wait_ns > 0) {
+    // The policy's order and the ETA cost more than the rest of a queued
+    // submit together: only when someone reads them.
+    Ahead ahead = queue_->ahead_of(job, runtime_estimate());
+    std::size_t position = preemptors_.size() + ahead.jobs + 1;
+    r.position = static_cast<std::int32_t>(std::min<std::size_t>(position, INT32_MAX));
+    r.eta_ns = eta_for(position);
+    r.blocked_by = paused_ ? LANE_BLOCKED_PAUSED
+                   : cooling() ? LANE_BLOCKED_COOLDOWN
+                   : !preemptors_.empty() && ahead.reason == LANE_BLOCKED_FULL ? LANE_BLOCKED_PRIORITY
+                                                                               : ahead.reason;
+    if (job->max_wait_ns > 0 && r.eta_ns > job->max_wait_ns) return refuse(LANE_ERR_BUSY);
+  } else {
+    r.position = -1;
+    r.blocked_by = paused_ ? LANE_BLOCKED_PAUSED : cooling() ? LANE_BLOCKED_COOLDOWN : LANE_BLOCKED_FULL;
+  }
 
   accept(job);
   job->state = JobState::Queued;
@@ -400,6 +407,19 @@ Job *Scheduler::find_id(std::string_view id) const {
 }
 
 void Scheduler::stats(std::int64_t now, lane_stats_t &s) const {
+  Samples samples;
+  stats(now, s, &samples);
+  fill_quantiles(s, samples);
+}
+
+void Scheduler::fill_quantiles(lane_stats_t &s, Samples &samples) {
+  s.wait_p50_ns = SampleRing::quantile_of(samples.waits, 0.50);
+  s.wait_p99_ns = SampleRing::quantile_of(samples.waits, 0.99);
+  s.run_p50_ns = SampleRing::quantile_of(samples.runs, 0.50);
+  s.run_p99_ns = SampleRing::quantile_of(samples.runs, 0.99);
+}
+
+void Scheduler::stats(std::int64_t now, lane_stats_t &s, Samples *samples) const {
   const std::int64_t t = std::max(now, now_);
   s.max_concurrent = cfg_.max_concurrent;
   s.running = static_cast<std::uint32_t>(running_.size());
@@ -418,10 +438,8 @@ void Scheduler::stats(std::int64_t now, lane_stats_t &s) const {
   s.timed_out = timed_out_;
   s.closed = closed_count_;
   s.refused = refused_;
-  s.wait_p50_ns = waits_.quantile(0.50);
-  s.wait_p99_ns = waits_.quantile(0.99);
-  s.run_p50_ns = runs_.quantile(0.50);
-  s.run_p99_ns = runs_.quantile(0.99);
+  waits_.copy_to(samples->waits);
+  runs_.copy_to(samples->runs);
   s.paused = paused_ ? 1 : 0;
   s.cooldown_until_ns = cooling() ? cooldown_until_ : 0;
   s.blocked_by = queued() == 0 ? LANE_BLOCKED_NONE

@@ -9,6 +9,7 @@
 #include <set>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "effects.hpp"
 #include "job.hpp"
@@ -49,8 +50,10 @@ class Scheduler {
 
   // Accepts (dispatches or queues) or refuses the job. With dispatch_or_refuse
   // a job that cannot take a slot at once is refused LANE_ERR_DEADLOCK.
+  // Without `estimate` (nobody reads the ticket) a queued job's position and
+  // ETA are computed only if its max_wait_ns needs them; else position is -1.
   SubmitResult submit(Job *job, std::string_view tenant, std::int64_t now, Effects &out,
-                      bool dispatch_or_refuse = false);
+                      bool dispatch_or_refuse = false, bool estimate = true);
   // A running job returned with job_code.
   void finish(Job *job, std::int32_t job_code, std::int64_t now, Effects &out);
   // flags: LANE_CANCEL_QUEUED and/or LANE_CANCEL_RUNNING.
@@ -76,6 +79,14 @@ class Scheduler {
   [[nodiscard]] Job *find_token(std::uint64_t token) const;
   [[nodiscard]] Job *find_id(std::string_view id) const;
   void stats(std::int64_t now, lane_stats_t &out) const;
+  // The same, in two steps, so that the owner's lock covers only copying:
+  // stats() with `samples` copies the recent waits and runs and leaves the
+  // quantile fields; fill_quantiles() computes them from the copies.
+  struct Samples {
+    std::vector<std::int64_t> waits, runs;
+  };
+  void stats(std::int64_t now, lane_stats_t &out, Samples *samples) const;
+  static void fill_quantiles(lane_stats_t &out, Samples &samples);
   [[nodiscard]] std::uint32_t running() const { return static_cast<std::uint32_t>(running_.size()); }
   [[nodiscard]] std::size_t queued() const { return queue_->size() + preemptors_.size(); }
   [[nodiscard]] bool closed() const { return closed_; }

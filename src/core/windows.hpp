@@ -98,10 +98,19 @@ class SampleRing {
 
   // q in [0, 1]; 0 with no samples.
   [[nodiscard]] std::int64_t quantile(double q) const {
-    if (count_ == 0) return 0;
-    std::vector<std::int64_t> v(ring_.begin(), ring_.begin() + static_cast<std::ptrdiff_t>(count_));
-    auto k = static_cast<std::size_t>(q * static_cast<double>(count_ - 1) + 0.5);
-    if (k >= count_) k = count_ - 1;
+    std::vector<std::int64_t> v;
+    copy_to(v);
+    return quantile_of(v, q);
+  }
+  // The samples, in no particular order (to compute quantiles elsewhere).
+  void copy_to(std::vector<std::int64_t> &v) const {
+    v.assign(ring_.begin(), ring_.begin() + static_cast<std::ptrdiff_t>(count_));
+  }
+  // q in [0, 1] of v (reordered); 0 for an empty v.
+  static std::int64_t quantile_of(std::vector<std::int64_t> &v, double q) {
+    if (v.empty()) return 0;
+    auto k = static_cast<std::size_t>(q * static_cast<double>(v.size() - 1) + 0.5);
+    if (k >= v.size()) k = v.size() - 1;
     std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
     return v[k];
   }

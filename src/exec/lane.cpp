@@ -181,7 +181,7 @@ SubmitOutput lane_s::submit(const lane_job_t &spec, const SubmitOptions &opts) {
   Effects eff;
   {
     std::lock_guard lk(mu);
-    out.result = sched.submit(job.get(), tenant, t, eff, opts.must_dispatch);
+    out.result = sched.submit(job.get(), tenant, t, eff, opts.must_dispatch, opts.estimate);
     if (out.result.status == LANE_OK) {
       ++inflight_;
       if (job->port) job->port->retain();
@@ -202,6 +202,7 @@ lane_status_t lane_s::submit_wait(const lane_job_t &spec, std::int64_t timeout_n
   SubmitOptions opts;
   opts.inline_ok = true;
   opts.waiter = &w;
+  opts.estimate = false;  // no ticket to fill
   // A job of this lane that waits for another job of this lane can only be
   // served by a free slot now; queueing could wait on itself forever.
   lane_ctx *cur = current_job();

@@ -59,6 +59,7 @@ struct Waiter {
 struct SubmitOptions {
   bool inline_ok = false;      // a callback job that gets a slot at once runs on the caller
   bool must_dispatch = false;  // refuse LANE_ERR_DEADLOCK rather than queue
+  bool estimate = true;        // compute a queued job's position and ETA (someone reads the ticket)
   Waiter *waiter = nullptr;
   std::int64_t outcome_timeout_ns = 0;  // > 0: stop the job with LANE_ERR_TIMEOUT after this long
 };

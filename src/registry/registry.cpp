@@ -19,10 +19,12 @@ lane_stats_t read_stats(lane_s *lane, std::int64_t *now_ns) {
   s.struct_size = sizeof s;
   s.name = lane->name.c_str();
   const std::int64_t t = lane->now();
+  lane::core::Scheduler::Samples samples;
   {
     std::lock_guard lk(lane->mu);
-    lane->sched.stats(t, s);
+    lane->sched.stats(t, s, &samples);
   }
+  lane::core::Scheduler::fill_quantiles(s, samples);
   if (now_ns) *now_ns = t;
   return s;
 }

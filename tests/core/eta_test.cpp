@@ -329,3 +329,23 @@ TEST_CASE("after lowering max_concurrent the ETA waits until enough running jobs
 }
 
 }  // TEST_SUITE
+
+TEST_CASE("without an estimate a queued job skips position and ETA unless max_wait needs them") {
+  CoreLane lane(fifo(1));
+  lane.submit("a", 0);
+  Job b;
+  b.id = "b";
+  Effects out;
+  SubmitResult r = lane.sched.submit(&b, "", 0, out, false, /*estimate=*/false);
+  CHECK(r.status == LANE_OK);
+  CHECK(r.position == -1);
+  CHECK(r.eta_ns == 0);
+  CHECK(r.blocked_by == LANE_BLOCKED_FULL);
+  Job c;
+  c.id = "c";
+  c.max_wait_ns = 1;  // needs the ETA: refused BUSY as with an estimate
+  r = lane.sched.submit(&c, "", 0, out, false, /*estimate=*/false);
+  CHECK(r.status == LANE_ERR_BUSY);
+  CHECK(r.position == 2);  // behind b (a runs)
+  CHECK(lane.sched.cancel("b", LANE_CANCEL_QUEUED, 0, out) == LANE_OK);
+}
