@@ -28,13 +28,14 @@ const (
 	StatusJobFailed Status = -14
 	StatusInternal  Status = -15
 	StatusDeadlock  Status = -16
+	StatusIO        Status = -17
 )
 
 var statusNames = [...]string{
 	"LANE_OK", "LANE_ERR_INVALID", "LANE_ERR_CLOSED", "LANE_ERR_BUSY", "LANE_ERR_NOT_QUEUED",
 	"LANE_ERR_CANCELLED", "LANE_ERR_PREEMPTED", "LANE_ERR_DUPLICATE", "LANE_ERR_QUEUE_FULL",
 	"LANE_ERR_DROPPED", "LANE_ERR_STALE", "LANE_ERR_CLEARED", "LANE_ERR_TIMEOUT", "LANE_ERR_NOMEM",
-	"LANE_ERR_JOB_FAILED", "LANE_ERR_INTERNAL", "LANE_ERR_DEADLOCK",
+	"LANE_ERR_JOB_FAILED", "LANE_ERR_INTERNAL", "LANE_ERR_DEADLOCK", "LANE_ERR_IO",
 }
 
 // String gives the C name, as lane_status_name does.
@@ -64,12 +65,14 @@ var (
 	ErrJobFailed = errors.New("lane: job failed")
 	ErrInternal  = errors.New("lane: internal error")
 	ErrDeadlock  = errors.New("lane: deadlock")
+	// ErrIO is LANE_ERR_IO: a sampler's sink or the SQLite history failed.
+	ErrIO = errors.New("lane: i/o error")
 )
 
 var sentinels = [...]error{
 	nil, ErrInvalid, ErrClosed, ErrBusy, ErrNotQueued, ErrCancelled, ErrPreempted, ErrDuplicate,
 	ErrQueueFull, ErrDropped, ErrStale, ErrCleared, ErrTimeout, ErrNoMem, ErrJobFailed, ErrInternal,
-	ErrDeadlock,
+	ErrDeadlock, ErrIO,
 }
 
 // Sentinel returns the sentinel error of a status (nil for StatusOK,

@@ -165,7 +165,7 @@ func (l *Lane) submit(ctx context.Context, job *Job, wait bool) (*jobState, tick
 	var t ticket
 	err := errClosedSentinel
 	if l.enter() {
-		t, err = cSubmit(l.c, l.port, job, flags, h)
+		t, err = cSubmit(l.cl(), l.port, job, flags, h)
 		l.leave()
 	}
 	if err != nil {
@@ -218,7 +218,7 @@ func (l *Lane) cancelFromCaller(js *jobState, ctx context.Context) {
 	}
 	js.mu.Unlock()
 	if !settled {
-		_ = cCancel(l.c, js.id, cancelQueued|cancelRunning)
+		_ = cCancel(l.cl(), js.id, cancelQueued|cancelRunning)
 	}
 }
 
@@ -233,7 +233,7 @@ func (l *Lane) cancelQueued(js *jobState) bool {
 	if l.jobs[js.id] != js {
 		return false
 	}
-	return cCancel(l.c, js.id, cancelQueued) == nil
+	return cCancel(l.cl(), js.id, cancelQueued) == nil
 }
 
 // lookup resolves an event's handle; false for a handle that is not live.
@@ -299,7 +299,7 @@ func (l *Lane) runJob(js *jobState, ctx context.Context, cancel context.CancelCa
 		js.runErr = err
 		js.mu.Unlock()
 		if l.enter() { // always true: Close waits for every job to settle
-			_ = cJobFinish(l.c, token, code)
+			_ = cJobFinish(l.cl(), token, code)
 			l.leave()
 		}
 	}()

@@ -14,6 +14,9 @@ import (
 // goroutines. Close it when done.
 type Lane struct {
 	name string
+	// reg is the registry that owns the C lane; nil for a standalone lane.
+	// Close on a registry lane never destroys the C lane (see Close).
+	reg *Registry
 
 	// cmu guards the C handles: every call into the lane holds it for
 	// reading; Close takes it for writing to destroy them.
@@ -52,8 +55,15 @@ func New(name string, opts ...Option) (*Lane, error) {
 	if err != nil {
 		return nil, err
 	}
+	return wrapLane(name, c, p, nil), nil
+}
+
+// wrapLane makes the Go lane over a C lane and the binding's port for it,
+// and starts its poller.
+func wrapLane(name string, c cLane, p cPort, reg *Registry) *Lane {
 	l := &Lane{
 		name:     name,
+		reg:      reg,
 		c:        c,
 		port:     p,
 		jobs:     make(map[string]*jobState),
@@ -62,7 +72,18 @@ func New(name string, opts ...Option) (*Lane, error) {
 		finished: make(chan struct{}),
 	}
 	l.startPoller()
-	return l, nil
+	return l
+}
+
+// cl is the C lane for one call, between enter and leave. A registry with
+// IdleRetire may retire an idle lane it owns, so such a registry's lanes are
+// borrowed again (lane_registry_get_or_create) for every call, as lane.h
+// asks, instead of keeping the lane_t.
+func (l *Lane) cl() cLane {
+	if l.reg != nil && l.reg.retire {
+		return l.reg.borrow(l.name)
+	}
+	return l.c
 }
 
 // Name is the lane's name.
@@ -90,7 +111,7 @@ func (l *Lane) call(op string, f func(cLane) error) error {
 		return l.closedErr(op)
 	}
 	defer l.leave()
-	return f(l.c)
+	return f(l.cl())
 }
 
 // Stats returns the lane's counters. After Close it returns the last
@@ -103,7 +124,7 @@ func (l *Lane) Stats() Stats {
 		s.Refused += l.refused.Load()
 		return s
 	}
-	s, _ := cStats(l.c, l.name)
+	s, _ := cStats(l.cl(), l.name)
 	l.leave()
 	s.Refused += l.refused.Load()
 	return s
@@ -190,6 +211,12 @@ func (l *Lane) forgetLocked(js *jobState) {
 // destroys the lane. It is idempotent and safe to call concurrently; every
 // call returns once the lane is gone. Do not call it from inside a Run of
 // the same lane: it would wait for itself.
+//
+// On a lane borrowed from a Registry, Close does not destroy or close the C
+// lane (its registry owns it): it cancels this *Lane's own queued and
+// running jobs (outcome ErrCancelled, context cause ErrCancelled), waits for
+// them, and stops this *Lane's poller and port. The lane stays in the
+// registry; the next reg.Lane(name) returns a fresh *Lane for it.
 func (l *Lane) Close() error {
 	return l.shutdown(closeCancel, nil)
 }
@@ -212,37 +239,77 @@ func (l *Lane) shutdown(mode int32, ctx context.Context) error {
 	}
 
 	var ret error
-	if l.enter() {
+	if l.reg == nil && l.enter() {
 		_ = cClose(l.c, mode)
 		l.leave()
 	}
 	if mode == closeDrain {
 		if err := l.WaitIdle(ctx); err != nil {
 			ret = err
-			if l.enter() {
+			if l.reg == nil && l.enter() {
 				_ = cClose(l.c, closeCancel)
 				l.leave()
 			}
 		}
+	}
+	if l.reg != nil {
+		// A registry's lane is not ours to close: cancel our jobs only.
+		l.cancelAll()
 	}
 	// Every job either ends now (queued: DONE at once) or when its Run
 	// returns; the poller keeps settling them until none is left.
 	_ = l.WaitIdle(context.Background())
 
 	l.cmu.Lock()
-	final, _ := cStats(l.c, l.name)
-	cDestroy(l.c) // nothing in flight: returns at once
-	l.c = nil
-	l.destroyed = true
+	if !l.destroyed { // a registry's Remove may have been first
+		final, _ := cStats(l.cl(), l.name)
+		if l.reg == nil {
+			cDestroy(l.c) // nothing in flight: returns at once
+		}
+		l.c = nil
+		l.destroyed = true
+		l.mu.Lock()
+		l.final = final
+		l.mu.Unlock()
+	}
 	l.cmu.Unlock()
-
-	l.mu.Lock()
-	l.final = final
-	l.mu.Unlock()
 
 	l.stopPoller()
 	cPortDestroy(l.port)
 	l.port = nil
+	if l.reg != nil {
+		l.reg.forget(l)
+	}
 	close(l.finished)
 	return ret
+}
+
+// cancelAll cancels (queued or running) every job this *Lane has live, until
+// none is left. New jobs are already refused (closing is set); a job caught
+// between the Go view and lane_submit is cancelled on the next round.
+func (l *Lane) cancelAll() {
+	for {
+		l.mu.Lock()
+		ids := make([]string, 0, len(l.jobs))
+		for id := range l.jobs {
+			ids = append(ids, id)
+		}
+		l.mu.Unlock()
+		if len(ids) == 0 {
+			return
+		}
+		if l.enter() {
+			c := l.cl()
+			for _, id := range ids {
+				_ = cCancel(c, id, cancelQueued|cancelRunning)
+			}
+			l.leave()
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		err := l.WaitIdle(ctx)
+		cancel()
+		if err == nil {
+			return
+		}
+	}
 }

@@ -1,0 +1,43 @@
+package lane_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"liblane.dev/lane"
+)
+
+// The README's registry and history example, kept compiling and passing here.
+func ExampleRegistry() {
+	reg, err := lane.NewRegistry(lane.WithConfig(map[string]int64{"lanes.llm.max_concurrent": 2}))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer reg.Close()         // closes its samplers and the binding's lanes first
+	llm, _ := reg.Lane("llm") // the same *Lane on every call; no Close needed
+	_ = llm.SubmitWait(context.Background(), lane.Job{ID: "q1", Run: func(context.Context) error { return nil }})
+	fmt.Println("slots:", llm.Stats().MaxConcurrent)
+
+	_ = reg.SetConfig(map[string]int64{"lanes.llm.max_concurrent": 4})
+	_ = reg.Reload() // resizes in place
+	text, _ := reg.Metrics()
+	fmt.Println(strings.Contains(text, `lane_max_concurrent{lane="llm"} 4`))
+
+	dir, _ := os.MkdirTemp("", "lane-history")
+	defer os.RemoveAll(dir)
+	db := filepath.Join(dir, "history.db")
+	sampler, _ := reg.NewSampler(lane.SamplerOptions{Interval: 30 * time.Second, SQLitePath: db})
+	defer sampler.Close()
+	_ = sampler.SampleOnce() // or sampler.Start() for one sample per Interval
+	rows, _ := lane.QueryHistory(db, "llm", time.Now().Add(-time.Hour), time.Now().Add(time.Second))
+	fmt.Println("rows:", len(rows), "running:", rows[0].Running)
+	// Output:
+	// slots: 2
+	// true
+	// rows: 1 running: 0
+}
