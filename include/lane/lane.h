@@ -202,6 +202,9 @@ enum { LANE_CANCEL_QUEUED = 1u << 0, LANE_CANCEL_RUNNING = 1u << 1 };
  * else LANE_ERR_NOT_QUEUED. With LANE_CANCEL_RUNNING a running job's context
  * is cancelled too (its outcome says CANCELLED when it returns). O(1). */
 LANE_API lane_status_t lane_cancel(lane_t *lane, const char *job_id, uint32_t flags);
+/* lane_cancel by the job_token of the job's ticket (or its events): it can
+ * never reach a later job that reuses the id. Same flags and statuses. */
+LANE_API lane_status_t lane_cancel_token(lane_t *lane, uint64_t job_token, uint32_t flags);
 
 typedef struct lane_stats {
   uint32_t struct_size;
@@ -487,6 +490,7 @@ typedef struct lane_api {
   lane_status_t (*sampler_sample_once)(lane_sampler_t *);
   lane_status_t (*sampler_purge_once)(lane_sampler_t *);
   lane_status_t (*sqlite_query)(const char *, const char *, int64_t, int64_t, lane_sample_t *, size_t, size_t *);
+  lane_status_t (*cancel_token)(lane_t *, uint64_t, uint32_t);
 } lane_api_t;
 
 /* The table for abi_version (pass LANE_ABI_VERSION): NULL, with a message in

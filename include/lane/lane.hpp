@@ -325,6 +325,10 @@ class LaneOps {
   Status cancel(const char *id, std::uint32_t flags = LANE_CANCEL_QUEUED) {
     return check(lane_cancel(self(), id, flags));
   }
+  // By the ticket's token: never reaches a later job that reuses the id.
+  Status cancel(std::uint64_t token, std::uint32_t flags = LANE_CANCEL_QUEUED) {
+    return check(lane_cancel_token(self(), token, flags));
+  }
   [[nodiscard]] Result<lane_stats_t> stats() const {
     lane_stats_t s{};
     s.struct_size = sizeof s;

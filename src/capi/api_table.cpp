@@ -56,6 +56,7 @@ const lane_api_t kApi = {
     lane_sampler_sample_once,
     lane_sampler_purge_once,
     lane_sqlite_query,
+    lane_cancel_token,
 };
 
 }  // namespace

@@ -173,6 +173,21 @@ LANE_API lane_status_t lane_cancel(lane_t *lane, const char *job_id, uint32_t fl
   });
 }
 
+LANE_API lane_status_t lane_cancel_token(lane_t *lane, uint64_t job_token, uint32_t flags) {
+  return guarded([&] {
+    if (!ok(lane)) return bad_lane(lane);
+    if (flags & ~kKnownCancelFlags) return fail(LANE_ERR_INVALID, "cancel flags has unknown bits");
+    if (flags == 0) flags = LANE_CANCEL_QUEUED;
+    lane_status_t s = lane->with_effects(
+        [&](std::int64_t t, Effects &eff) { return lane->sched.cancel_token(job_token, flags, t, eff); });
+    if (s == LANE_ERR_NOT_QUEUED) {
+      return fail(s, "no " + std::string(flags & LANE_CANCEL_RUNNING ? "live" : "queued") + " job with token " +
+                         std::to_string(job_token) + " in lane " + quoted(lane->name.c_str()));
+    }
+    return s;
+  });
+}
+
 LANE_API lane_status_t lane_stats(lane_t *lane, lane_stats_t *out) {
   return guarded([&] {
     if (!ok(lane)) return bad_lane(lane);

@@ -312,7 +312,15 @@ bool Scheduler::stop(Job *job, lane_status_t cause, Effects &out) {
 
 lane_status_t Scheduler::cancel(std::string_view id, std::uint32_t flags, std::int64_t now, Effects &out) {
   advance(now, out);
-  Job *job = find_id(id);
+  return cancel_found(find_id(id), flags, out);
+}
+
+lane_status_t Scheduler::cancel_token(std::uint64_t token, std::uint32_t flags, std::int64_t now, Effects &out) {
+  advance(now, out);
+  return cancel_found(find_token(token), flags, out);
+}
+
+lane_status_t Scheduler::cancel_found(Job *job, std::uint32_t flags, Effects &out) {
   if (!job) return LANE_ERR_NOT_QUEUED;
   const bool queued = job->state == JobState::Queued || job->state == JobState::Preemptor;
   if (queued && (flags & LANE_CANCEL_QUEUED)) {

@@ -58,6 +58,7 @@ class Scheduler {
   void finish(Job *job, std::int32_t job_code, std::int64_t now, Effects &out);
   // flags: LANE_CANCEL_QUEUED and/or LANE_CANCEL_RUNNING.
   lane_status_t cancel(std::string_view id, std::uint32_t flags, std::int64_t now, Effects &out);
+  lane_status_t cancel_token(std::uint64_t token, std::uint32_t flags, std::int64_t now, Effects &out);
   // Ends a queued job with `cause`, or asks a running one to stop with it.
   // false if the job has already ended or was already asked to stop.
   bool cancel_job(Job *job, lane_status_t cause, std::int64_t now, Effects &out);
@@ -112,6 +113,7 @@ class Scheduler {
   void unqueue(Job *job);
   void end(Job *job, lane_status_t status, Effects &out);
   bool stop(Job *job, lane_status_t cause, Effects &out);
+  lane_status_t cancel_found(Job *job, std::uint32_t flags, Effects &out);
 
   Config cfg_;
   std::unique_ptr<Queue> queue_;

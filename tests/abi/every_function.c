@@ -42,6 +42,7 @@ int main(void) {
       (void (*)(void))lane_sampler_sample_once,
       (void (*)(void))lane_sampler_purge_once,
       (void (*)(void))lane_sqlite_query,
+      (void (*)(void))lane_cancel_token,
   };
   const size_t n = sizeof linked / sizeof linked[0];
 

@@ -37,7 +37,7 @@ static_assert(offsetof(lane_stats_t, name) < offsetof(lane_stats_t, max_concurre
 static_assert(offsetof(lane_stats_t, cooldown_until_ns) < offsetof(lane_stats_t, blocked_by));
 static_assert(offsetof(lane_stats_t, blocked_by) < offsetof(lane_stats_t, mean_runtime_ns));
 static_assert(offsetof(lane_options_t, clock) < offsetof(lane_options_t, clock_ud));
-static_assert(offsetof(lane_api_t, sqlite_query) + sizeof(void *) == sizeof(lane_api_t));
+static_assert(offsetof(lane_api_t, cancel_token) + sizeof(void *) == sizeof(lane_api_t));
 
 // Durations and timestamps are int64_t nanoseconds.
 static_assert(std::is_same_v<decltype(lane_job_t::max_wait_ns), std::int64_t>);
@@ -143,10 +143,11 @@ SLOT_IS(sampler_stop, lane_sampler_stop);
 SLOT_IS(sampler_sample_once, lane_sampler_sample_once);
 SLOT_IS(sampler_purge_once, lane_sampler_purge_once);
 SLOT_IS(sqlite_query, lane_sqlite_query);
+SLOT_IS(cancel_token, lane_cancel_token);
 #undef SLOT_IS
-// 2 words of header, then 48 function pointers: a slot added without a
+// 2 words of header, then 49 function pointers: a slot added without a
 // SLOT_IS line above changes the size and fails here.
-static_assert(sizeof(lane_api_t) == offsetof(lane_api_t, status_name) + 48 * sizeof(void *));
+static_assert(sizeof(lane_api_t) == offsetof(lane_api_t, status_name) + 49 * sizeof(void *));
 
 }  // namespace
 

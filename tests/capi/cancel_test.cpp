@@ -212,3 +212,46 @@ TEST_CASE("the slot of a cancelled running job goes to the next queued job once 
   CHECK(fx.rec.outcome("run").status == LANE_ERR_CANCELLED);
   CHECK(fx.rec.max_running() == 1);
 }
+
+TEST_CASE("lane_cancel_token cancels by the ticket's token and never reaches a later job that reuses the id") {
+  LaneFixture fx(1);
+  Probe &first = fx.probe("reused");
+  lane_ticket_t t1 = fx.submit_ok(first);  // a free slot: runs and ends at once
+  REQUIRE(fx.rec.wait_outcome("reused"));
+  REQUIRE(lane_wait_idle(fx.lane, 10 * kSec) == LANE_OK);
+
+  Gate &g = fx.gate();
+  fx.submit_ok(fx.blocker("hold", g));
+  REQUIRE(fx.rec.wait_started("hold"));
+  Probe &second = fx.probe("reused");  // same id, a new job
+  lane_ticket_t t2 = fx.submit_ok(second);
+  REQUIRE(t2.position == 1);
+  REQUIRE(t2.job_token != t1.job_token);
+
+  // The old token names a job that has ended: nothing to cancel, and the
+  // new job with the same id stays queued.
+  CHECK(lane_cancel_token(fx.lane, t1.job_token, LANE_CANCEL_QUEUED) == LANE_ERR_NOT_QUEUED);
+  CHECK(has_message());
+  CHECK(stats_of(fx.lane).queued == 1);
+  CHECK(lane_cancel_token(fx.lane, t2.job_token, 0) == LANE_OK);
+  CHECK(fx.rec.outcome_count("reused") == 2);
+  CHECK(stats_of(fx.lane).cancelled == 1);
+  CHECK(lane_cancel_token(fx.lane, 0, LANE_CANCEL_QUEUED | LANE_CANCEL_RUNNING) == LANE_ERR_NOT_QUEUED);
+  CHECK(lane_cancel_token(fx.lane, t2.job_token, 1u << 7) == LANE_ERR_INVALID);
+  CHECK(lane_cancel_token(nullptr, t2.job_token, 0) == LANE_ERR_INVALID);
+  g.open();
+  REQUIRE(lane_wait_idle(fx.lane, 10 * kSec) == LANE_OK);
+  CHECK(second.runs == 0);
+}
+
+TEST_CASE("lane_cancel_token with LANE_CANCEL_RUNNING reaches a running job's context") {
+  LaneFixture fx(1);
+  Gate &g = fx.gate();
+  lane_ticket_t t = fx.submit_ok(fx.blocker("long", g));
+  REQUIRE(fx.rec.wait_started("long"));
+  CHECK(lane_cancel_token(fx.lane, t.job_token, LANE_CANCEL_QUEUED) == LANE_ERR_NOT_QUEUED);
+  CHECK(lane_cancel_token(fx.lane, t.job_token, LANE_CANCEL_RUNNING) == LANE_OK);
+  REQUIRE(fx.rec.wait_outcome("long"));
+  CHECK(fx.rec.outcome("long").status == LANE_ERR_CANCELLED);
+  g.open();
+}

@@ -163,6 +163,7 @@ TEST_CASE("cancelling a running job through the wrapper reaches its Context") {
               .has_value());
   while (!started) std::this_thread::sleep_for(1ms);
   CHECK(lane->cancel("long").error().status == LANE_ERR_NOT_QUEUED);
+  CHECK(lane->cancel(std::uint64_t{999}).error().status == LANE_ERR_NOT_QUEUED);
   REQUIRE(lane->cancel("long", LANE_CANCEL_RUNNING).has_value());
   REQUIRE(outs.wait_for(1));
   CHECK(outs.got[0].status == LANE_ERR_CANCELLED);
