@@ -14,18 +14,7 @@ package lane
 #include <stdlib.h>
 #include <string.h>
 
-// A status and, on failure, a malloc'd copy of lane_last_error() (the
-// caller frees it).
-typedef struct golane_result {
-  int32_t status;
-  char *msg;
-} golane_result;
-
-static golane_result golane_res(lane_status_t s) {
-  golane_result r = {(int32_t)s, NULL};
-  if (s != LANE_OK) r.msg = strdup(lane_last_error());
-  return r;
-}
+#include "golane.h"
 
 typedef struct golane_options {
   uint32_t max_concurrent;

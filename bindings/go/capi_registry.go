@@ -16,16 +16,7 @@ package lane
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct golane_rres {
-  int32_t status;
-  char *msg;
-} golane_rres;
-
-static golane_rres golane_rr(lane_status_t s) {
-  golane_rres r = {(int32_t)s, NULL};
-  if (s != LANE_OK) r.msg = strdup(lane_last_error());
-  return r;
-}
+#include "golane.h"
 
 // A static config table: n keys (pointers into one blob) and their values.
 typedef struct golane_cfg {
@@ -106,7 +97,7 @@ static void golane_cfg_free(golane_cfg *c) {
   free(c);
 }
 
-static golane_rres golane_registry_create(golane_cfg *cfg, int32_t policy, uint32_t def_max, int64_t retire_ns,
+static golane_result golane_registry_create(golane_cfg *cfg, int32_t policy, uint32_t def_max, int64_t retire_ns,
                                           lane_registry_t **out) {
   lane_registry_options_t o = LANE_REGISTRY_OPTIONS_INIT;
   if (cfg != NULL) {
@@ -117,15 +108,15 @@ static golane_rres golane_registry_create(golane_cfg *cfg, int32_t policy, uint3
   o.default_policy = (lane_policy_t)policy;
   o.default_max_concurrent = def_max;
   o.idle_retire_ns = retire_ns;
-  return golane_rr(lane_registry_create(&o, out));
+  return golane_res(lane_registry_create(&o, out));
 }
 
 // Borrows (or creates) the lane and makes the binding's port for it.
-static golane_rres golane_registry_lane(lane_registry_t *r, const char *name, lane_t **out_lane,
+static golane_result golane_registry_lane(lane_registry_t *r, const char *name, lane_t **out_lane,
                                         lane_port_t **out_port) {
   lane_status_t s = lane_registry_get_or_create(r, name, out_lane);
-  if (s != LANE_OK) return golane_rr(s);
-  return golane_rr(lane_port_create(out_port));  // the lane stays in the registry either way
+  if (s != LANE_OK) return golane_res(s);
+  return golane_res(lane_port_create(out_port));  // the lane stays in the registry either way
 }
 
 // Borrows the lane again (re-creating it if it was retired); NULL on failure.
@@ -170,14 +161,14 @@ static char *golane_registry_names(lane_registry_t *r, size_t *count, size_t *le
   }
 }
 
-static golane_rres golane_registry_reload(lane_registry_t *r) { return golane_rr(lane_registry_reload(r)); }
-static golane_rres golane_registry_remove(lane_registry_t *r, const char *name) {
-  return golane_rr(lane_registry_remove(r, name));
+static golane_result golane_registry_reload(lane_registry_t *r) { return golane_res(lane_registry_reload(r)); }
+static golane_result golane_registry_remove(lane_registry_t *r, const char *name) {
+  return golane_res(lane_registry_remove(r, name));
 }
 
 // The metrics text in a malloc'd buffer (*out, *len bytes), retried with
 // the size the library asks for.
-static golane_rres golane_registry_metrics(lane_registry_t *r, char **out, size_t *len) {
+static golane_result golane_registry_metrics(lane_registry_t *r, char **out, size_t *len) {
   *out = NULL;
   *len = 0;
   size_t need = 0;
@@ -185,27 +176,27 @@ static golane_rres golane_registry_metrics(lane_registry_t *r, char **out, size_
   if (s == LANE_OK) {  // cannot fit in 0 bytes, but be safe
     need = 1;
   } else if (s != LANE_ERR_INVALID || need == 0) {
-    return golane_rr(s);
+    return golane_res(s);
   }
   for (int tries = 0; tries < 16; tries++) {
     size_t cap = need + need / 4 + 256;
     char *buf = (char *)malloc(cap);
-    if (buf == NULL) return golane_rr(LANE_ERR_NOMEM);
+    if (buf == NULL) return golane_res(LANE_ERR_NOMEM);
     size_t n = 0;
     s = lane_registry_metrics(r, buf, cap, &n);
     if (s == LANE_OK) {
       *out = buf;
       *len = n;
-      return golane_rr(LANE_OK);
+      return golane_res(LANE_OK);
     }
     free(buf);
-    if (s != LANE_ERR_INVALID || n <= cap) return golane_rr(s);
+    if (s != LANE_ERR_INVALID || n <= cap) return golane_res(s);
     need = n;
   }
-  return golane_rr(LANE_ERR_INTERNAL);
+  return golane_res(LANE_ERR_INTERNAL);
 }
 
-static golane_rres golane_sampler_create(lane_registry_t *r, int64_t interval, int64_t retention, int64_t purge,
+static golane_result golane_sampler_create(lane_registry_t *r, int64_t interval, int64_t retention, int64_t purge,
                                          const char *path, lane_sampler_t **out) {
   lane_sampler_options_t o = LANE_SAMPLER_OPTIONS_INIT;
   o.interval_ns = interval;
@@ -213,35 +204,35 @@ static golane_rres golane_sampler_create(lane_registry_t *r, int64_t interval, i
   o.purge_interval_ns = purge;
   o.sink = NULL;  // the built-in SQLite sink: a Go sink would be a library thread calling Go
   o.sqlite_path = path;
-  return golane_rr(lane_sampler_create(r, &o, out));
+  return golane_res(lane_sampler_create(r, &o, out));
 }
-static golane_rres golane_sampler_start(lane_sampler_t *s) { return golane_rr(lane_sampler_start(s)); }
-static golane_rres golane_sampler_stop(lane_sampler_t *s) { return golane_rr(lane_sampler_stop(s)); }
-static golane_rres golane_sampler_sample_once(lane_sampler_t *s) { return golane_rr(lane_sampler_sample_once(s)); }
-static golane_rres golane_sampler_purge_once(lane_sampler_t *s) { return golane_rr(lane_sampler_purge_once(s)); }
+static golane_result golane_sampler_start(lane_sampler_t *s) { return golane_res(lane_sampler_start(s)); }
+static golane_result golane_sampler_stop(lane_sampler_t *s) { return golane_res(lane_sampler_stop(s)); }
+static golane_result golane_sampler_sample_once(lane_sampler_t *s) { return golane_res(lane_sampler_sample_once(s)); }
+static golane_result golane_sampler_purge_once(lane_sampler_t *s) { return golane_res(lane_sampler_purge_once(s)); }
 
 // The matching rows in a malloc'd array (*out, *n rows), retried with the total.
-static golane_rres golane_sqlite_query(const char *path, const char *lane, int64_t from, int64_t to,
+static golane_result golane_sqlite_query(const char *path, const char *lane, int64_t from, int64_t to,
                                        lane_sample_t **out, size_t *n) {
   *out = NULL;
   *n = 0;
   size_t total = 0;
   lane_status_t s = lane_sqlite_query(path, lane, from, to, NULL, 0, &total);
   for (int tries = 0; s == LANE_OK && tries < 16; tries++) {
-    if (total == 0) return golane_rr(LANE_OK);
+    if (total == 0) return golane_res(LANE_OK);
     size_t cap = total + 64;
     lane_sample_t *rows = (lane_sample_t *)calloc(cap, sizeof *rows);
-    if (rows == NULL) return golane_rr(LANE_ERR_NOMEM);
+    if (rows == NULL) return golane_res(LANE_ERR_NOMEM);
     rows[0].struct_size = sizeof *rows;
     s = lane_sqlite_query(path, lane, from, to, rows, cap, &total);
     if (s == LANE_OK && total <= cap) {
       *out = rows;
       *n = total;
-      return golane_rr(LANE_OK);
+      return golane_res(LANE_OK);
     }
     free(rows);
   }
-  return golane_rr(s == LANE_OK ? LANE_ERR_INTERNAL : s);
+  return golane_res(s == LANE_OK ? LANE_ERR_INTERNAL : s);
 }
 */
 import "C"
@@ -255,18 +246,6 @@ import (
 type cRegistry = *C.lane_registry_t
 type cConfig = *C.golane_cfg
 type cSampler = *C.lane_sampler_t
-
-func rresult(op string, r C.golane_rres) error {
-	if r.status == 0 {
-		return nil
-	}
-	msg := ""
-	if r.msg != nil {
-		msg = C.GoString(r.msg)
-		C.free(unsafe.Pointer(r.msg))
-	}
-	return newError(op, Status(r.status), msg)
-}
 
 func cConfigNew() cConfig { return C.golane_cfg_new() }
 
@@ -298,7 +277,7 @@ func cConfigSet(c cConfig, m map[string]int64) error {
 
 func cRegistryCreate(cfg cConfig, policy Policy, defMax uint32, retire int64) (cRegistry, error) {
 	var r *C.lane_registry_t
-	err := rresult("new registry", C.golane_registry_create(cfg, C.int32_t(policy), C.uint32_t(defMax), C.int64_t(retire), &r))
+	err := result("new registry", C.golane_registry_create(cfg, C.int32_t(policy), C.uint32_t(defMax), C.int64_t(retire), &r))
 	return r, err
 }
 
@@ -308,7 +287,7 @@ func cRegistryLane(r cRegistry, name string) (cLane, cPort, error) {
 	var l *C.lane_t
 	var p *C.lane_port_t
 	n := cstr(name)
-	err := rresult("registry lane", C.golane_registry_lane(r, bptr(n), &l, &p))
+	err := result("registry lane", C.golane_registry_lane(r, bptr(n), &l, &p))
 	return l, p, err
 }
 
@@ -336,17 +315,17 @@ func cRegistryNames(r cRegistry) []string {
 	return names
 }
 
-func cRegistryReload(r cRegistry) error { return rresult("reload", C.golane_registry_reload(r)) }
+func cRegistryReload(r cRegistry) error { return result("reload", C.golane_registry_reload(r)) }
 
 func cRegistryRemove(r cRegistry, name string) error {
 	n := cstr(name)
-	return rresult("remove", C.golane_registry_remove(r, bptr(n)))
+	return result("remove", C.golane_registry_remove(r, bptr(n)))
 }
 
 func cRegistryMetrics(r cRegistry) (string, error) {
 	var buf *C.char
 	var n C.size_t
-	if err := rresult("metrics", C.golane_registry_metrics(r, &buf, &n)); err != nil {
+	if err := result("metrics", C.golane_registry_metrics(r, &buf, &n)); err != nil {
 		return "", err
 	}
 	defer C.free(unsafe.Pointer(buf))
@@ -356,20 +335,20 @@ func cRegistryMetrics(r cRegistry) (string, error) {
 func cSamplerCreate(r cRegistry, o *SamplerOptions) (cSampler, error) {
 	var s *C.lane_sampler_t
 	p := cstr(o.SQLitePath)
-	err := rresult("new sampler", C.golane_sampler_create(r, C.int64_t(o.Interval), C.int64_t(o.Retention),
+	err := result("new sampler", C.golane_sampler_create(r, C.int64_t(o.Interval), C.int64_t(o.Retention),
 		C.int64_t(o.PurgeInterval), bptr(p), &s))
 	return s, err
 }
 
 func cSamplerDestroy(s cSampler) { C.lane_sampler_destroy(s) }
 
-func cSamplerStart(s cSampler) error { return rresult("sampler start", C.golane_sampler_start(s)) }
-func cSamplerStop(s cSampler) error  { return rresult("sampler stop", C.golane_sampler_stop(s)) }
+func cSamplerStart(s cSampler) error { return result("sampler start", C.golane_sampler_start(s)) }
+func cSamplerStop(s cSampler) error  { return result("sampler stop", C.golane_sampler_stop(s)) }
 func cSamplerSampleOnce(s cSampler) error {
-	return rresult("sample once", C.golane_sampler_sample_once(s))
+	return result("sample once", C.golane_sampler_sample_once(s))
 }
 func cSamplerPurgeOnce(s cSampler) error {
-	return rresult("purge once", C.golane_sampler_purge_once(s))
+	return result("purge once", C.golane_sampler_purge_once(s))
 }
 
 func cSQLiteQuery(path, lane string, from, to int64) ([]Sample, error) {
@@ -379,7 +358,7 @@ func cSQLiteQuery(path, lane string, from, to int64) ([]Sample, error) {
 	copy(buf[len(path)+1:], lane)
 	var rows *C.lane_sample_t
 	var n C.size_t
-	err := rresult("query history", C.golane_sqlite_query(bptr(buf), (*C.char)(unsafe.Pointer(&buf[len(path)+1])),
+	err := result("query history", C.golane_sqlite_query(bptr(buf), (*C.char)(unsafe.Pointer(&buf[len(path)+1])),
 		C.int64_t(from), C.int64_t(to), &rows, &n))
 	if err != nil {
 		return nil, err

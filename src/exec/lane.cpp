@@ -302,11 +302,6 @@ bool lane_s::close_if_idle(std::int64_t now_ns) {
   return true;
 }
 
-bool lane_s::idle() {
-  std::lock_guard lk(mu);
-  return inflight_ == 0;
-}
-
 // One timer thread per lane, started the first time the lane has a deadline.
 void lane_s::arm_timer_locked() {
   const std::int64_t d = sched.next_deadline();

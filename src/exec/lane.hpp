@@ -99,8 +99,6 @@ struct lane_s {
   // one step under the lock (now_ns: the caller reads the clock, never
   // under a lock), so a remove cannot race a submit into losing it.
   bool close_if_idle(std::int64_t now_ns);
-  // No job is live.
-  bool idle();
 
   // Runs f(now, effects) under the lock and carries out the effects.
   template <class F>

@@ -12,11 +12,6 @@ Pool &Pool::instance() {
   return *pool;
 }
 
-std::size_t Pool::threads() {
-  std::lock_guard lk(mu_);
-  return threads_;
-}
-
 void Pool::post(lane_ctx *job) {
   bool spawn = false;
   {

@@ -19,7 +19,6 @@ class Pool {
 
   static Pool &instance();
   void post(lane_ctx *job);
-  [[nodiscard]] std::size_t threads();
 
  private:
   void worker();
