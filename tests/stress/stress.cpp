@@ -913,9 +913,16 @@ int main() {
         lane_resume(s.lane.load());
         lane_cooldown(s.lane.load(), 0);
       }
+      // A job still running on one lane may submit into another that has
+      // already gone idle, so stop cross-lane submissions and let the ones
+      // under way finish before any lane is checked.
+      h.cross_ok.store(false);
+      while (h.cross_inflight.load() != 0) sleep_ns(100 * kUs);
+      for (auto &s : h.slots) wait_idle(s, "at a quiet moment");
       for (auto &s : h.slots) {
         if (wait_idle(s, "at a quiet moment")) check_quiet(s, "at a quiet moment", false);
       }
+      h.cross_ok.store(true);
     }
     run_workers(mix(h.seed, static_cast<std::uint64_t>(round * 16 + 2)), phase_ns);
     teardown(round, r);
