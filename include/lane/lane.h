@@ -181,7 +181,7 @@ LANE_API lane_status_t lane_create(const char *name, const lane_options_t *opts,
 /* Standalone lanes only: close(CANCEL), then waits until every job has ended
  * (host-run jobs end when the host calls lane_job_finish). NULL is a no-op.
  * A registry's lane is refused (message in lane_last_error()): its registry
- * destroys it. */
+ * destroys it. So is a lane that still has sessions (LANE_ERR_BUSY). */
 LANE_API void lane_destroy(lane_t *lane);
 
 /* Accepts the job (dispatched now, or queued) or refuses it. Accepted: the
@@ -290,6 +290,10 @@ typedef struct lane_event {
   uint64_t job_token;
   void *user_data;
   int64_t at_ns;
+  /* appended in 0.1: GRANT only, the job's context until lane_job_finish, so
+   * a host-run job can use lane_ctx_* (cancelled, wait, and a session run's
+   * batch, mailbox and dropped ids); NULL for other kinds. */
+  lane_ctx_t *ctx;
 } lane_event_t;
 
 /* Fills up to max events (element size = events[0].struct_size, set by the
@@ -435,6 +439,109 @@ typedef struct lane_sample {
 LANE_API lane_status_t lane_sqlite_query(const char *path, const char *lane, int64_t from_ns, int64_t to_ns,
                                          lane_sample_t *out, size_t cap, size_t *total);
 
+/* ----------------------------------------------------------------- sessions */
+
+/* A session queue is a per-conversation front queue in front of a lane: it
+ * decides per session what runs now, what waits, what is merged, dropped or
+ * cancelled, while the lane behind caps the whole process. A message is a
+ * lane_job_t given to lane_session_enqueue; the session turns messages into
+ * runs (lane jobs) and every accepted message gets exactly one outcome
+ * through its own on_done and/or port (DONE event with its user_data). */
+typedef enum lane_session_mode {
+  LANE_SESSION_QUEUE = 0,     /* FIFO, up to max_concurrent runs at once */
+  LANE_SESSION_FOLLOWUP = 1,  /* one after another, whatever max_concurrent says */
+  LANE_SESSION_COLLECT = 2,   /* everything queued is merged into the next run */
+  LANE_SESSION_INTERRUPT = 3, /* a new message cancels the active runs and ends the queued ones */
+  LANE_SESSION_STEER = 4      /* a new message goes into an active steerable run's mailbox */
+} lane_session_mode_t;
+
+/* What a full session queue (cap queued messages) does with one more. */
+typedef enum lane_drop {
+  LANE_DROP_OLD = 0,      /* the oldest queued message ends LANE_ERR_DROPPED */
+  LANE_DROP_NEW = 1,      /* the new message is refused with LANE_ERR_QUEUE_FULL */
+  LANE_DROP_SUMMARIZE = 2 /* like OLD, and the next run gets the dropped ids */
+} lane_drop_t;
+
+/* The session's token use: fills *tokens and *context_window, returns 0 (any
+ * other value: unknown, no throttle). Called with no library lock held, on
+ * the thread that is about to start a run. */
+typedef int32_t (*lane_token_estimate_fn)(const char *session_key, int64_t *tokens, int64_t *context_window,
+                                          void *user_data);
+
+typedef struct lane_session_options {
+  uint32_t struct_size;
+  lane_session_mode_t mode; /* 0 -> QUEUE */
+  uint32_t cap;             /* queued messages; 0 -> 10 */
+  lane_drop_t drop;         /* 0 -> OLD */
+  int64_t debounce_ns;      /* 0 -> 800 ms; < 0 = off. A run starts only after this long without a new message */
+  uint32_t max_concurrent;  /* 0 -> 1 */
+  lane_token_estimate_fn token_estimate; /* NULL: no throttle */
+  void *token_ud;
+  double throttle_ratio; /* 0 -> 0.6; tokens >= ratio * window: one run at a time */
+} lane_session_options_t;
+#define LANE_SESSION_OPTIONS_INIT {sizeof(lane_session_options_t), LANE_SESSION_QUEUE, 0, LANE_DROP_OLD, 0, 0, NULL, NULL, 0.0}
+
+typedef struct lane_session lane_session_t; /* thread-safe */
+
+/* key: non-empty, at most 256 bytes, copied; the fair-share tenant of the
+ * session's runs unless a message names another. Several sessions may share a
+ * lane; the lane must outlive its sessions (lane_destroy and registry retire
+ * refuse a lane that still has sessions). */
+LANE_API lane_status_t lane_session_create(lane_t *lane, const char *key, const lane_session_options_t *opts,
+                                           lane_session_t **out);
+/* Ends every queued message (LANE_ERR_CANCELLED), cancels the active runs
+ * (cause LANE_ERR_CANCELLED) and waits until they have returned and every
+ * outcome is delivered. Not from inside one of this session's runs or
+ * callbacks. NULL is a no-op. */
+LANE_API void lane_session_destroy(lane_session_t *s);
+/* Accepts a message (id unique among the session's live messages; run, or
+ * port for a host-run message, as for lane_submit) or refuses it (no outcome,
+ * the caller keeps user_data): LANE_ERR_QUEUE_FULL (cap with DROP_NEW),
+ * LANE_ERR_DUPLICATE, LANE_ERR_CLOSED (lane closed), LANE_ERR_INVALID.
+ * A run uses its first message's run (or port), user_data, tenant, flags,
+ * max_wait_ns and queue_timeout_ns, and the highest priority of its messages.
+ * Outcomes: the run's outcome for every message it carried (its batch and the
+ * mailbox messages it took); LANE_ERR_DROPPED, _STALE, _CLEARED, _CANCELLED
+ * (interrupted, or session destroyed), _CLOSED (lane closed) for messages that
+ * never ran; a run the lane refuses ends its messages with that status. */
+LANE_API lane_status_t lane_session_enqueue(lane_session_t *s, const lane_job_t *job);
+/* Cancels the oldest active run (cause LANE_ERR_CANCELLED). 1 if one was
+ * cancelled, 0 if none (or s is NULL). */
+LANE_API int lane_session_cancel_one(lane_session_t *s);
+/* Cancels every active run and drains the queue: messages enqueued before
+ * this call that have not started end LANE_ERR_STALE (queued, in a mailbox,
+ * or in a run still waiting in the lane). Returns the number of runs it
+ * cancelled (0 if s is NULL). */
+LANE_API int lane_session_cancel_all(lane_session_t *s);
+/* Starts a new generation: queued and mailbox messages end LANE_ERR_CLEARED,
+ * the dropped ids are forgotten, and runs of the old generation are no longer
+ * counted (they run on, their messages get their outcomes, but their ends do
+ * not affect the new generation). */
+LANE_API lane_status_t lane_session_reset(lane_session_t *s);
+/* Runs of the current generation handed to the lane and not yet ended. */
+LANE_API uint32_t lane_session_active(lane_session_t *s);
+/* Messages waiting in the session (not yet in a run). */
+LANE_API uint32_t lane_session_queued(lane_session_t *s);
+/* n >= 1; raising starts queued runs now. */
+LANE_API lane_status_t lane_session_set_max_concurrent(lane_session_t *s, uint32_t n);
+/* The session's key (lives as long as the session); NULL for NULL. */
+LANE_API const char *lane_session_key(const lane_session_t *s);
+
+/* Inside a run (callback, or a host-run job's GRANT ctx). For a job that is
+ * not a session run the batch is the job itself and the rest is empty. */
+LANE_API uint32_t lane_ctx_batch_count(const lane_ctx_t *ctx); /* >= 1; 0 for NULL */
+/* The i-th message merged into this run, oldest first. LANE_ERR_INVALID when
+ * i >= count. id and user_data may be NULL; id lives until the run ends. */
+LANE_API lane_status_t lane_ctx_batch_item(const lane_ctx_t *ctx, uint32_t i, const char **id, void **user_data);
+/* STEER: takes the next message delivered into this run's mailbox: 1 and its
+ * id / user_data, or 0 when the mailbox is empty. A taken message gets this
+ * run's outcome; messages left in the mailbox when the run ends are queued
+ * again for the next run. */
+LANE_API int lane_ctx_next_message(lane_ctx_t *ctx, const char **id, void **user_data);
+/* SUMMARIZE: ids of the messages dropped since the previous run started. */
+LANE_API uint32_t lane_ctx_dropped_count(const lane_ctx_t *ctx);
+LANE_API const char *lane_ctx_dropped_id(const lane_ctx_t *ctx, uint32_t i); /* NULL when out of range */
+
 /* ---------------------------------------------------------------- api table */
 
 /* Every exported function, for hosts that dlopen liblane and dlsym one name.
@@ -491,6 +598,21 @@ typedef struct lane_api {
   lane_status_t (*sampler_purge_once)(lane_sampler_t *);
   lane_status_t (*sqlite_query)(const char *, const char *, int64_t, int64_t, lane_sample_t *, size_t, size_t *);
   lane_status_t (*cancel_token)(lane_t *, uint64_t, uint32_t);
+  lane_status_t (*session_create)(lane_t *, const char *, const lane_session_options_t *, lane_session_t **);
+  void (*session_destroy)(lane_session_t *);
+  lane_status_t (*session_enqueue)(lane_session_t *, const lane_job_t *);
+  int (*session_cancel_one)(lane_session_t *);
+  int (*session_cancel_all)(lane_session_t *);
+  lane_status_t (*session_reset)(lane_session_t *);
+  uint32_t (*session_active)(lane_session_t *);
+  uint32_t (*session_queued)(lane_session_t *);
+  lane_status_t (*session_set_max_concurrent)(lane_session_t *, uint32_t);
+  const char *(*session_key)(const lane_session_t *);
+  uint32_t (*ctx_batch_count)(const lane_ctx_t *);
+  lane_status_t (*ctx_batch_item)(const lane_ctx_t *, uint32_t, const char **, void **);
+  int (*ctx_next_message)(lane_ctx_t *, const char **, void **);
+  uint32_t (*ctx_dropped_count)(const lane_ctx_t *);
+  const char *(*ctx_dropped_id)(const lane_ctx_t *, uint32_t);
 } lane_api_t;
 
 /* The table for abi_version (pass LANE_ABI_VERSION): NULL, with a message in

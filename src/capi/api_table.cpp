@@ -57,6 +57,21 @@ const lane_api_t kApi = {
     lane_sampler_purge_once,
     lane_sqlite_query,
     lane_cancel_token,
+    lane_session_create,
+    lane_session_destroy,
+    lane_session_enqueue,
+    lane_session_cancel_one,
+    lane_session_cancel_all,
+    lane_session_reset,
+    lane_session_active,
+    lane_session_queued,
+    lane_session_set_max_concurrent,
+    lane_session_key,
+    lane_ctx_batch_count,
+    lane_ctx_batch_item,
+    lane_ctx_next_message,
+    lane_ctx_dropped_count,
+    lane_ctx_dropped_id,
 };
 
 }  // namespace

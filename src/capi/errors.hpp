@@ -14,6 +14,9 @@ namespace lane::capi {
 
 lane_status_t fail(lane_status_t status, std::string message);
 
+// Validates a job (struct_size, id, flags, durations, run or port) into j.
+lane_status_t check_job(const lane_job_t *job, lane_job_t &j);
+
 // Runs f, mapping any exception to a status and a message.
 template <class F>
 auto guarded(F &&f) noexcept -> decltype(f()) {

@@ -7,6 +7,7 @@
 #include "exec/lane.hpp"
 #include "exec/port.hpp"
 
+using lane::capi::check_job;
 using lane::capi::fail;
 using lane::capi::guarded;
 using lane::capi::raw_enum;
@@ -14,17 +15,10 @@ using lane::core::Effects;
 using lane::core::kSecond;
 
 namespace {
-
 constexpr std::uint32_t kKnownJobFlags = LANE_JOB_PREEMPTIBLE | LANE_JOB_REQUEUE_ON_PREEMPT | LANE_JOB_STEERABLE;
-constexpr std::uint32_t kKnownCancelFlags = LANE_CANCEL_QUEUED | LANE_CANCEL_RUNNING;
-
-bool ok(const lane_t *lane) { return lane != nullptr && lane->valid(); }
-
-lane_status_t bad_lane(const lane_t *lane) {
-  return fail(LANE_ERR_INVALID, lane ? "not a live lane handle" : "lane is NULL");
 }
 
-std::string quoted(const char *s) { return std::string("'") + s + "'"; }
+namespace lane::capi {
 
 lane_status_t check_job(const lane_job_t *job, lane_job_t &j) {
   if (!job) return fail(LANE_ERR_INVALID, "job is NULL");
@@ -40,6 +34,20 @@ lane_status_t check_job(const lane_job_t *job, lane_job_t &j) {
   if (j.port && !j.port->valid()) return fail(LANE_ERR_INVALID, "job port is not a live port handle");
   return LANE_OK;
 }
+
+}  // namespace lane::capi
+
+namespace {
+
+constexpr std::uint32_t kKnownCancelFlags = LANE_CANCEL_QUEUED | LANE_CANCEL_RUNNING;
+
+bool ok(const lane_t *lane) { return lane != nullptr && lane->valid(); }
+
+lane_status_t bad_lane(const lane_t *lane) {
+  return fail(LANE_ERR_INVALID, lane ? "not a live lane handle" : "lane is NULL");
+}
+
+std::string quoted(const char *s) { return std::string("'") + s + "'"; }
 
 lane_status_t refused(lane_status_t s, const lane_t *lane, const lane_job_t &j) {
   switch (s) {
@@ -101,6 +109,11 @@ LANE_API void lane_destroy(lane_t *lane) {
   }
   if (lane->borrowed.load(std::memory_order_acquire)) {
     fail(LANE_ERR_INVALID, "lane_destroy: lane '" + lane->name + "' belongs to a registry, which destroys it");
+    return;
+  }
+  if (const std::uint32_t n = lane->sessions.load(std::memory_order_acquire); n != 0) {
+    fail(LANE_ERR_BUSY, "lane_destroy: lane '" + lane->name + "' still has " + std::to_string(n) +
+                            " session(s); destroy them first");
     return;
   }
   guarded([&] {

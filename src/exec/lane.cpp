@@ -41,6 +41,7 @@ lane_event_t make_event(lane_event_kind_t kind, const lane_ctx *job, lane_status
   ev.job_token = job->token;
   ev.user_data = job->user_data;
   ev.at_ns = at;
+  if (kind == LANE_EVENT_GRANT) ev.ctx = const_cast<lane_ctx *>(job);
   return ev;
 }
 
@@ -135,7 +136,9 @@ void lane_s::deliver(lane_ctx *job) {
   o.enqueued_at_ns = job->enqueued_at;
   o.started_at_ns = job->started_at;
   o.finished_at_ns = job->finished_at;
-  if (job->on_done) {
+  if (job->end_hook) {
+    job->end_hook(job->end_hook_arg, o);  // the layer above delivers (no throw)
+  } else if (job->on_done) {
     try {
       job->on_done(&o, job->user_data);
     } catch (...) {
@@ -143,7 +146,7 @@ void lane_s::deliver(lane_ctx *job) {
     }
   }
   if (job->port) {
-    job->port->post(make_event(LANE_EVENT_DONE, job, job->status, job->finished_at));
+    if (!job->end_hook) job->port->post(make_event(LANE_EVENT_DONE, job, job->status, job->finished_at));
     job->port->release();
   }
   if (Waiter *w = job->waiter) {
@@ -174,6 +177,8 @@ SubmitOutput lane_s::submit(const lane_job_t &spec, const SubmitOptions &opts) {
   job->port = spec.port;
   job->waiter = opts.waiter;
   job->outcome_timeout_ns = opts.outcome_timeout_ns;
+  job->end_hook = opts.end_hook;
+  job->end_hook_arg = opts.end_hook_arg;
   const std::string_view tenant = spec.tenant ? spec.tenant : "";
 
   SubmitOutput out;
@@ -290,11 +295,16 @@ void lane_s::shutdown() {
   if (timer_.joinable()) timer_.join();
 }
 
+bool lane_s::closed() {
+  std::lock_guard lk(mu);
+  return sched.closed();
+}
+
 bool lane_s::close_if_idle(std::int64_t now_ns) {
   Effects eff;
   {
     std::lock_guard lk(mu);
-    if (inflight_ != 0) return false;
+    if (inflight_ != 0 || sessions.load(std::memory_order_acquire) != 0) return false;
     sched.close(LANE_CLOSE_CANCEL, now_ns, eff);
     apply_locked(eff);
   }

@@ -22,6 +22,7 @@ struct lane_port;
 
 namespace lane::exec {
 struct Waiter;
+using EndHook = void (*)(void *arg, const lane_outcome_t &outcome);
 }
 
 // One accepted job: the scheduler's record plus what the library needs to
@@ -37,6 +38,10 @@ struct lane_ctx : lane::core::Job {
   lane_port *port = nullptr;  // holds a reference while the job lives
   lane::exec::Waiter *waiter = nullptr;
   bool run_inline = false;  // lane_submit_wait runs it on the caller's thread
+  // Set by a layer above (a session run): called instead of on_done and the
+  // port's DONE event when the outcome is delivered, with no lock held.
+  lane::exec::EndHook end_hook = nullptr;
+  void *end_hook_arg = nullptr;
 
   std::atomic<std::int32_t> cause{LANE_OK};  // mirrors cancel_cause for lock-free reads in run()
   std::mutex wait_mu;
@@ -62,6 +67,8 @@ struct SubmitOptions {
   bool estimate = true;        // compute a queued job's position and ETA (someone reads the ticket)
   Waiter *waiter = nullptr;
   std::int64_t outcome_timeout_ns = 0;  // > 0: stop the job with LANE_ERR_TIMEOUT after this long
+  EndHook end_hook = nullptr;           // see lane_ctx::end_hook
+  void *end_hook_arg = nullptr;
 };
 
 struct SubmitOutput {
@@ -99,6 +106,8 @@ struct lane_s {
   // one step under the lock (now_ns: the caller reads the clock, never
   // under a lock), so a remove cannot race a submit into losing it.
   bool close_if_idle(std::int64_t now_ns);
+  [[nodiscard]] bool closed();
+  [[nodiscard]] bool has_clock() const { return clock_ != nullptr; }
 
   // Runs f(now, effects) under the lock and carries out the effects.
   template <class F>
@@ -117,6 +126,9 @@ struct lane_s {
   const std::string name;
   // Set once by a registry before the lane is handed out: lane_destroy refuses it.
   std::atomic<bool> borrowed{false};
+  // Session queues in front of this lane: while any lives, lane_destroy and
+  // a registry's idle retirement leave the lane alone.
+  std::atomic<std::uint32_t> sessions{0};
   std::mutex mu;
   lane::core::Scheduler sched;
 

@@ -43,6 +43,21 @@ int main(void) {
       (void (*)(void))lane_sampler_purge_once,
       (void (*)(void))lane_sqlite_query,
       (void (*)(void))lane_cancel_token,
+      (void (*)(void))lane_session_create,
+      (void (*)(void))lane_session_destroy,
+      (void (*)(void))lane_session_enqueue,
+      (void (*)(void))lane_session_cancel_one,
+      (void (*)(void))lane_session_cancel_all,
+      (void (*)(void))lane_session_reset,
+      (void (*)(void))lane_session_active,
+      (void (*)(void))lane_session_queued,
+      (void (*)(void))lane_session_set_max_concurrent,
+      (void (*)(void))lane_session_key,
+      (void (*)(void))lane_ctx_batch_count,
+      (void (*)(void))lane_ctx_batch_item,
+      (void (*)(void))lane_ctx_next_message,
+      (void (*)(void))lane_ctx_dropped_count,
+      (void (*)(void))lane_ctx_dropped_id,
   };
   const size_t n = sizeof linked / sizeof linked[0];
 

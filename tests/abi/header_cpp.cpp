@@ -37,7 +37,7 @@ static_assert(offsetof(lane_stats_t, name) < offsetof(lane_stats_t, max_concurre
 static_assert(offsetof(lane_stats_t, cooldown_until_ns) < offsetof(lane_stats_t, blocked_by));
 static_assert(offsetof(lane_stats_t, blocked_by) < offsetof(lane_stats_t, mean_runtime_ns));
 static_assert(offsetof(lane_options_t, clock) < offsetof(lane_options_t, clock_ud));
-static_assert(offsetof(lane_api_t, cancel_token) + sizeof(void *) == sizeof(lane_api_t));
+static_assert(offsetof(lane_api_t, ctx_dropped_id) + sizeof(void *) == sizeof(lane_api_t));
 
 // Durations and timestamps are int64_t nanoseconds.
 static_assert(std::is_same_v<decltype(lane_job_t::max_wait_ns), std::int64_t>);
@@ -144,10 +144,25 @@ SLOT_IS(sampler_sample_once, lane_sampler_sample_once);
 SLOT_IS(sampler_purge_once, lane_sampler_purge_once);
 SLOT_IS(sqlite_query, lane_sqlite_query);
 SLOT_IS(cancel_token, lane_cancel_token);
+SLOT_IS(session_create, lane_session_create);
+SLOT_IS(session_destroy, lane_session_destroy);
+SLOT_IS(session_enqueue, lane_session_enqueue);
+SLOT_IS(session_cancel_one, lane_session_cancel_one);
+SLOT_IS(session_cancel_all, lane_session_cancel_all);
+SLOT_IS(session_reset, lane_session_reset);
+SLOT_IS(session_active, lane_session_active);
+SLOT_IS(session_queued, lane_session_queued);
+SLOT_IS(session_set_max_concurrent, lane_session_set_max_concurrent);
+SLOT_IS(session_key, lane_session_key);
+SLOT_IS(ctx_batch_count, lane_ctx_batch_count);
+SLOT_IS(ctx_batch_item, lane_ctx_batch_item);
+SLOT_IS(ctx_next_message, lane_ctx_next_message);
+SLOT_IS(ctx_dropped_count, lane_ctx_dropped_count);
+SLOT_IS(ctx_dropped_id, lane_ctx_dropped_id);
 #undef SLOT_IS
-// 2 words of header, then 49 function pointers: a slot added without a
+// 2 words of header, then 64 function pointers: a slot added without a
 // SLOT_IS line above changes the size and fails here.
-static_assert(sizeof(lane_api_t) == offsetof(lane_api_t, status_name) + 49 * sizeof(void *));
+static_assert(sizeof(lane_api_t) == offsetof(lane_api_t, status_name) + 64 * sizeof(void *));
 
 }  // namespace
 

@@ -1,0 +1,486 @@
+#include "session.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "exec/lane.hpp"
+#include "exec/port.hpp"
+#include "timer.hpp"
+
+using lane::session::Msg;
+using lane::session::Run;
+
+namespace lane::session {
+
+namespace {
+std::atomic<std::uint64_t> g_run_ids{0};
+}
+
+void run_ended(void *run, const lane_outcome_t &outcome) {
+  auto *r = static_cast<Run *>(run);
+  r->session->on_run_ended(r, outcome);
+}
+
+Run *run_of(const lane_ctx *ctx) {
+  if (!ctx || ctx->end_hook != &run_ended) return nullptr;
+  return static_cast<Run *>(ctx->end_hook_arg);
+}
+
+}  // namespace lane::session
+
+lane_session::lane_session(lane_s *l, std::string k, const lane::session::Options &opts)
+    : lane(l), key(std::move(k)), opts_(opts) {
+  lane->sessions.fetch_add(1, std::memory_order_acq_rel);
+}
+
+lane_session::~lane_session() {
+  magic.store(0, std::memory_order_relaxed);
+  lane->sessions.fetch_sub(1, std::memory_order_acq_rel);
+}
+
+// ------------------------------------------------------------------ helpers
+
+std::uint32_t lane_session::active_locked() const {
+  std::uint32_t n = 0;
+  for (const Run *r : runs_) {
+    if (!r->detached && !r->outcome_done) ++n;
+  }
+  return n;
+}
+
+void lane_session::requeue_locked(Msg *m) {
+  auto at = std::upper_bound(queue_.begin(), queue_.end(), m->seq,
+                             [](std::uint64_t seq, const Msg *q) { return seq < q->seq; });
+  queue_.insert(at, m);
+}
+
+void lane_session::end_queued_locked(lane_status_t why, Actions &a) {
+  for (Msg *m : queue_) {
+    live_ids_.erase(m->id);
+    a.end.emplace_back(m, why);
+  }
+  queue_.clear();
+}
+
+// Marks a run cancelled; its messages get `never_started` if it had not
+// started. A run the lane has not accepted yet is cancelled by the thread
+// that submits it, as soon as the lane returns its token.
+void lane_session::cancel_run_locked(Run *r, lane_status_t never_started, Actions &a) {
+  r->cancel_status = never_started;
+  for (Msg *m : r->mailbox) {
+    live_ids_.erase(m->id);
+    a.end.emplace_back(m, never_started);
+  }
+  r->mailbox.clear();
+  if (r->in_lane) a.cancel.push_back(r->token);
+}
+
+void lane_session::leave_locked() {
+  if (--busy_ == 0 && destroying_) idle_cv_.notify_all();
+}
+
+bool lane_session::throttled() {
+  if (!opts_.token_estimate) return false;
+  std::int64_t tokens = 0, window = 0;
+  std::int32_t rc;
+  try {
+    rc = opts_.token_estimate(key.c_str(), &tokens, &window, opts_.token_ud);
+  } catch (...) {
+    return false;  // a host exception must not unwind through the library
+  }
+  if (rc != 0 || window <= 0 || tokens < 0) return false;
+  return static_cast<double>(tokens) >= opts_.throttle_ratio * static_cast<double>(window);
+}
+
+// ------------------------------------------------------------ the decisions
+
+// Starts as many runs as the mode, the caps and the debounce allow.
+void lane_session::decide_locked(std::int64_t now, bool throttled_now, Actions &a) {
+  if (queue_.empty() || destroying_) return;
+  if (lane_closed_) {
+    end_queued_locked(LANE_ERR_CLOSED, a);
+    return;
+  }
+  if (opts_.debounce_ns > 0 && have_enqueued_ && now - last_enqueue_at_ < opts_.debounce_ns) {
+    a.timer_at = last_enqueue_at_ + opts_.debounce_ns;
+    return;
+  }
+  const std::uint32_t cap =
+      (opts_.mode == LANE_SESSION_FOLLOWUP || throttled_now) ? 1 : std::max<std::uint32_t>(1, opts_.max_concurrent);
+  std::uint32_t active = active_locked();
+  bool cancelling = false;
+  for (const Run *r : runs_) {
+    if (!r->detached && !r->outcome_done && r->cancel_status != LANE_OK) cancelling = true;
+  }
+  // INTERRUPT: the new run waits until the interrupted ones have returned.
+  if (opts_.mode == LANE_SESSION_INTERRUPT && cancelling) return;
+  while (!queue_.empty() && active < cap) {
+    auto r = std::make_unique<Run>();
+    r->session = this;
+    r->generation = generation_;
+    r->seq = next_run_++;
+    if (opts_.mode == LANE_SESSION_COLLECT) {
+      r->batch.assign(queue_.begin(), queue_.end());
+      queue_.clear();
+    } else {
+      r->batch.push_back(queue_.front());
+      queue_.pop_front();
+    }
+    r->dropped = std::move(dropped_ids_);
+    dropped_ids_.clear();
+    r->steerable = (r->batch.front()->flags & LANE_JOB_STEERABLE) != 0;
+    r->lane_id = key + "#" + std::to_string(lane::session::g_run_ids.fetch_add(1, std::memory_order_relaxed));
+    runs_.push_back(r.get());
+    a.submit.push_back(r.release());
+    ++active;
+  }
+}
+
+void lane_session::pump() {
+  // A run the lane refuses ends its messages and frees a place: decide again.
+  for (;;) {
+    bool want_throttle = false;
+    {
+      std::lock_guard lk(mu_);
+      if (queue_.empty() || destroying_) return;
+      want_throttle = opts_.token_estimate != nullptr;
+    }
+    const bool thr = want_throttle && throttled();  // a host callback: no lock
+    const std::int64_t now = lane->now();           // maybe a host clock: no lock
+    Actions a;
+    {
+      std::lock_guard lk(mu_);
+      decide_locked(now, thr, a);
+    }
+    if (perform(a)) return;
+  }
+}
+
+void lane_session::cancel_in_lane(std::uint64_t token) {
+  lane->with_effects([&](std::int64_t t, lane::core::Effects &eff) {
+    return lane->sched.cancel_token(token, LANE_CANCEL_QUEUED | LANE_CANCEL_RUNNING, t, eff);
+  });
+}
+
+bool lane_session::perform(Actions &a) {
+  if (!a.end.empty()) {
+    const std::int64_t now = lane->now();
+    for (auto &[m, st] : a.end) deliver(m, st, 0, 0, 0, now);
+  }
+  if (!a.cancel.empty()) {
+    // One lane-lock hold for all of them: a cancelled run's freed slot cannot
+    // start a run of the same cancel (it would end CANCELLED, not STALE).
+    lane->with_effects([&](std::int64_t t, lane::core::Effects &eff) {
+      for (const std::uint64_t token : a.cancel) {
+        lane->sched.cancel_token(token, LANE_CANCEL_QUEUED | LANE_CANCEL_RUNNING, t, eff);
+      }
+      return 0;
+    });
+  }
+  bool all_accepted = true;
+  for (Run *r : a.submit) all_accepted = submit_run(r) && all_accepted;
+  if (a.timer_at > 0) lane::session::Timer::instance().arm(this, a.timer_at, lane->has_clock());
+  return all_accepted;
+}
+
+bool lane_session::submit_run(Run *r) {
+  const Msg &first = *r->batch.front();
+  lane_job_t spec{};
+  spec.struct_size = sizeof spec;
+  spec.id = r->lane_id.c_str();
+  spec.tenant = first.tenant.c_str();
+  spec.priority = first.priority;
+  for (const Msg *m : r->batch) spec.priority = std::max(spec.priority, m->priority);
+  spec.flags = first.flags;
+  spec.max_wait_ns = first.max_wait_ns;
+  spec.queue_timeout_ns = first.queue_timeout_ns;
+  spec.run = first.run;
+  spec.user_data = first.user_data;
+  spec.port = first.port;
+  lane::exec::SubmitOptions o;
+  o.estimate = first.max_wait_ns > 0;
+  o.end_hook = &lane::session::run_ended;
+  o.end_hook_arg = r;
+  lane::exec::SubmitOutput out;
+  try {
+    out = lane->submit(spec, o);
+  } catch (...) {
+    out.result.status = LANE_ERR_NOMEM;
+  }
+
+  bool cancel = false, free_run = false, accepted = true;
+  std::uint64_t token = 0;
+  std::vector<std::pair<Msg *, lane_status_t>> refused;
+  {
+    std::lock_guard lk(mu_);
+    r->submit_done = true;
+    if (out.result.status == LANE_OK) {
+      r->token = token = out.result.token;
+      r->in_lane = true;
+      cancel = r->cancel_status != LANE_OK && !r->outcome_done;
+      free_run = r->outcome_done;  // it already ran and ended
+    } else {
+      // Never accepted: its messages end with the lane's refusal; the
+      // mailbox goes back to the queue (or ends, if the run was cancelled).
+      if (out.result.status == LANE_ERR_CLOSED) lane_closed_ = true;
+      for (Msg *m : r->batch) {
+        live_ids_.erase(m->id);
+        refused.emplace_back(m, r->cancel_status != LANE_OK ? r->cancel_status : out.result.status);
+      }
+      for (Msg *m : r->mailbox) requeue_locked(m);
+      r->mailbox.clear();
+      runs_.erase(std::find(runs_.begin(), runs_.end(), r));
+      free_run = true;
+      accepted = false;
+    }
+  }
+  // Past the unlock r may already be freed by its end: use the copies.
+  if (cancel) cancel_in_lane(token);
+  if (!refused.empty()) {
+    const std::int64_t now = lane->now();
+    for (auto &[m, st] : refused) deliver(m, st, 0, 0, 0, now);
+  }
+  if (free_run) delete r;
+  return accepted;
+}
+
+void lane_session::deliver(Msg *m, lane_status_t status, std::int32_t code, std::uint64_t token, std::int64_t started,
+                           std::int64_t finished) {
+  lane_outcome_t o{};
+  o.struct_size = sizeof o;
+  o.status = status;
+  o.job_code = code;
+  o.job_id = m->id.c_str();
+  o.lane = lane->name.c_str();
+  o.job_token = token;
+  o.enqueued_at_ns = m->enqueued_at;
+  o.started_at_ns = started;
+  o.finished_at_ns = finished;
+  if (m->on_done) {
+    try {
+      m->on_done(&o, m->user_data);
+    } catch (...) {
+      // A host exception must not unwind through the library.
+    }
+  }
+  if (m->port) {
+    lane_event_t ev{};
+    ev.struct_size = sizeof ev;
+    ev.kind = LANE_EVENT_DONE;
+    ev.status = status;
+    ev.job_code = code;
+    ev.lane = lane;
+    ev.job_token = token;
+    ev.user_data = m->user_data;
+    ev.at_ns = finished;
+    m->port->post(ev);
+    m->port->release();
+  }
+  delete m;
+}
+
+// ------------------------------------------------------------- operations
+
+lane_status_t lane_session::enqueue(std::unique_ptr<Msg> &mp) {
+  if (lane->closed()) return LANE_ERR_CLOSED;
+  const std::int64_t now = lane->now();
+  Actions a;
+  {
+    std::lock_guard lk(mu_);
+    if (destroying_ || lane_closed_) return LANE_ERR_CLOSED;
+    if (live_ids_.count(mp->id)) return LANE_ERR_DUPLICATE;
+    Msg *m = mp.get();
+    m->enqueued_at = now;
+    m->seq = next_seq_++;
+
+    if (opts_.mode == LANE_SESSION_STEER) {
+      // The newest active run that opted in takes it into its mailbox.
+      for (auto it = runs_.rbegin(); it != runs_.rend(); ++it) {
+        Run *r = *it;
+        if (r->detached || r->outcome_done || r->cancel_status != LANE_OK || !r->steerable) continue;
+        live_ids_.insert(m->id);
+        if (m->port) m->port->retain();
+        r->mailbox.push_back(mp.release());
+        return LANE_OK;
+      }
+    }
+    if (opts_.mode == LANE_SESSION_INTERRUPT) {
+      for (Run *r : runs_) {
+        if (!r->detached && !r->outcome_done && r->cancel_status == LANE_OK) {
+          cancel_run_locked(r, LANE_ERR_CANCELLED, a);
+        }
+      }
+      end_queued_locked(LANE_ERR_CANCELLED, a);
+    }
+    if (queue_.size() >= opts_.cap) {
+      if (opts_.drop == LANE_DROP_NEW) {
+        // Nothing was changed above: INTERRUPT empties the queue first.
+        return LANE_ERR_QUEUE_FULL;
+      }
+      Msg *old = queue_.front();
+      queue_.pop_front();
+      live_ids_.erase(old->id);
+      if (opts_.drop == LANE_DROP_SUMMARIZE) dropped_ids_.push_back(old->id);
+      a.end.emplace_back(old, LANE_ERR_DROPPED);
+    }
+    live_ids_.insert(m->id);
+    if (m->port) m->port->retain();
+    queue_.push_back(mp.release());
+    last_enqueue_at_ = now;
+    have_enqueued_ = true;
+  }
+  perform(a);
+  pump();
+  return LANE_OK;
+}
+
+int lane_session::cancel_one() {
+  Actions a;
+  int n = 0;
+  {
+    std::lock_guard lk(mu_);
+    for (Run *r : runs_) {
+      if (r->detached || r->outcome_done || r->cancel_status != LANE_OK) continue;
+      cancel_run_locked(r, LANE_ERR_CANCELLED, a);
+      n = 1;
+      break;
+    }
+  }
+  perform(a);
+  pump();  // the mailbox may have ended; nothing else starts until the run returns
+  return n;
+}
+
+int lane_session::cancel_all() {
+  Actions a;
+  int n = 0;
+  {
+    std::lock_guard lk(mu_);
+    for (Run *r : runs_) {
+      if (r->detached || r->outcome_done || r->cancel_status != LANE_OK) continue;
+      cancel_run_locked(r, LANE_ERR_STALE, a);
+      ++n;
+    }
+    end_queued_locked(LANE_ERR_STALE, a);
+  }
+  perform(a);
+  return n;
+}
+
+void lane_session::reset() {
+  Actions a;
+  {
+    std::lock_guard lk(mu_);
+    ++generation_;
+    end_queued_locked(LANE_ERR_CLEARED, a);
+    for (Run *r : runs_) {
+      if (r->detached) continue;
+      r->detached = true;
+      for (Msg *m : r->mailbox) {
+        live_ids_.erase(m->id);
+        a.end.emplace_back(m, LANE_ERR_CLEARED);
+      }
+      r->mailbox.clear();
+    }
+    dropped_ids_.clear();
+  }
+  perform(a);
+}
+
+std::uint32_t lane_session::active() {
+  std::lock_guard lk(mu_);
+  return active_locked();
+}
+
+std::uint32_t lane_session::queued() {
+  std::lock_guard lk(mu_);
+  return static_cast<std::uint32_t>(queue_.size());
+}
+
+void lane_session::set_max_concurrent(std::uint32_t n) {
+  {
+    std::lock_guard lk(mu_);
+    opts_.max_concurrent = n;
+  }
+  pump();
+}
+
+bool lane_session::next_message(Run *r, const char **id, void **user_data) {
+  std::lock_guard lk(mu_);
+  if (r->mailbox.empty()) return false;
+  Msg *m = r->mailbox.front();
+  r->mailbox.pop_front();
+  r->taken.push_back(m);
+  if (id) *id = m->id.c_str();
+  if (user_data) *user_data = m->user_data;
+  return true;
+}
+
+void lane_session::on_timer() {
+  {
+    std::lock_guard lk(mu_);
+    if (destroying_) return;
+    ++busy_;
+  }
+  pump();
+  std::lock_guard lk(mu_);
+  leave_locked();
+}
+
+// The lane delivered a run's outcome (no lock held, on whichever thread
+// ended it). Every message the run carried gets that outcome.
+void lane_session::on_run_ended(Run *r, const lane_outcome_t &o) {
+  std::vector<Msg *> items;
+  lane_status_t status = o.status;
+  bool free_run = false, detached = false;
+  {
+    std::lock_guard lk(mu_);
+    ++busy_;
+    r->outcome_done = true;
+    if (o.started_at_ns == 0 && r->cancel_status != LANE_OK) status = r->cancel_status;
+    items = r->batch;
+    items.insert(items.end(), r->taken.begin(), r->taken.end());
+    for (Msg *m : items) live_ids_.erase(m->id);
+    // Steered messages the run never took wait for the next run.
+    for (Msg *m : r->mailbox) requeue_locked(m);
+    r->mailbox.clear();
+    runs_.erase(std::find(runs_.begin(), runs_.end(), r));
+    free_run = r->submit_done;
+    detached = r->detached;
+  }
+  for (Msg *m : items) deliver(m, status, o.job_code, o.job_token, o.started_at_ns, o.finished_at_ns);
+  if (free_run) delete r;
+  // An older generation's end does not start the new generation's work
+  // (reset made room for it already).
+  if (!detached) pump();
+  std::lock_guard lk(mu_);
+  leave_locked();
+}
+
+void lane_session::shutdown() {
+  Actions a;
+  {
+    std::lock_guard lk(mu_);
+    destroying_ = true;
+    end_queued_locked(LANE_ERR_CANCELLED, a);
+    for (Run *r : runs_) {
+      if (r->outcome_done) continue;
+      if (r->cancel_status == LANE_OK) {
+        cancel_run_locked(r, LANE_ERR_CANCELLED, a);
+      } else {
+        // Already cancelled (the cancel may be on its way): its mailbox ends now.
+        for (Msg *m : r->mailbox) {
+          live_ids_.erase(m->id);
+          a.end.emplace_back(m, LANE_ERR_CANCELLED);
+        }
+        r->mailbox.clear();
+      }
+    }
+  }
+  perform(a);
+  {
+    std::unique_lock lk(mu_);
+    idle_cv_.wait(lk, [&] { return runs_.empty() && busy_ == 0; });
+  }
+  lane::session::Timer::instance().disarm(this);
+}
