@@ -119,6 +119,7 @@ typedef struct golane_event {
   int32_t pad;
   uint64_t token;
   uintptr_t handle;
+  lane_ctx_t *ctx;  // GRANT only: the run's context until lane_job_finish
 } golane_event;
 
 // Polls into raw (C memory, max elements) and converts into out (C memory).
@@ -132,6 +133,7 @@ static int32_t golane_poll(lane_port_t *port, lane_event_t *raw, golane_event *o
     out[i].pad = 0;
     out[i].token = raw[i].job_token;
     out[i].handle = (uintptr_t)raw[i].user_data;
+    out[i].ctx = raw[i].kind == LANE_EVENT_GRANT ? raw[i].ctx : NULL;
   }
   return n;
 }
@@ -333,6 +335,7 @@ type event struct {
 	code   int32
 	token  uint64
 	handle cgo.Handle
+	ctx    *C.lane_ctx_t // GRANT: the run's context (sessions read their batch from it)
 }
 
 // pollBuf is C memory for one poller: the raw events and their conversion.
@@ -369,6 +372,7 @@ func (b *pollBuf) poll(p cPort, timeout time.Duration, dst []event) ([]event, er
 			code:   int32(e.job_code),
 			token:  uint64(e.token),
 			handle: cgo.Handle(e.handle),
+			ctx:    e.ctx,
 		})
 	}
 	return dst, nil

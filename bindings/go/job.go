@@ -236,20 +236,25 @@ func (l *Lane) cancelQueued(js *jobState) bool {
 	return cCancel(l.cl(), js.id, cancelQueued) == nil
 }
 
-// lookup resolves an event's handle; false for a handle that is not live.
-func lookup(h cgo.Handle) (js *jobState, ok bool) {
+// lookupAny resolves an event's handle (a *jobState or a session's
+// *msgState); false for a handle that is not live.
+func lookupAny(h cgo.Handle) (v any, ok bool) {
 	defer func() {
 		if recover() != nil {
-			js, ok = nil, false
+			v, ok = nil, false
 		}
 	}()
-	js, ok = h.Value().(*jobState)
-	return js, ok
+	return h.Value(), true
 }
 
 // dispatchEvent handles one port event on the poller goroutine.
 func (l *Lane) dispatchEvent(ev *event) {
-	js, ok := lookup(ev.handle)
+	v, _ := lookupAny(ev.handle)
+	if ms, ok := v.(*msgState); ok {
+		l.dispatchMessage(ms, ev)
+		return
+	}
+	js, ok := v.(*jobState)
 	if !ok {
 		strayEvents.Add(1)
 		if debugStray != nil {

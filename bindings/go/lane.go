@@ -32,7 +32,8 @@ type Lane struct {
 
 	mu       sync.Mutex
 	jobs     map[string]*jobState
-	idle     chan struct{} // closed when jobs becomes empty; nil while nobody waits
+	sessions map[*Session]struct{} // open sessions; Close closes them first
+	idle     chan struct{}         // closed when jobs becomes empty; nil while nobody waits
 	closing  bool
 	final    Stats         // the last stats, kept by Close
 	closed   chan struct{} // the poller may stop
@@ -244,7 +245,7 @@ func (l *Lane) shutdown(mode int32, ctx context.Context) error {
 		l.leave()
 	}
 	if mode == closeDrain {
-		if err := l.WaitIdle(ctx); err != nil {
+		if err := l.drainSessions(ctx); err != nil {
 			ret = err
 			if l.reg == nil && l.enter() {
 				_ = cClose(l.c, closeCancel)
@@ -252,6 +253,9 @@ func (l *Lane) shutdown(mode int32, ctx context.Context) error {
 			}
 		}
 	}
+	// A session must go before its lane (lane_destroy refuses a lane that
+	// has sessions), and its runs need this lane's poller.
+	l.closeSessions()
 	if l.reg != nil {
 		// A registry's lane is not ours to close: cancel our jobs only.
 		l.cancelAll()
@@ -312,4 +316,45 @@ func (l *Lane) cancelAll() {
 			return
 		}
 	}
+}
+
+// sessionList is a snapshot of the open sessions.
+func (l *Lane) sessionList() []*Session {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	list := make([]*Session, 0, len(l.sessions))
+	for s := range l.sessions {
+		list = append(list, s)
+	}
+	return list
+}
+
+// drainSessions waits until the lane's jobs and every session's messages
+// have their outcomes, or ctx is done. The lane is closed for new work, so
+// messages still waiting in a session end ErrClosed when their run would
+// start.
+func (l *Lane) drainSessions(ctx context.Context) error {
+	if err := l.WaitIdle(ctx); err != nil {
+		return err
+	}
+	for _, s := range l.sessionList() {
+		if err := s.WaitIdle(ctx); err != nil {
+			return err
+		}
+	}
+	return l.WaitIdle(ctx)
+}
+
+// closeSessions closes every session of the lane (new ones are refused:
+// closing is set).
+func (l *Lane) closeSessions() {
+	for _, s := range l.sessionList() {
+		_ = s.Close()
+	}
+}
+
+func (l *Lane) forgetSession(s *Session) {
+	l.mu.Lock()
+	delete(l.sessions, s)
+	l.mu.Unlock()
 }
