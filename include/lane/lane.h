@@ -536,7 +536,8 @@ LANE_API lane_status_t lane_ctx_batch_item(const lane_ctx_t *ctx, uint32_t i, co
 /* STEER: takes the next message delivered into this run's mailbox: 1 and its
  * id / user_data, or 0 when the mailbox is empty. A taken message gets this
  * run's outcome; messages left in the mailbox when the run ends are queued
- * again for the next run. */
+ * again for the next run (beyond cap, the drop policy ends some DROPPED:
+ * the oldest, or with DROP_NEW the newest). */
 LANE_API int lane_ctx_next_message(lane_ctx_t *ctx, const char **id, void **user_data);
 /* SUMMARIZE: ids of the messages dropped since the previous run started. */
 LANE_API uint32_t lane_ctx_dropped_count(const lane_ctx_t *ctx);

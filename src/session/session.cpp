@@ -54,6 +54,22 @@ void lane_session::requeue_locked(Msg *m) {
   queue_.insert(at, m);
 }
 
+void lane_session::trim_locked(std::vector<std::pair<Msg *, lane_status_t>> &out) {
+  while (queue_.size() > opts_.cap) {
+    Msg *m;
+    if (opts_.drop == LANE_DROP_NEW) {
+      m = queue_.back();  // the latest arrival is the one NEW would have refused
+      queue_.pop_back();
+    } else {
+      m = queue_.front();
+      queue_.pop_front();
+      if (opts_.drop == LANE_DROP_SUMMARIZE) dropped_ids_.push_back(m->id);
+    }
+    live_ids_.erase(m->id);
+    out.emplace_back(m, LANE_ERR_DROPPED);
+  }
+}
+
 void lane_session::end_queued_locked(lane_status_t why, Actions &a) {
   for (Msg *m : queue_) {
     live_ids_.erase(m->id);
@@ -229,6 +245,7 @@ bool lane_session::submit_run(Run *r) {
       }
       for (Msg *m : r->mailbox) requeue_locked(m);
       r->mailbox.clear();
+      trim_locked(refused);
       runs_.erase(std::find(runs_.begin(), runs_.end(), r));
       free_run = true;
       accepted = false;
@@ -431,6 +448,7 @@ void lane_session::on_timer() {
 // ended it). Every message the run carried gets that outcome.
 void lane_session::on_run_ended(Run *r, const lane_outcome_t &o) {
   std::vector<Msg *> items;
+  std::vector<std::pair<Msg *, lane_status_t>> dropped;
   lane_status_t status = o.status;
   bool free_run = false, detached = false;
   {
@@ -444,11 +462,16 @@ void lane_session::on_run_ended(Run *r, const lane_outcome_t &o) {
     // Steered messages the run never took wait for the next run.
     for (Msg *m : r->mailbox) requeue_locked(m);
     r->mailbox.clear();
+    trim_locked(dropped);
     runs_.erase(std::find(runs_.begin(), runs_.end(), r));
     free_run = r->submit_done;
     detached = r->detached;
   }
   for (Msg *m : items) deliver(m, status, o.job_code, o.job_token, o.started_at_ns, o.finished_at_ns);
+  if (!dropped.empty()) {
+    const std::int64_t now = lane->now();
+    for (auto &[m, st] : dropped) deliver(m, st, 0, 0, 0, now);
+  }
   if (free_run) delete r;
   // An older generation's end does not start the new generation's work
   // (reset made room for it already).

@@ -137,6 +137,8 @@ struct lane_session {
   void end_queued_locked(lane_status_t why, Actions &a);
   void cancel_run_locked(Run *r, lane_status_t never_started, Actions &a);
   void requeue_locked(Msg *m);
+  // After requeues: ends what is over cap (DROPPED) by the drop policy.
+  void trim_locked(std::vector<std::pair<Msg *, lane_status_t>> &out);
   void deliver(Msg *m, lane_status_t status, std::int32_t code, std::uint64_t token, std::int64_t started,
                std::int64_t finished);
   bool throttled();
