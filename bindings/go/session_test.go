@@ -795,3 +795,70 @@ func TestSessionConcurrentExactlyOnce(t *testing.T) {
 	}
 	t.Logf("%d accepted, %d ran", len(tallies), ok)
 }
+
+func TestSessionRunsShareTheLane(t *testing.T) {
+	l := newLane(t, PreemptMinRuntime(0))
+	s := newSession(t, l)
+	lg := newGate()
+	job := newOutcome()
+	mustSubmit(t, l, Job{ID: "lane-job", Run: lg.run, OnDone: job.onDone})
+	lg.waitStarted(t)
+
+	// A run waiting in the lane that CancelAll reaches never started: stale.
+	waiting := mustEnqueue(t, s, Message{ID: "waiting", Run: noopRun})
+	waitFor(t, "the run to wait in the lane", func() bool { return s.Active() == 1 && l.Stats().Queued == 1 })
+	if n := s.CancelAll(); n != 1 {
+		t.Fatalf("CancelAll = %d", n)
+	}
+	wantIs(t, waiting.result(t), ErrStale)
+
+	// The first message's QueueTimeout and MaxWait apply to its run.
+	timed := mustEnqueue(t, s, Message{ID: "timed", QueueTimeout: 20 * time.Millisecond, Run: noopRun})
+	wantIs(t, timed.result(t), ErrTimeout)
+	busy := mustEnqueue(t, s, Message{ID: "busy", MaxWait: time.Nanosecond, Run: noopRun})
+	wantIs(t, busy.result(t), ErrBusy)
+	lg.open()
+	if err := job.wait(t); err != nil {
+		t.Fatal(err)
+	}
+
+	// A preemptible run gives way to a higher-priority lane job.
+	g := newGate()
+	victim := mustEnqueue(t, s, Message{ID: "victim", Preemptible: true, Run: gateRun(g)})
+	g.waitStarted(t)
+	urgent := newOutcome()
+	mustSubmit(t, l, Job{ID: "urgent", Priority: 10, Run: noop, OnDone: urgent.onDone})
+	wantIs(t, victim.result(t), ErrPreempted)
+	if g.seenCause() != ErrPreempted {
+		t.Fatalf("cause %v", g.seenCause())
+	}
+	if err := urgent.wait(t); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSessionOnARegistryLane(t *testing.T) {
+	reg := newRegistry(t)
+	l, err := reg.Lane("sessions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewSession(l, "chat-1", WithDebounce(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.EnqueueWait(context.Background(), Message{ID: "hi", Run: noopRun}); err != nil {
+		t.Fatal(err)
+	}
+	// A lane with a session is not idle: the registry keeps it.
+	wantIs(t, reg.Remove("sessions"), ErrBusy)
+	g := newGate()
+	p := mustEnqueue(t, s, Message{ID: "long", Run: gateRun(g)})
+	g.waitStarted(t)
+	if err := reg.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wantIs(t, p.Err(), ErrCancelled)
+	_, err = s.Enqueue(context.Background(), Message{ID: "late", Run: noopRun})
+	wantIs(t, err, ErrClosed)
+}

@@ -1,6 +1,7 @@
 // liblane's C++ wrapper: header-only, over lane.h alone.
 //
-// Move-only owners destroy what they own (lane::Lane, lane::Port); LaneRef
+// Move-only owners destroy what they own (lane::Lane, lane::Port,
+// lane::Registry, lane::Session, lane::Sampler); LaneRef
 // borrows. Fallible calls return lane::expected<T, lane::Error>. Jobs come
 // from any callable; the trampoline owns the callable until the job's outcome
 // has been delivered, and catches every exception the job body throws (the
@@ -11,6 +12,7 @@
 // (or moving from) an owner that another thread still uses is not allowed.
 #pragma once
 
+#include <any>
 #include <chrono>
 #include <cstdint>
 #include <exception>
@@ -102,6 +104,17 @@ struct Ticket {
   lane_blocked_by_t blocked_by = LANE_BLOCKED_NONE;
 };
 
+// One message of a session run's batch or mailbox (see lane::Session). The
+// id and data live until the run ends.
+struct Message {
+  std::string_view id;
+  const std::any *data = nullptr;  // what Session::enqueue was given
+  template <class T>
+  [[nodiscard]] const T *as() const {
+    return data ? std::any_cast<T>(data) : nullptr;
+  }
+};
+
 // What a running job sees. Valid only inside the job body.
 class Context {
  public:
@@ -113,6 +126,19 @@ class Context {
   lane_status_t wait() { return lane_ctx_wait(ctx_, -1); }
   [[nodiscard]] std::string_view job_id() const { return lane_ctx_job_id(ctx_); }
   [[nodiscard]] lane_ctx_t *capi() const { return ctx_; }
+  // A session run: the messages merged into it, oldest first (COLLECT may
+  // merge several; otherwise, and for a plain job, just the one). Messages
+  // must come from this wrapper (Session::enqueue), not from C callers.
+  [[nodiscard]] std::vector<Message> batch() const;
+  // STEER: the next message delivered into this run's mailbox, if any.
+  [[nodiscard]] std::optional<Message> next_message();
+  // SUMMARIZE: ids of the messages dropped since the previous run.
+  [[nodiscard]] std::vector<std::string_view> dropped() const {
+    std::vector<std::string_view> out;
+    const std::uint32_t n = lane_ctx_dropped_count(ctx_);
+    for (std::uint32_t i = 0; i < n; ++i) out.emplace_back(lane_ctx_dropped_id(ctx_, i));
+    return out;
+  }
 
  private:
   lane_ctx_t *ctx_;
@@ -199,6 +225,7 @@ namespace detail {
 struct BoxBase {
   std::function<void(const Outcome &)> on_done;
   std::string error;
+  std::any data;  // a session message's payload (Context::batch)
   virtual ~BoxBase() = default;
   virtual std::int32_t run(Context &ctx) = 0;
 
@@ -245,6 +272,11 @@ struct Box final : BoxBase {
 struct HostBox final : BoxBase {
   std::int32_t run(Context &) override { return 0; }
 };
+
+inline Message message_of(const char *id, void *user_data) {
+  const auto *box = static_cast<const BoxBase *>(user_data);
+  return Message{id ? std::string_view(id) : std::string_view(), box ? &box->data : nullptr};
+}
 
 inline lane_job_t to_c(const Job &j) {
   lane_job_t c = LANE_JOB_INIT;
@@ -362,6 +394,24 @@ class LaneOps {
 };
 
 }  // namespace detail
+
+inline std::vector<Message> Context::batch() const {
+  std::vector<Message> out;
+  const std::uint32_t n = lane_ctx_batch_count(ctx_);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    const char *id = nullptr;
+    void *ud = nullptr;
+    if (lane_ctx_batch_item(ctx_, i, &id, &ud) == LANE_OK) out.push_back(detail::message_of(id, ud));
+  }
+  return out;
+}
+
+inline std::optional<Message> Context::next_message() {
+  const char *id = nullptr;
+  void *ud = nullptr;
+  if (lane_ctx_next_message(ctx_, &id, &ud) != 1) return std::nullopt;
+  return detail::message_of(id, ud);
+}
 
 // A lane borrowed from elsewhere (a registry, or a C caller). Does not destroy it.
 class LaneRef : public detail::LaneOps<LaneRef> {
@@ -579,6 +629,107 @@ class Sampler {
   Sampler(lane_sampler_t *s, std::unique_ptr<SinkBox> box) : box_(std::move(box)), s_(s) {}
   std::unique_ptr<SinkBox> box_;  // declared first, destroyed after the sampler
   std::unique_ptr<lane_sampler_t, Deleter> s_;
+};
+
+// Options for lane::Session::create; zero means default, as in
+// lane_session_options_t.
+struct SessionOptions {
+  lane_session_mode_t mode = LANE_SESSION_QUEUE;
+  std::uint32_t cap = 0;           // -> 10 queued messages
+  lane_drop_t drop = LANE_DROP_OLD;
+  Nanos debounce{0};               // 0 -> 800 ms; negative = off
+  std::uint32_t max_concurrent = 0;  // -> 1
+  // Fills tokens and window and returns true, or false for "unknown". Called
+  // on a library thread with no lock held; lives as long as the session.
+  std::function<bool(std::string_view key, std::int64_t &tokens, std::int64_t &window)> token_estimate{};
+  double throttle_ratio = 0;  // -> 0.6
+};
+
+// A session queue in front of a lane (lane_session_*): destroying it ends
+// its queued messages, cancels its runs and waits for them. Destroy it
+// before its lane.
+class Session {
+ public:
+  using Options = SessionOptions;
+
+  // `lane` is a lane::Lane, a lane::LaneRef, or anything with capi().
+  template <class L>
+  [[nodiscard]] static Result<Session> create(const L &lane, const char *key, Options o = {}) {
+    auto est = std::make_unique<Estimate>();
+    est->fn = std::move(o.token_estimate);
+    lane_session_options_t c = LANE_SESSION_OPTIONS_INIT;
+    c.mode = o.mode;
+    c.cap = o.cap;
+    c.drop = o.drop;
+    c.debounce_ns = o.debounce.count();
+    c.max_concurrent = o.max_concurrent;
+    if (est->fn) {
+      c.token_estimate = &Estimate::trampoline;
+      c.token_ud = est.get();
+    }
+    c.throttle_ratio = o.throttle_ratio;
+    lane_session_t *s = nullptr;
+    if (lane_status_t st = lane_session_create(lane.capi(), key, &c, &s); st != LANE_OK) {
+      return unexpected<Error>(Error::last(st));
+    }
+    return Session(s, std::move(est));
+  }
+
+  // Enqueues a message whose run is fn(lane::Context&) (int, 0 = ok, or
+  // void); `data` travels with it (Context::batch, next_message). Accepted:
+  // fn, data and job.on_done live until the message's outcome.
+  template <class F>
+  Status enqueue(Job job, F fn) {
+    return enqueue(std::move(job), std::any{}, std::move(fn));
+  }
+  template <class F>
+  Status enqueue(Job job, std::any data, F fn) {
+    auto box = std::make_unique<detail::Box<std::decay_t<F>>>(std::move(fn));
+    box->on_done = std::move(job.on_done);
+    box->data = std::move(data);
+    lane_job_t c = detail::to_c(job);
+    c.run = &detail::BoxBase::run_trampoline;
+    c.on_done = &detail::BoxBase::done_trampoline;
+    c.user_data = box.get();
+    if (lane_status_t s = lane_session_enqueue(s_.get(), &c); s != LANE_OK) return unexpected<Error>(Error::last(s));
+    box.release();  // accepted: done_trampoline frees it
+    return {};
+  }
+  // A host-run message (job.port required): its run is granted through the
+  // port (the GRANT event's ctx gives its batch), and every message gets its
+  // own DONE event carrying `user_data`.
+  Status enqueue_host(Job job, void *user_data = nullptr) {
+    lane_job_t c = detail::to_c(job);
+    c.user_data = user_data;
+    return detail::check(lane_session_enqueue(s_.get(), &c));
+  }
+
+  bool cancel_one() { return lane_session_cancel_one(s_.get()) == 1; }
+  int cancel_all() { return lane_session_cancel_all(s_.get()); }
+  Status reset() { return detail::check(lane_session_reset(s_.get())); }
+  [[nodiscard]] std::uint32_t active() const { return lane_session_active(s_.get()); }
+  [[nodiscard]] std::uint32_t queued() const { return lane_session_queued(s_.get()); }
+  Status set_max_concurrent(std::uint32_t n) { return detail::check(lane_session_set_max_concurrent(s_.get(), n)); }
+  [[nodiscard]] std::string_view key() const { return lane_session_key(s_.get()); }
+  [[nodiscard]] lane_session_t *capi() const { return s_.get(); }
+
+ private:
+  struct Estimate {
+    std::function<bool(std::string_view, std::int64_t &, std::int64_t &)> fn;
+    static std::int32_t trampoline(const char *key, std::int64_t *tokens, std::int64_t *window, void *ud) {
+      try {
+        return static_cast<Estimate *>(ud)->fn(key, *tokens, *window) ? 0 : 1;
+      } catch (...) {
+        return 1;  // unknown: no throttle
+      }
+    }
+  };
+  struct Deleter {
+    void operator()(lane_session_t *s) const { lane_session_destroy(s); }
+  };
+  Session(lane_session_t *s, std::unique_ptr<Estimate> est) : est_(std::move(est)), s_(s) {}
+  std::unique_ptr<Estimate> est_;  // declared first, destroyed after the session
+  std::unique_ptr<lane_session_t, Deleter> s_;
 };
 
 // The SQLite history of one lane in [from, to), oldest first.
