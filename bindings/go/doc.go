@@ -7,5 +7,10 @@
 // goroutine drains (GRANT starts Run, CANCEL cancels the run's context with
 // the cause, DONE settles the job), and per-job state crosses to C as a
 // runtime/cgo.Handle. Errors match sentinel values with errors.Is
-// (ErrBusy, ErrClosed, ErrPreempted, ...). See README.md.
+// (ErrBusy, ErrClosed, ErrPreempted, ...).
+//
+// A Session (NewSession) is a per-conversation front queue in front of a
+// lane: QUEUE, FOLLOWUP, COLLECT, INTERRUPT and STEER modes, a cap with a
+// drop policy, debounce and a token throttle. Its runs are host-run through
+// the same port. See README.md.
 package lane
