@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
-"""README's C example is examples/c/quickstart.c, word for word."""
+"""A README example is its file in examples/, word for word.
+
+usage: check_readme.py README.md "<section title>" <example file>
+"""
 import re
 import sys
 
-readme, example = (open(p).read() for p in sys.argv[1:3])
-blocks = re.findall(r"## A lane in C\n\n```c\n(.*?)```", readme, re.S)
+readme_path, title, example_path = sys.argv[1:4]
+readme, example = (open(p).read() for p in (readme_path, example_path))
+blocks = re.findall(r"## " + re.escape(title) + r"\n\n(?:[^`]*?\n)?```c\n(.*?)```", readme, re.S)
 if not blocks:
-    sys.exit("README has no '## A lane in C' code block")
+    sys.exit(f"README has no '## {title}' code block")
 if blocks[0] != example:
-    sys.exit("README's C example differs from examples/c/quickstart.c: copy one onto the other")
-print("README's C example matches examples/c/quickstart.c")
+    sys.exit(f"README's '{title}' example differs from {example_path}: copy one onto the other")
+print(f"README's '{title}' example matches {example_path}")

@@ -234,9 +234,20 @@ func (l *Lane) runMessage(r *Run, ctx context.Context, token uint64) {
 
 // settle records the message's outcome (its DONE event) and delivers it.
 func (ms *msgState) settle(status Status) {
+	// Never ms.mu and r.mu at once here: NextMessage holds r.mu while it
+	// takes ms.mu.
 	ms.mu.Lock()
-	ms.err = ms.outcomeErr(status)
-	err := ms.err
+	r := ms.cur
+	ms.mu.Unlock()
+	var runErr error
+	if r != nil {
+		r.mu.Lock()
+		runErr = r.err
+		r.mu.Unlock()
+	}
+	err := ms.outcomeErr(status, runErr)
+	ms.mu.Lock()
+	ms.err = err
 	ms.mu.Unlock()
 	close(ms.done)
 	if ms.onDone == nil {
@@ -249,21 +260,16 @@ func (ms *msgState) settle(status Status) {
 	}()
 }
 
-// outcomeErr maps a DONE status to what Pending and OnDone report; ms.mu
-// is held.
-func (ms *msgState) outcomeErr(s Status) error {
+// outcomeErr maps a DONE status to what Pending and OnDone report; runErr
+// is what the run that carried the message returned.
+func (ms *msgState) outcomeErr(s Status, runErr error) error {
 	what := "message '" + ms.id + "' of session '" + ms.session.key + "'"
 	switch s {
 	case StatusOK:
 		return nil
 	case StatusJobFailed:
-		if r := ms.cur; r != nil {
-			r.mu.Lock()
-			err := r.err
-			r.mu.Unlock()
-			if err != nil {
-				return err
-			}
+		if runErr != nil {
+			return runErr
 		}
 		return newError("message", s, what+" failed")
 	case StatusDropped:
