@@ -34,7 +34,7 @@ for b in "${builds[@]}"; do
 done
 
 echo "=== valgrind (memcheck) over the plain build"
-meson test -C build --setup valgrind --suite core --suite capi --suite cpp --suite abi --suite stress --suite registry --suite sampler \
+meson test -C build --setup valgrind --suite core --suite capi --suite cpp --suite abi --suite session --suite stress --suite registry --suite sampler \
   --print-errorlogs --num-processes 2 || status=1
 
 go_result=skipped

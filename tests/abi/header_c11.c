@@ -142,6 +142,22 @@ int main(void) {
   EXPECT(stats.running == 0 && stats.queued == 0);
   EXPECT(stats.max_concurrent == 2);
 
+  {
+    /* A session from C: the INIT macro, an enum field, a refused mode. */
+    lane_session_options_t so = LANE_SESSION_OPTIONS_INIT;
+    lane_session_t *sess = NULL;
+    so.mode = LANE_SESSION_COLLECT;
+    so.debounce_ns = -1;
+    EXPECT(lane_session_create(lane, "c11", &so, &sess) == LANE_OK);
+    EXPECT(sess != NULL && strcmp(lane_session_key(sess), "c11") == 0);
+    EXPECT(lane_session_queued(sess) == 0 && lane_session_active(sess) == 0);
+    lane_session_destroy(sess);
+    so.mode = (lane_session_mode_t)9;
+    sess = NULL;
+    EXPECT(lane_session_create(lane, "c11", &so, &sess) == LANE_ERR_INVALID);
+    EXPECT(sess == NULL);
+  }
+
   api = lane_get_api(LANE_ABI_VERSION);
   EXPECT(api != NULL);
   if (api) {
