@@ -71,8 +71,9 @@ func (p *Pending) Err() error {
 // Wait waits for the outcome: nil when the run that carried the message
 // returned nil; that Run's own error when it failed (a *PanicError when it
 // panicked); otherwise an error matching ErrDropped, ErrStale, ErrCleared,
-// ErrCancelled, ErrClosed, ErrPreempted, ErrTimeout or ErrBusy. If ctx is
-// done first, it returns ctx's error and the message goes on.
+// ErrCancelled, ErrClosed, ErrPreempted, ErrTimeout, ErrBusy, or another
+// refusal of its run by the lane (ErrQueueFull for a lane's MaxQueued). If
+// ctx is done first, it returns ctx's error and the message goes on.
 func (p *Pending) Wait(ctx context.Context) error {
 	select {
 	case <-p.m.done:
@@ -286,6 +287,9 @@ func (ms *msgState) outcomeErr(s Status, runErr error) error {
 		return newError("message", s, what+" ended because lane '"+ms.session.lane.name+"' closed")
 	case StatusTimeout:
 		return newError("message", s, what+" timed out in the lane's queue")
+	case StatusBusy:
+		return newError("message", s, what+" ended: its run's estimated wait exceeded MaxWait")
 	}
-	return newError("message", s, what+" ended")
+	// Any other status is the lane's refusal of the message's run.
+	return newError("message", s, what+" ended: lane '"+ms.session.lane.name+"' refused its run")
 }

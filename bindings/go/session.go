@@ -24,6 +24,11 @@ type Session struct {
 	tokens    cTokens // nil without WithThrottle
 	destroyed bool
 
+	// limMu orders SetMaxConcurrent and SetTokens, which re-applies maxConc
+	// to make liblane look at the throttle again.
+	limMu   sync.Mutex
+	maxConc uint32
+
 	mu       sync.Mutex
 	live     int           // accepted messages whose outcome is not yet delivered
 	idle     chan struct{} // closed when live falls to 0; nil while nobody waits
@@ -43,7 +48,7 @@ func NewSession(l *Lane, key string, opts ...SessionOption) (*Session, error) {
 	if cfg.err != nil {
 		return nil, cfg.err
 	}
-	s := &Session{lane: l, key: key, finished: make(chan struct{})}
+	s := &Session{lane: l, key: key, finished: make(chan struct{}), maxConc: max(cfg.maxConcurrent, 1)}
 	if cfg.throttle {
 		s.tokens = cTokensNew()
 		if s.tokens == nil {
@@ -246,13 +251,20 @@ func (s *Session) SetMaxConcurrent(n int) error {
 		return s.closedErr("set max concurrent")
 	}
 	defer s.leave()
-	return cSessionSetMaxConcurrent(s.c, uint32(n))
+	s.limMu.Lock()
+	defer s.limMu.Unlock()
+	err := cSessionSetMaxConcurrent(s.c, uint32(n))
+	if err == nil {
+		s.maxConc = uint32(n)
+	}
+	return err
 }
 
 // SetTokens reports the session's token use for WithThrottle: tokens used
 // out of a context window of window tokens (window <= 0: unknown, no
-// throttle). It takes effect when the next run is about to start.
-// ErrInvalid if the session was created without WithThrottle.
+// throttle). Queued messages that the throttle held back start now if the
+// new use allows. ErrInvalid if the session was created without
+// WithThrottle.
 func (s *Session) SetTokens(tokens, window int64) error {
 	if s.tokens == nil {
 		return newError("set tokens", StatusInvalid, "session '"+s.key+"' was created without WithThrottle")
@@ -262,7 +274,13 @@ func (s *Session) SetTokens(tokens, window int64) error {
 	}
 	defer s.leave()
 	cTokensSet(s.tokens, tokens, window)
-	return nil
+	// liblane asks for the estimate only when something may start a run
+	// (an enqueue, a run's end, a resize): re-applying the same limit is
+	// such a moment, so a lowered use lets held-back runs start now
+	// instead of after the active run ends.
+	s.limMu.Lock()
+	defer s.limMu.Unlock()
+	return cSessionSetMaxConcurrent(s.c, s.maxConc)
 }
 
 // WaitIdle waits until every accepted message has its outcome delivered

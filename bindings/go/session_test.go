@@ -487,18 +487,23 @@ func TestSessionThrottleSerialisesNearTheWindow(t *testing.T) {
 	if _, _, peak := rc.snapshot(); peak != 1 {
 		t.Fatalf("peak %d runs at 80%% of the window, want 1", peak)
 	}
-	// Below the ratio: runs overlap again.
-	if err := s.SetTokens(10, 100); err != nil {
-		t.Fatal(err)
-	}
+	// Held back while hot; below the ratio the held-back runs start at
+	// once, while the first still runs.
 	g := newGate()
 	ps = ps[:0]
 	for i := 0; i < 3; i++ {
 		ps = append(ps, mustEnqueue(t, s, Message{ID: fmt.Sprint("cool", i), Run: gateRun(g)}))
 	}
-	for i := 0; i < 3; i++ {
-		g.waitStarted(t)
+	g.waitStarted(t)
+	time.Sleep(20 * time.Millisecond)
+	if a, q := s.Active(), s.Queued(); a != 1 || q != 2 {
+		t.Fatalf("throttled: %d active, %d queued; want 1 and 2", a, q)
 	}
+	if err := s.SetTokens(10, 100); err != nil {
+		t.Fatal(err)
+	}
+	g.waitStarted(t)
+	g.waitStarted(t)
 	g.open()
 	for _, p := range ps {
 		if err := p.result(t); err != nil {
@@ -861,4 +866,24 @@ func TestSessionOnARegistryLane(t *testing.T) {
 	wantIs(t, p.Err(), ErrCancelled)
 	_, err = s.Enqueue(context.Background(), Message{ID: "late", Run: noopRun})
 	wantIs(t, err, ErrClosed)
+}
+
+func TestSessionRunRefusedByTheLaneEndsItsMessages(t *testing.T) {
+	l := newLane(t, MaxQueued(1))
+	s := newSession(t, l)
+	g := newGate()
+	first, second := newOutcome(), newOutcome()
+	mustSubmit(t, l, Job{ID: "running", Run: g.run, OnDone: first.onDone})
+	g.waitStarted(t)
+	mustSubmit(t, l, Job{ID: "queued", Run: noop, OnDone: second.onDone})
+	p := mustEnqueue(t, s, Message{ID: "m", Run: noopRun}) // accepted by the session...
+	wantIs(t, p.result(t), ErrQueueFull)                   // ...its run refused by the lane
+	g.open()
+	if first.wait(t) != nil || second.wait(t) != nil {
+		t.Fatal("lane jobs failed")
+	}
+	again := mustEnqueue(t, s, Message{ID: "m", Run: noopRun})
+	if err := again.result(t); err != nil {
+		t.Fatal(err)
+	}
 }
