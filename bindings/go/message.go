@@ -109,7 +109,8 @@ func (r *Run) Dropped() []string { return append([]string(nil), r.dropped...) }
 // NextMessage takes the next message delivered into this run's mailbox
 // (ModeSteer, when the run's first message is Steerable); false when the
 // mailbox is empty. A taken message gets this run's outcome; the ones left
-// when the run ends are queued again for the next run.
+// when the run ends are queued again for the next run (beyond the cap, the
+// drop policy may end some ErrDropped).
 func (r *Run) NextMessage() (Item, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
