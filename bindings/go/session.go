@@ -60,19 +60,19 @@ func NewSession(l *Lane, key string, opts ...SessionOption) (*Session, error) {
 		return nil, err
 	}
 
-	l.mu.Lock()
-	if l.closing {
-		l.mu.Unlock()
+	// The lane's locks in their usual order (cmu, then mu); mu is held
+	// across the create so that Close either sees the session or refuses it.
+	if !l.enter() {
 		return fail(l.closedErr("new session"))
 	}
-	if !l.enter() {
-		l.mu.Unlock()
+	defer l.leave()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closing {
 		return fail(l.closedErr("new session"))
 	}
 	c, err := cSessionCreate(l.cl(), key, &cfg, s.tokens)
-	l.leave()
 	if err != nil {
-		l.mu.Unlock()
 		return fail(err)
 	}
 	s.c = c
@@ -80,7 +80,6 @@ func NewSession(l *Lane, key string, opts ...SessionOption) (*Session, error) {
 		l.sessions = make(map[*Session]struct{})
 	}
 	l.sessions[s] = struct{}{}
-	l.mu.Unlock()
 	return s, nil
 }
 
