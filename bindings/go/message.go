@@ -36,7 +36,7 @@ type Message struct {
 	Value any
 	// Run is required: it is called when this message starts a run. It
 	// should return soon after ctx is cancelled; context.Cause(ctx) then
-	// says why (ErrCancelled, ErrStale, ErrPreempted, ErrClosed,
+	// says why (ErrCancelled, ErrPreempted, ErrClosed,
 	// ErrTimeout).
 	Run func(ctx context.Context, run *Run) error
 	// OnDone, if set, is called exactly once with the outcome (see
