@@ -336,7 +336,7 @@ typedef struct lane_registry_options {
   void *log_ud;
   lane_policy_t default_policy;    /* 0 -> FAIR_SHARE */
   uint32_t default_max_concurrent; /* 0 -> 1 */
-  /* > 0: a lane with nothing running or queued that nobody has borrowed
+  /* > 0: a lane with nothing running or queued and no sessions that nobody has borrowed
    * (get_or_create / get) for this long is removed, as lane_registry_remove
    * does, when the next registry call or sampler pass looks (there is no
    * timer). A host using this must borrow the lane again for each use rather
@@ -351,7 +351,9 @@ LANE_API lane_status_t lane_registry_create(const lane_registry_options_t *opts,
 /* Stops and detaches the registry's samplers (their handles stay valid for
  * lane_sampler_destroy; every other call on them returns LANE_ERR_CLOSED),
  * then destroys every lane: close(CANCEL) and wait for its jobs (host-run
- * jobs end when the host calls lane_job_finish). NULL is a no-op. */
+ * jobs end when the host calls lane_job_finish). NULL is a no-op. Refused
+ * (nothing destroyed, LANE_ERR_BUSY in lane_last_error()) while a lane has
+ * sessions: destroy them first. */
 LANE_API void lane_registry_destroy(lane_registry_t *reg);
 /* The lane called name, created on first use with max_concurrent from the
  * config source (lanes.<name>.max_concurrent) and the default policy. The
@@ -367,8 +369,8 @@ LANE_API size_t lane_registry_names(lane_registry_t *reg, const char **names, si
 /* Re-reads every lane's key and resizes the lane in place: raising dispatches
  * queued work, lowering lets in-flight jobs finish; no job is lost. */
 LANE_API lane_status_t lane_registry_reload(lane_registry_t *reg);
-/* Removes and destroys an idle lane (nothing running or queued); a lane with
- * work is refused with LANE_ERR_BUSY and stays. LANE_ERR_INVALID if absent.
+/* Removes and destroys an idle lane (nothing running or queued, no sessions);
+ * a lane with work or sessions is refused with LANE_ERR_BUSY and stays. LANE_ERR_INVALID if absent.
  * The host must not use its lane_t for that lane afterwards. */
 LANE_API lane_status_t lane_registry_remove(lane_registry_t *reg, const char *name);
 /* Writes every lane's metrics as Prometheus text exposition format 0.0.4,
@@ -491,8 +493,10 @@ LANE_API lane_status_t lane_session_create(lane_t *lane, const char *key, const 
                                            lane_session_t **out);
 /* Ends every queued message (LANE_ERR_CANCELLED), cancels the active runs
  * (cause LANE_ERR_CANCELLED) and waits until they have returned and every
- * outcome is delivered. Not from inside one of this session's runs or
- * callbacks. NULL is a no-op. */
+ * outcome is delivered. From inside one of this session's callback runs,
+ * on_done or token estimate it would wait for itself: refused, nothing
+ * destroyed (LANE_ERR_DEADLOCK in lane_last_error()); a host-run run must be
+ * finished first. NULL is a no-op. */
 LANE_API void lane_session_destroy(lane_session_t *s);
 /* Accepts a message (id unique among the session's live messages; run, or
  * port for a host-run message, as for lane_submit) or refuses it (no outcome,

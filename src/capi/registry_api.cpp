@@ -49,6 +49,12 @@ LANE_API void lane_registry_destroy(lane_registry_t *reg) {
     return;
   }
   guarded([&] {
+    for (const auto &[name, e] : reg->snapshot()) {
+      if (const std::uint32_t n = e->lane->sessions.load(std::memory_order_acquire); n != 0) {
+        return fail(LANE_ERR_BUSY, "lane_registry_destroy: lane '" + name + "' still has " + std::to_string(n) +
+                                       " session(s); destroy them first");
+      }
+    }
     reg->magic.store(0, std::memory_order_relaxed);
     reg->shutdown();
     delete reg;

@@ -82,6 +82,11 @@ LANE_API void lane_session_destroy(lane_session_t *s) {
     fail(LANE_ERR_INVALID, "lane_session_destroy: not a live session handle");
     return;
   }
+  if (lane::session::inside(s)) {
+    fail(LANE_ERR_DEADLOCK, "lane_session_destroy from inside one of the session's own runs or callbacks "
+                            "would wait for itself; refused");
+    return;
+  }
   guarded([&] {
     s->shutdown();
     delete s;

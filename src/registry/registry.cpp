@@ -167,7 +167,7 @@ lane_status_t lane_registry_s::remove(const char *name, std::string *why) {
     return LANE_ERR_INVALID;
   }
   if (!it->second->lane->close_if_idle(t)) {
-    *why = "lane '" + std::string(name) + "' has jobs running or queued";
+    *why = "lane '" + std::string(name) + "' has jobs running or queued, or sessions";
     return LANE_ERR_BUSY;
   }
   retired.push_back(std::move(it->second));

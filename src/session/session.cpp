@@ -14,6 +14,25 @@ namespace lane::session {
 
 namespace {
 std::atomic<std::uint64_t> g_run_ids{0};
+thread_local const lane_session *tls_calling = nullptr;  // the session whose host callback runs here
+
+// Marks this thread as inside a callback of `s` for its scope.
+class Calling {
+ public:
+  explicit Calling(const lane_session *s) : saved_(tls_calling) { tls_calling = s; }
+  ~Calling() { tls_calling = saved_; }
+  Calling(const Calling &) = delete;
+  Calling &operator=(const Calling &) = delete;
+
+ private:
+  const lane_session *saved_;
+};
+}  // namespace
+
+bool inside(const lane_session *s) {
+  if (tls_calling == s) return true;
+  const Run *r = run_of(lane::exec::current_job());
+  return r != nullptr && r->session == s;
 }
 
 void run_ended(void *run, const lane_outcome_t &outcome) {
@@ -100,6 +119,7 @@ bool lane_session::throttled() {
   std::int64_t tokens = 0, window = 0;
   std::int32_t rc;
   try {
+    lane::session::Calling in(this);
     rc = opts_.token_estimate(key.c_str(), &tokens, &window, opts_.token_ud);
   } catch (...) {
     return false;  // a host exception must not unwind through the library
@@ -275,6 +295,7 @@ void lane_session::deliver(Msg *m, lane_status_t status, std::int32_t code, std:
   o.finished_at_ns = finished;
   if (m->on_done) {
     try {
+      lane::session::Calling in(this);
       m->on_done(&o, m->user_data);
     } catch (...) {
       // A host exception must not unwind through the library.

@@ -81,6 +81,9 @@ struct Options {
 void run_ended(void *run, const lane_outcome_t &outcome);
 // The session run behind a job context, or nullptr for a plain job.
 Run *run_of(const lane_ctx *ctx);
+// True on a thread inside one of s's runs (callback jobs) or callbacks
+// (on_done, token estimate), where destroying s would wait on itself.
+bool inside(const lane_session *s);
 
 }  // namespace lane::session
 

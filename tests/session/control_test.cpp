@@ -369,3 +369,54 @@ TEST_CASE("host-run messages: GRANT carries the context, every item gets its DON
   CHECK(done[&ud[1]] == LANE_ERR_JOB_FAILED);
   CHECK(done[&ud[2]] == LANE_ERR_JOB_FAILED);
 }
+
+TEST_CASE("lane_session_destroy from inside its own run or on_done is refused, not a deadlock") {
+  Sess s(opts(LANE_SESSION_QUEUE));
+  lane_session_t *x = s.add("self", opts(LANE_SESSION_QUEUE));
+  std::atomic<int> in_run{-1};
+  std::string run_msg;
+  Probe &p = s.probe("selfish", [&](lane_ctx_t *) {
+    lane_session_destroy(x);
+    run_msg = lane_last_error();
+    in_run = lane_session_active(x) == 1 ? 1 : 0;  // still alive
+    return 0;
+  });
+  std::atomic<int> in_done{-1};
+  p.on_done_extra = [&](const lane_outcome_t *) {
+    lane_session_destroy(x);
+    in_done = std::string(lane_last_error()).find("itself") != std::string::npos ? 1 : 0;
+  };
+  s.enqueue_ok(p, 0, x);
+  REQUIRE(s.rec().wait_outcome("selfish"));
+  CHECK(in_run == 1);
+  CHECK(run_msg.find("itself") != std::string::npos);
+  CHECK(in_done == 1);
+  CHECK(std::string(lane_session_key(x)) == "self");
+  s.destroy(x);  // from outside: fine
+}
+
+TEST_CASE("a registry lane with sessions is neither removed, retired nor destroyed under them") {
+  lane_registry_options_t ro = LANE_REGISTRY_OPTIONS_INIT;
+  FakeClock clock;
+  ro.clock = fake_clock_fn;
+  ro.clock_ud = &clock;
+  ro.idle_retire_ns = 1 * kSec;
+  lane_registry_t *reg = nullptr;
+  REQUIRE(lane_registry_create(&ro, &reg) == LANE_OK);
+  lane_t *llm = nullptr;
+  REQUIRE(lane_registry_get_or_create(reg, "llm", &llm) == LANE_OK);
+  lane_session_t *ss = nullptr;
+  REQUIRE(lane_session_create(llm, "chat", nullptr, &ss) == LANE_OK);
+  CHECK(lane_registry_remove(reg, "llm") == LANE_ERR_BUSY);
+  CHECK(std::string(lane_last_error()).find("session") != std::string::npos);
+  clock.advance(10 * kSec);  // idle far longer than idle_retire_ns
+  const char *names[4] = {};
+  CHECK(lane_registry_names(reg, names, 4) == 1);  // the sweep kept it
+  CHECK(lane_registry_get(reg, "llm") == llm);
+  lane_registry_destroy(reg);  // refused while the session lives
+  CHECK(std::string(lane_last_error()).find("session") != std::string::npos);
+  CHECK(lane_session_queued(ss) == 0);  // the session and its lane still work
+  lane_session_destroy(ss);
+  CHECK(lane_registry_remove(reg, "llm") == LANE_OK);
+  lane_registry_destroy(reg);
+}
