@@ -448,7 +448,10 @@ LANE_API lane_status_t lane_sqlite_query(const char *path, const char *lane, int
  * cancelled, while the lane behind caps the whole process. A message is a
  * lane_job_t given to lane_session_enqueue; the session turns messages into
  * runs (lane jobs) and every accepted message gets exactly one outcome
- * through its own on_done and/or port (DONE event with its user_data). */
+ * through its own on_done and/or port (DONE event with its user_data).
+ * A run's lane job is named "<key>#<n>" (unique in the lane; what
+ * lane_ctx_job_id and lane_stats see); each message keeps its own id in its
+ * outcome and in the run's batch. */
 typedef enum lane_session_mode {
   LANE_SESSION_QUEUE = 0,     /* FIFO, up to max_concurrent runs at once */
   LANE_SESSION_FOLLOWUP = 1,  /* one after another, whatever max_concurrent says */
