@@ -449,9 +449,10 @@ LANE_API lane_status_t lane_sqlite_query(const char *path, const char *lane, int
  * lane_job_t given to lane_session_enqueue; the session turns messages into
  * runs (lane jobs) and every accepted message gets exactly one outcome
  * through its own on_done and/or port (DONE event with its user_data).
- * A run's lane job is named "<key>#<n>" (unique in the lane; what
- * lane_ctx_job_id and lane_stats see); each message keeps its own id in its
- * outcome and in the run's batch. */
+ * A run's lane job is named "<key>#<n>" (n process-wide; if the host has a
+ * job of that name in the lane, the next n is taken), which is what
+ * lane_ctx_job_id sees; each message keeps its own id in its outcome and in
+ * the run's batch. */
 typedef enum lane_session_mode {
   LANE_SESSION_QUEUE = 0,     /* FIFO, up to max_concurrent runs at once */
   LANE_SESSION_FOLLOWUP = 1,  /* one after another, whatever max_concurrent says */
@@ -469,7 +470,9 @@ typedef enum lane_drop {
 
 /* The session's token use: fills *tokens and *context_window, returns 0 (any
  * other value: unknown, no throttle). Called with no library lock held, on
- * the thread that is about to start a run. */
+ * the thread that is about to start a run: when a message arrives, a run
+ * ends, max_concurrent is set (even to its current value), and every 50 ms
+ * (on the session timer thread) while the throttle holds runs back. */
 typedef int32_t (*lane_token_estimate_fn)(const char *session_key, int64_t *tokens, int64_t *context_window,
                                           void *user_data);
 

@@ -10,6 +10,10 @@
 using lane::session::Msg;
 using lane::session::Run;
 
+namespace {
+constexpr std::int64_t kThrottleRecheckNs = 50'000'000;
+}  // namespace
+
 namespace lane::session {
 
 namespace {
@@ -58,6 +62,10 @@ lane_session::~lane_session() {
 }
 
 // ------------------------------------------------------------------ helpers
+
+std::string lane_session::next_run_id() const {
+  return key + "#" + std::to_string(lane::session::g_run_ids.fetch_add(1, std::memory_order_relaxed));
+}
 
 std::uint32_t lane_session::active_locked() const {
   std::uint32_t n = 0;
@@ -144,6 +152,7 @@ void lane_session::decide_locked(std::int64_t now, bool throttled_now, Actions &
   const std::uint32_t cap =
       (opts_.mode == LANE_SESSION_FOLLOWUP || throttled_now) ? 1 : std::max<std::uint32_t>(1, opts_.max_concurrent);
   std::uint32_t active = active_locked();
+
   bool cancelling = false;
   for (const Run *r : runs_) {
     if (!r->detached && !r->outcome_done && r->cancel_status != LANE_OK) cancelling = true;
@@ -165,10 +174,15 @@ void lane_session::decide_locked(std::int64_t now, bool throttled_now, Actions &
     r->dropped = std::move(dropped_ids_);
     dropped_ids_.clear();
     r->steerable = (r->batch.front()->flags & LANE_JOB_STEERABLE) != 0;
-    r->lane_id = key + "#" + std::to_string(lane::session::g_run_ids.fetch_add(1, std::memory_order_relaxed));
+    r->lane_id = next_run_id();
     runs_.push_back(r.get());
     a.submit.push_back(r.release());
     ++active;
+  }
+  // The token estimate is pulled, not pushed: while the throttle holds back
+  // runs that max_concurrent would allow, ask it again soon.
+  if (!queue_.empty() && throttled_now && opts_.mode != LANE_SESSION_FOLLOWUP && active < opts_.max_concurrent) {
+    a.timer_at = now + kThrottleRecheckNs;
   }
 }
 
@@ -239,7 +253,14 @@ bool lane_session::submit_run(Run *r) {
   o.end_hook_arg = r;
   lane::exec::SubmitOutput out;
   try {
-    out = lane->submit(spec, o);
+    // A host may have a job of its own called "<key>#<n>" in this lane: take
+    // the next number (the counter is process-wide, so it moves on).
+    for (;;) {
+      out = lane->submit(spec, o);
+      if (out.result.status != LANE_ERR_DUPLICATE) break;
+      r->lane_id = next_run_id();  // only this thread reads it
+      spec.id = r->lane_id.c_str();
+    }
   } catch (...) {
     out.result.status = LANE_ERR_NOMEM;
   }

@@ -145,6 +145,7 @@ struct lane_session {
   void deliver(Msg *m, lane_status_t status, std::int32_t code, std::uint64_t token, std::int64_t started,
                std::int64_t finished);
   bool throttled();
+  [[nodiscard]] std::string next_run_id() const;
   [[nodiscard]] std::uint32_t active_locked() const;
   void leave_locked();  // one internal caller (timer, run end) is done with the session
 

@@ -420,3 +420,41 @@ TEST_CASE("a registry lane with sessions is neither removed, retired nor destroy
   CHECK(lane_registry_remove(reg, "llm") == LANE_OK);
   lane_registry_destroy(reg);
 }
+
+TEST_CASE("a host job named like a session run does not make the session's message fail") {
+  Sess s(opts(LANE_SESSION_QUEUE), 1);
+  REQUIRE(lane_pause(s.lane()) == LANE_OK);
+  // "<key>#<n>" for every n this test process can have reached so far.
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3000; ++i) ids.push_back("chat-1#" + std::to_string(i));
+  for (const auto &id : ids) {
+    lane_job_t j = make_job(id.c_str());
+    j.run = [](lane_ctx_t *, void *) -> int32_t { return 0; };
+    REQUIRE(lane_submit(s.lane(), &j, nullptr) == LANE_OK);
+  }
+  s.enqueue_ok(s.msg("m"));
+  CHECK(lane_session_active(s.session) == 1);  // its run is in the lane
+  CHECK(s.rec().outcome_count("m") == 0);
+  REQUIRE(lane_resume(s.lane()) == LANE_OK);
+  REQUIRE(s.rec().wait_outcome("m"));
+  CHECK(s.status("m") == LANE_OK);
+}
+
+TEST_CASE("throttle: when the token use drops, held-back runs start without a new event") {
+  Tokens tk;
+  tk.used = 80;
+  lane_session_options_t o = opts(LANE_SESSION_QUEUE, 3);
+  o.token_estimate = tokens_fn;
+  o.token_ud = &tk;
+  o.throttle_ratio = 0.5;
+  Sess s(o);
+  Gate &g = s.gate();
+  for (const char *id : {"t1", "t2", "t3"}) s.enqueue_ok(s.msg(id, &g));
+  REQUIRE(s.rec().wait_started("t1"));
+  CHECK(lane_session_active(s.session) == 1);
+  tk.used = 10;  // no enqueue, no run end, no resize: the session asks again by itself
+  REQUIRE(s.rec().wait_started("t3"));
+  CHECK(lane_session_active(s.session) == 3);
+  g.open();
+  REQUIRE(s.rec().wait_outcomes(3));
+}
