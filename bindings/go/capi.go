@@ -85,6 +85,9 @@ static golane_submitted golane_submit(lane_t *lane, lane_port_t *port, const cha
 static golane_result golane_cancel(lane_t *lane, const char *id, uint32_t flags) {
   return golane_res(lane_cancel(lane, id, flags));
 }
+static golane_result golane_cancel_token(lane_t *lane, uint64_t token, uint32_t flags) {
+  return golane_res(lane_cancel_token(lane, token, flags));
+}
 static golane_result golane_stats(lane_t *lane, lane_stats_t *out) {
   out->struct_size = sizeof *out;
   return golane_res(lane_stats(lane, out));
@@ -241,6 +244,12 @@ func cSubmit(l cLane, p cPort, j *Job, flags uint32, h cgo.Handle) (ticket, erro
 func cCancel(l cLane, id string, flags uint32) error {
 	b := cstr(id)
 	return result("cancel", C.golane_cancel(l, bptr(b), C.uint32_t(flags)))
+}
+
+// cCancelToken cancels the one job that token names: unlike an id, a token
+// never names a later job.
+func cCancelToken(l cLane, token uint64, flags uint32) error {
+	return result("cancel", C.golane_cancel_token(l, C.uint64_t(token), C.uint32_t(flags)))
 }
 
 func cStats(l cLane, name string) (Stats, error) {

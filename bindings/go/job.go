@@ -31,7 +31,8 @@ type Job struct {
 	// OnDone, if set, is called exactly once with the job's outcome (nil,
 	// Run's own error, or an error matching ErrCancelled, ErrPreempted,
 	// ErrClosed or ErrTimeout), in a goroutine of its own. The job's ID is
-	// free for reuse once OnDone has returned.
+	// free for reuse by then (liblane frees it when the job ends), so OnDone
+	// may submit a job with the same ID.
 	OnDone func(err error)
 }
 
@@ -43,14 +44,24 @@ var strayEvents atomic.Int64
 
 var debugStray func(*Lane, *event)
 
+// callerCancelHook, set by a test only, runs in cancelFromCaller just before
+// its cancel (to hold it back while a later job takes the id); the function
+// it returns, if any, runs just after.
+var callerCancelHook atomic.Pointer[func() (after func())]
+
 type runKey struct{}
 
 // jobState is the Go side of one submitted job. Its cgo.Handle travels in
 // lane_job_t.user_data and comes back in every port event; the poller
 // deletes it when DONE arrives (or Submit does, when liblane refuses).
 type jobState struct {
-	lane     *Lane
-	id       string
+	lane *Lane
+	id   string
+	// token is the job_token of the job's ticket, set once liblane has
+	// accepted the job (0 before). The binding's own cancellations name the
+	// job by it, never by id: an id may already belong to a later job once
+	// this one has ended, a token never does.
+	token    atomic.Uint64
 	run      func(context.Context) error
 	onDone   func(error)
 	valueCtx context.Context // the caller's values, its cancellation removed
@@ -151,13 +162,7 @@ func (l *Lane) submit(ctx context.Context, job *Job, wait bool) (*jobState, tick
 		l.refused.Add(1)
 		return nil, ticket{}, l.closedErr("submit")
 	}
-	if _, dup := l.jobs[job.ID]; dup {
-		l.mu.Unlock()
-		l.refused.Add(1)
-		return nil, ticket{}, newError("submit", StatusDuplicate,
-			"job id '"+job.ID+"' is already live in lane '"+l.name+"'")
-	}
-	l.jobs[job.ID] = js
+	l.jobs[js] = struct{}{}
 	l.mu.Unlock()
 
 	h := cgo.NewHandle(js)
@@ -183,6 +188,7 @@ func (l *Lane) submit(ctx context.Context, job *Job, wait bool) (*jobState, tick
 
 	// Accepted. The job may already be settled; whoever comes second stops
 	// the context watch.
+	js.token.Store(t.token)
 	if ctx.Done() != nil {
 		stop := context.AfterFunc(ctx, func() { l.cancelFromCaller(js, ctx) })
 		js.mu.Lock()
@@ -199,41 +205,40 @@ func (l *Lane) submit(ctx context.Context, job *Job, wait bool) (*jobState, tick
 
 var errClosedSentinel = errors.New("closed")
 
-// cancelFromCaller runs when a job's submitting ctx is done. l.mu is held
-// across the cancel so the id cannot belong to a later job meanwhile.
+// cancelFromCaller runs when a job's submitting ctx is done. It may run
+// after the job has ended in liblane and its id has been taken by a later
+// job: the cancel names this job's token, which then matches nothing.
 func (l *Lane) cancelFromCaller(js *jobState, ctx context.Context) {
-	if !l.enter() {
-		return
-	}
-	defer l.leave()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.jobs[js.id] != js {
-		return
-	}
 	js.mu.Lock()
 	settled := js.settled
 	if !settled {
 		js.callerCause = context.Cause(ctx)
 	}
 	js.mu.Unlock()
-	if !settled {
-		_ = cCancel(l.cl(), js.id, cancelQueued|cancelRunning)
+	if settled {
+		return
 	}
+	if hook := callerCancelHook.Load(); hook != nil {
+		if after := (*hook)(); after != nil {
+			defer after()
+		}
+	}
+	_ = l.cancelJob(js, cancelQueued|cancelRunning)
 }
 
 // cancelQueued removes js if it is still queued; true if it was.
 func (l *Lane) cancelQueued(js *jobState) bool {
-	if !l.enter() {
-		return false
+	return l.cancelJob(js, cancelQueued) == nil
+}
+
+// cancelJob cancels js itself (by its token), never another job with its
+// id. ErrNotQueued once js has ended, or before liblane has accepted it.
+func (l *Lane) cancelJob(js *jobState, flags uint32) error {
+	token := js.token.Load()
+	if token == 0 {
+		return newError("cancel", StatusNotQueued, "job '"+js.id+"' is not accepted yet")
 	}
-	defer l.leave()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.jobs[js.id] != js {
-		return false
-	}
-	return cCancel(l.cl(), js.id, cancelQueued) == nil
+	return l.call("cancel", func(c cLane) error { return cCancelToken(c, token, flags) })
 }
 
 // lookupAny resolves an event's handle (a *jobState or a session's
@@ -338,7 +343,7 @@ func (l *Lane) settle(js *jobState, status Status) {
 	}()
 }
 
-// release frees the job's id in the Go view, then wakes SubmitWait.
+// release drops the job from the Go view, then wakes SubmitWait.
 func (l *Lane) release(js *jobState) {
 	l.mu.Lock()
 	l.forgetLocked(js)

@@ -25,13 +25,15 @@ type Lane struct {
 	port      cPort
 	destroyed bool
 
-	// mu guards the Go view of live jobs: an id stays taken here until
-	// its DONE event has been handled, so a cancel by id from a job's
-	// context can never reach a later job that reuses the id.
 	refused atomic.Uint64 // refusals decided by the binding before liblane saw the job
 
+	// mu guards the Go view of live jobs: a job is in jobs from Submit
+	// until its outcome has been delivered (WaitIdle and Close wait for
+	// that). Ids are not kept here: liblane alone says which are taken, and
+	// the binding cancels its jobs by token, so an id is free as soon as
+	// liblane has ended its job.
 	mu       sync.Mutex
-	jobs     map[string]*jobState
+	jobs     map[*jobState]struct{}
 	sessions map[*Session]struct{} // open sessions; Close closes them first
 	idle     chan struct{}         // closed when jobs becomes empty; nil while nobody waits
 	closing  bool
@@ -67,7 +69,7 @@ func wrapLane(name string, c cLane, p cPort, reg *Registry) *Lane {
 		reg:      reg,
 		c:        c,
 		port:     p,
-		jobs:     make(map[string]*jobState),
+		jobs:     make(map[*jobState]struct{}),
 		closed:   make(chan struct{}),
 		pollDone: make(chan struct{}),
 		finished: make(chan struct{}),
@@ -198,9 +200,7 @@ func (l *Lane) WaitIdle(ctx context.Context) error {
 
 // forgetLocked drops a job from the Go view; l.mu is held.
 func (l *Lane) forgetLocked(js *jobState) {
-	if l.jobs[js.id] == js {
-		delete(l.jobs, js.id)
-	}
+	delete(l.jobs, js)
 	if len(l.jobs) == 0 && l.idle != nil {
 		close(l.idle)
 		l.idle = nil
@@ -290,24 +290,22 @@ func (l *Lane) shutdown(mode int32, ctx context.Context) error {
 
 // cancelAll cancels (queued or running) every job this *Lane has live, until
 // none is left. New jobs are already refused (closing is set); a job caught
-// between the Go view and lane_submit is cancelled on the next round.
+// between the Go view and lane_submit (no token yet) is cancelled on the
+// next round. By token: another host's job that took the id of one of ours
+// that has just ended is not touched.
 func (l *Lane) cancelAll() {
 	for {
 		l.mu.Lock()
-		ids := make([]string, 0, len(l.jobs))
-		for id := range l.jobs {
-			ids = append(ids, id)
+		live := make([]*jobState, 0, len(l.jobs))
+		for js := range l.jobs {
+			live = append(live, js)
 		}
 		l.mu.Unlock()
-		if len(ids) == 0 {
+		if len(live) == 0 {
 			return
 		}
-		if l.enter() {
-			c := l.cl()
-			for _, id := range ids {
-				_ = cCancel(c, id, cancelQueued|cancelRunning)
-			}
-			l.leave()
+		for _, js := range live {
+			_ = l.cancelJob(js, cancelQueued|cancelRunning)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 		err := l.WaitIdle(ctx)

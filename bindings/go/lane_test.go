@@ -355,6 +355,129 @@ func TestCallerContextCancelledWhileRunningCancelsTheJobsContext(t *testing.T) {
 	wantIs(t, out.wait(t), ErrCancelled, context.Canceled)
 }
 
+// The caller's ctx of job A ends at the moment A ends, and job B takes A's
+// id as soon as A's outcome is delivered: A's ctx must never cancel B, in
+// whichever order the ctx watch, A's end and B's submission come. Every
+// fourth round forces the worst order: A's ctx watch has seen A unsettled
+// and is held (callerCancelHook) until B has been submitted.
+func TestACallerCancelRacingTheJobsEndNeverReachesTheNextJobWithItsID(t *testing.T) {
+	l := newLane(t)
+	var round atomic.Pointer[heldWatch]
+	hook := func() func() {
+		w := round.Load()
+		if w == nil {
+			return nil
+		}
+		select {
+		case <-w.bSubmitted:
+		case <-time.After(10 * time.Second):
+		}
+		return func() { w.once.Do(func() { close(w.watchDone) }) }
+	}
+	callerCancelHook.Store(&hook)
+	t.Cleanup(func() { callerCancelHook.Store(nil) })
+	rounds := 1500
+	if testing.Short() {
+		rounds = 200
+	}
+	held := 0
+	for i := 0; i < rounds; i++ {
+		w := &heldWatch{bSubmitted: make(chan struct{}), watchDone: make(chan struct{})}
+		hold := i%4 == 0
+		if hold {
+			round.Store(w)
+		} else {
+			round.Store(nil)
+		}
+		ctxA, cancelA := context.WithCancel(context.Background())
+		bOut := newOutcome()
+		submitB := func() {
+			_, _, err := l.Submit(context.Background(), Job{ID: "x", OnDone: bOut.onDone, Run: func(ctx context.Context) error {
+				<-ctxA.Done() // then give A's ctx watch time to act
+				wait := 200 * time.Microsecond
+				if hold {
+					wait = 100 * time.Millisecond // unless the watch says it is done
+				}
+				select {
+				case <-ctx.Done():
+					return context.Cause(ctx)
+				case <-w.watchDone:
+				case <-time.After(wait):
+				}
+				select {
+				case <-ctx.Done():
+					return context.Cause(ctx)
+				default:
+					return nil
+				}
+			}})
+			if err != nil {
+				bOut <- fmt.Errorf("B refused: %w", err)
+			}
+			close(w.bSubmitted)
+		}
+		yields := i % 7
+		if hold {
+			yields = 0
+		}
+		runA := func(context.Context) error {
+			if yields == 0 {
+				cancelA() // the watch starts while A is still running
+			} else {
+				go func() { // lands anywhere around A's end
+					for k := 0; k < yields; k++ {
+						runtime.Gosched()
+					}
+					cancelA()
+				}()
+			}
+			return nil
+		}
+		var errA error
+		if i%2 == 0 { // B from A's OnDone: the earliest moment
+			aOut := newOutcome()
+			_, _, err := l.Submit(ctxA, Job{ID: "x", Run: runA, OnDone: func(err error) {
+				submitB()
+				aOut <- err
+			}})
+			if err != nil {
+				t.Fatalf("round %d: A refused: %v", i, err)
+			}
+			errA = aOut.wait(t)
+		} else { // B once SubmitWait has returned A's outcome
+			errA = l.SubmitWait(ctxA, Job{ID: "x", Run: runA})
+			submitB()
+		}
+		if errA != nil && !(errors.Is(errA, ErrCancelled) && errors.Is(errA, context.Canceled)) {
+			t.Fatalf("round %d: A's outcome %v, want nil or cancelled by its ctx", i, errA)
+		}
+		if err := bOut.wait(t); err != nil {
+			t.Fatalf("round %d: B (same id, submitted after A's outcome) ended %v", i, err)
+		}
+		select {
+		case <-w.watchDone:
+			held++
+		default:
+		}
+		cancelA()
+	}
+	round.Store(nil)
+	if held == 0 {
+		t.Fatal("no round held A's ctx watch until B was submitted")
+	}
+	t.Logf("%d of %d rounds held A's ctx watch until B was submitted", held, rounds)
+	if s := l.Stats(); s.Completed+s.Cancelled != uint64(2*rounds) || s.Running != 0 || s.Queued != 0 {
+		t.Fatalf("stats %+v", s)
+	}
+}
+
+// heldWatch is one round of the test above.
+type heldWatch struct {
+	bSubmitted chan struct{}
+	watchDone  chan struct{}
+	once       sync.Once
+}
+
 func TestAPanickingRunFailsTheJobAndTheProcessLives(t *testing.T) {
 	l := newLane(t)
 	err := l.SubmitWait(context.Background(), Job{ID: "boom", Run: func(context.Context) error { panic("kaboom") }})
