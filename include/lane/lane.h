@@ -244,7 +244,8 @@ LANE_API lane_status_t lane_cooldown(lane_t *lane, int64_t duration_ns);
 typedef enum lane_close_mode { LANE_CLOSE_DRAIN = 0, LANE_CLOSE_CANCEL = 1 } lane_close_mode_t;
 /* DRAIN: refuse new jobs, run what is queued. CANCEL: also end the queue
  * (LANE_ERR_CLOSED) and cancel running jobs (cause LANE_ERR_CLOSED). A second
- * close may escalate DRAIN to CANCEL. */
+ * close may escalate DRAIN to CANCEL. Either way the lane's sessions end the
+ * messages they still queue (LANE_ERR_CLOSED) before lane_close returns. */
 LANE_API lane_status_t lane_close(lane_t *lane, lane_close_mode_t mode);
 /* Waits until nothing runs or waits. timeout_ns < 0 = forever; LANE_ERR_TIMEOUT. */
 LANE_API lane_status_t lane_wait_idle(lane_t *lane, int64_t timeout_ns);

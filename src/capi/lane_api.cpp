@@ -301,10 +301,12 @@ LANE_API lane_status_t lane_close(lane_t *lane, lane_close_mode_t mode) {
     if (m != LANE_CLOSE_DRAIN && m != LANE_CLOSE_CANCEL) {
       return fail(LANE_ERR_INVALID, "unknown close mode " + std::to_string(m));
     }
-    return lane->with_effects([&](std::int64_t t, Effects &eff) {
+    lane->with_effects([&](std::int64_t t, Effects &eff) {
       lane->sched.close(mode, t, eff);
       return LANE_OK;
     });
+    lane->notify_closed();  // sessions end what they still queue
+    return LANE_OK;
   });
 }
 

@@ -295,6 +295,27 @@ void lane_s::shutdown() {
   if (timer_.joinable()) timer_.join();
 }
 
+void lane_s::add_close_listener(const CloseListener &l) {
+  std::lock_guard lk(listeners_mu_);
+  listeners_.push_back(l);
+}
+
+void lane_s::remove_close_listener(void *arg) {
+  std::lock_guard lk(listeners_mu_);
+  std::erase_if(listeners_, [&](const CloseListener &l) { return l.arg == arg; });
+}
+
+void lane_s::notify_closed() {
+  std::vector<CloseListener> pinned;
+  {
+    std::lock_guard lk(listeners_mu_);
+    for (const CloseListener &l : listeners_) {
+      if (l.pin(l.arg)) pinned.push_back(l);
+    }
+  }
+  for (const CloseListener &l : pinned) l.closed(l.arg);
+}
+
 bool lane_s::closed() {
   std::lock_guard lk(mu);
   return sched.closed();

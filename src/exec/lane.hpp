@@ -14,6 +14,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "core/scheduler.hpp"
 #include "lane/lane.h"
@@ -109,6 +110,19 @@ struct lane_s {
   [[nodiscard]] bool closed();
   [[nodiscard]] bool has_clock() const { return clock_ != nullptr; }
 
+  // A layer above that must hear when the lane closes (a session ends its
+  // queued messages at once). pin(arg) is called under the listener list's
+  // lock and returns false once the listener is going away; closed(arg) is
+  // called after every lock is released and must undo the pin.
+  struct CloseListener {
+    bool (*pin)(void *arg);
+    void (*closed)(void *arg);
+    void *arg;
+  };
+  void add_close_listener(const CloseListener &l);
+  void remove_close_listener(void *arg);
+  void notify_closed();
+
   // Runs f(now, effects) under the lock and carries out the effects.
   template <class F>
   auto with_effects(F &&f) {
@@ -143,6 +157,9 @@ struct lane_s {
   void *clock_ud_;
   std::uint64_t inflight_ = 0;  // accepted jobs whose outcome is not yet delivered
   std::condition_variable idle_cv_;
+
+  std::mutex listeners_mu_;  // a leaf: nothing else is locked under it but a listener's pin
+  std::vector<CloseListener> listeners_;
 
   std::thread timer_;
   std::condition_variable timer_cv_;

@@ -54,6 +54,10 @@ Run *run_of(const lane_ctx *ctx) {
 lane_session::lane_session(lane_s *l, std::string k, const lane::session::Options &opts)
     : lane(l), key(std::move(k)), opts_(opts) {
   lane->sessions.fetch_add(1, std::memory_order_acq_rel);
+  lane->add_close_listener({[](void *s) { return static_cast<lane_session *>(s)->pin(); },
+                            [](void *s) { static_cast<lane_session *>(s)->on_lane_closed(); }, this});
+  // A close that came before the listener was in place.
+  lane_closed_ = lane->closed();
 }
 
 lane_session::~lane_session() {
@@ -475,6 +479,26 @@ bool lane_session::next_message(Run *r, const char **id, void **user_data) {
   return true;
 }
 
+bool lane_session::pin() {
+  std::lock_guard lk(mu_);
+  if (destroying_) return false;
+  ++busy_;
+  return true;
+}
+
+// The lane was closed: what the session still queues can never run.
+void lane_session::on_lane_closed() {
+  Actions a;
+  {
+    std::lock_guard lk(mu_);
+    lane_closed_ = true;
+    end_queued_locked(LANE_ERR_CLOSED, a);
+  }
+  perform(a);
+  std::lock_guard lk(mu_);
+  leave_locked();
+}
+
 void lane_session::on_timer() {
   {
     std::lock_guard lk(mu_);
@@ -547,5 +571,6 @@ void lane_session::shutdown() {
     std::unique_lock lk(mu_);
     idle_cv_.wait(lk, [&] { return runs_.empty() && busy_ == 0; });
   }
+  lane->remove_close_listener(this);  // pin() refuses from now on
   lane::session::Timer::instance().disarm(this);
 }

@@ -114,6 +114,9 @@ struct lane_session {
 
   // Called by the debounce timer thread.
   void on_timer();
+  // The lane's close listener (see lane_s::CloseListener).
+  bool pin();
+  void on_lane_closed();
   void on_run_ended(lane::session::Run *r, const lane_outcome_t &o);
 
   std::atomic<std::uint32_t> magic{kMagic};

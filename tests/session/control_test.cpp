@@ -289,6 +289,21 @@ TEST_CASE("a lane closed underneath: active runs and queued messages end CLOSED,
   }
 }
 
+TEST_CASE("a lane closed underneath ends queued messages at once, whatever the debounce") {
+  lane_session_options_t o = opts(LANE_SESSION_COLLECT);
+  o.debounce_ns = 3600 * kSec;  // an hour: only the close can end them in time
+  Sess s(o);
+  s.enqueue_ok(s.msg("q1"));
+  s.enqueue_ok(s.msg("q2"));
+  CHECK(lane_session_queued(s.session) == 2);
+  REQUIRE(lane_close(s.lane(), LANE_CLOSE_DRAIN) == LANE_OK);
+  // Delivered by the time lane_close returns.
+  CHECK(s.rec().outcome_count("q1") == 1);
+  CHECK(s.rec().outcome_count("q2") == 1);
+  CHECK(s.status("q1") == LANE_ERR_CLOSED);
+  CHECK(lane_session_queued(s.session) == 0);
+}
+
 TEST_CASE("destroy ends queued messages, cancels active runs and waits for them") {
   Sess s(opts(LANE_SESSION_QUEUE));
   lane_session_t *x = s.add("doomed", opts(LANE_SESSION_QUEUE));
