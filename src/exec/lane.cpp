@@ -52,6 +52,7 @@ void run_chain(lane_ctx *job) {
   while (job) {
     std::int32_t code = invoke(job);
     job = job->owner->finish_run(job, code, true);
+    if (job) job = Pool::instance().rotate(job);
   }
 }
 
