@@ -129,7 +129,11 @@ struct lane_s {
 
   lane_clock_fn clock_;
   void *clock_ud_;
-  std::uint64_t inflight_ = 0;  // accepted jobs whose outcome is not yet delivered
+  // Accepted jobs whose outcome is not yet delivered. Raised under mu; lowered
+  // without it, except the last step to zero, which takes mu so that
+  // wait_idle cannot miss it (nor return, and let the lane be freed, before
+  // the notifier is done with the lane).
+  std::atomic<std::uint64_t> inflight_{0};
   std::condition_variable idle_cv_;
 
   std::thread timer_;
