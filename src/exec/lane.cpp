@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "clock.hpp"
+#include "ctx_wait.hpp"
 #include "pool.hpp"
 #include "port.hpp"
 
@@ -86,11 +87,12 @@ void lane_s::apply_locked(Effects &eff) {
         }
         break;
       case Effect::Kind::Cancel: {
+        WaitStripe &w = wait_stripe(job);
         {
-          std::lock_guard lk(job->wait_mu);
+          std::lock_guard lk(w.mu);
           job->cause.store(job->cancel_cause, std::memory_order_release);
         }
-        job->wait_cv.notify_all();
+        w.cv.notify_all();
         if (job->host_run() && job->port) {
           job->port->post(make_event(LANE_EVENT_CANCEL, job, job->cancel_cause, sched.current_time()));
         }

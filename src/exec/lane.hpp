@@ -38,9 +38,9 @@ struct lane_ctx : lane::core::Job {
   lane::exec::Waiter *waiter = nullptr;
   bool run_inline = false;  // lane_submit_wait runs it on the caller's thread
 
-  std::atomic<std::int32_t> cause{LANE_OK};  // mirrors cancel_cause for lock-free reads in run()
-  std::mutex wait_mu;
-  std::condition_variable wait_cv;
+  // Mirrors cancel_cause for lock-free reads in run(); lane_ctx_wait sleeps
+  // on the context's wait_stripe (ctx_wait.hpp).
+  std::atomic<std::int32_t> cause{LANE_OK};
 
   [[nodiscard]] bool host_run() const { return run == nullptr; }
   [[nodiscard]] bool valid() const { return magic.load(std::memory_order_relaxed) == kMagic; }
