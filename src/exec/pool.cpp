@@ -125,6 +125,20 @@ lane_ctx *Pool::rotate(lane_ctx *next) {
   return job;
 }
 
+void Pool::spin_for_work() {
+  const auto until = std::chrono::steady_clock::now() + kSpin;
+  for (int i = 0;; ++i) {
+    if (queued_.load(std::memory_order_relaxed) > 0) return;
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+    if ((i & 63) == 63) {
+      if (std::chrono::steady_clock::now() >= until) return;
+      std::this_thread::yield();  // the poster may need this CPU
+    }
+  }
+}
+
 void Pool::worker() {
   std::unique_lock lk(mu_);
   // Whoever started this thread counted it as searching.
@@ -142,6 +156,17 @@ void Pool::worker() {
       lk.lock();
       ++searching_;
       continue;
+    }
+    if (!spinning_) {
+      // One worker at a time spins a moment before it sleeps, still counted
+      // as searching, so that a job posted meanwhile costs no wake-up (a
+      // futex wake and two context switches are most of a short job's cost).
+      spinning_ = true;
+      lk.unlock();
+      spin_for_work();
+      lk.lock();
+      spinning_ = false;
+      if (!tasks_.empty()) continue;
     }
     --searching_;
     ++idle_;

@@ -29,6 +29,7 @@ class Pool {
  public:
   static constexpr std::chrono::seconds kIdleRetire{5};
   static constexpr std::chrono::microseconds kStallTick{1000};
+  static constexpr std::chrono::microseconds kSpin{20};
 
   static Pool &instance();
   void post(lane_ctx *job);
@@ -48,6 +49,7 @@ class Pool {
 
   Pool();
   void worker();
+  void spin_for_work();
   void monitor();
   // Called under mu_ whenever a job is queued or taken: makes sure a queued
   // job has someone coming for it.
@@ -67,6 +69,7 @@ class Pool {
   std::uint64_t taken_ = 0;    // jobs taken off tasks_, ever: the monitor's progress mark
 
   std::condition_variable monitor_cv_;
+  bool spinning_ = false;      // one searching worker spins before it sleeps
   bool monitor_started_ = false;
   bool monitor_armed_ = false;
 };
