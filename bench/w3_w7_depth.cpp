@@ -50,7 +50,7 @@ void w3_cancel_memory(const Options &o, Report &r) {
          std::to_string(sizeof(lane_ctx)) + " B, of which core::Job " + std::to_string(sizeof(lane::core::Job)) +
          " B (std::string id " + std::to_string(sizeof(std::string)) +
          " B inside), plus malloc's 8 B chunk header and rounding to 16 B; the job index: a slab slot (Job*, "
-         "generation, free-list link: 16 B) and an open-addressing id table entry (8 B) at a load factor between "
+         "generation, free-list link: 16 B) and an open-addressing id table entry (Job*, hash: 16 B) at a load factor between "
          "3/8 and 3/4.");
   r.verdict("W3 cancel", "cancel flat across depths (largest within 2x of 1k) and < 1 µs (e2e)",
             "worst e2e p50 " + fmt_ns(worst_cancel) + ", largest/1k " + fmt_ratio(worst_ratio),
