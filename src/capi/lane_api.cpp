@@ -4,6 +4,7 @@
 #include <string>
 
 #include "errors.hpp"
+#include "exec/ctx_wait.hpp"
 #include "exec/lane.hpp"
 #include "exec/port.hpp"
 
@@ -352,11 +353,12 @@ LANE_API lane_status_t lane_ctx_cause(const lane_ctx_t *ctx) {
 LANE_API lane_status_t lane_ctx_wait(lane_ctx_t *ctx, int64_t timeout_ns) {
   return guarded([&] {
     if (!ctx || !ctx->valid()) return fail(LANE_ERR_INVALID, "not a live job context");
-    std::unique_lock lk(ctx->wait_mu);
+    lane::exec::WaitStripe &w = lane::exec::wait_stripe(ctx);
+    std::unique_lock lk(w.mu);
     auto cancelled = [ctx] { return ctx->cause.load(std::memory_order_acquire) != LANE_OK; };
     if (timeout_ns < 0) {
-      ctx->wait_cv.wait(lk, cancelled);
-    } else if (!ctx->wait_cv.wait_for(lk, std::chrono::nanoseconds(timeout_ns), cancelled)) {
+      w.cv.wait(lk, cancelled);
+    } else if (!w.cv.wait_for(lk, std::chrono::nanoseconds(timeout_ns), cancelled)) {
       return LANE_ERR_TIMEOUT;
     }
     return static_cast<lane_status_t>(ctx->cause.load(std::memory_order_acquire));

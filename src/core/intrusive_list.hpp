@@ -10,7 +10,6 @@ template <class T>
 struct ListHook {
   T *prev = nullptr;
   T *next = nullptr;
-  bool linked = false;
 };
 
 template <class T, ListHook<T> T::*Hook>
@@ -32,7 +31,6 @@ class IntrusiveList {
   // Inserts x before pos (nullptr = at the back).
   void insert_before(T *pos, T *x) {
     ListHook<T> &h = x->*Hook;
-    h.linked = true;
     h.next = pos;
     h.prev = pos ? (pos->*Hook).prev : tail_;
     if (h.prev) {

@@ -36,6 +36,7 @@ struct Job {
 
   // Managed by the scheduler.
   std::uint64_t token = 0;
+  std::uint64_t seq = 0;  // acceptance order: breaks ties between equal deadlines
   JobState state = JobState::New;
   bool requeued = false;
   lane_status_t cancel_cause = LANE_OK;  // set when cancel/preempt/close/timeout was requested

@@ -20,12 +20,12 @@ void Scheduler::advance(std::int64_t now, Effects &out) {
   // slightly out of order: time never goes backwards here.
   now_ = std::max(now_, now);
   while (!timeouts_.empty() && timeouts_.begin()->first <= now_) {
-    Job *job = by_token_.at(timeouts_.begin()->second);
+    Job *job = timeouts_.begin()->second;
     unqueue(job);
     end(job, LANE_ERR_TIMEOUT, out);
   }
   while (!stop_at_.empty() && stop_at_.begin()->first <= now_) {
-    Job *job = by_token_.at(stop_at_.begin()->second);
+    Job *job = stop_at_.begin()->second;
     stop_at_.erase(stop_at_.begin());
     job->stop_at = 0;
     stop(job, LANE_ERR_TIMEOUT, out);
@@ -79,13 +79,12 @@ Job *Scheduler::find_victim(std::int32_t priority) const {
 }
 
 void Scheduler::accept(Job *job) {
-  job->token = ++next_token_;
-  by_id_.emplace(job->id, job);
-  by_token_.emplace(job->token, job);
+  job->token = index_.add(job);
+  job->seq = ++next_seq_;
   ++submitted_;
   if (job->outcome_timeout_ns > 0) {
     job->stop_at = now_ + job->outcome_timeout_ns;
-    stop_at_.emplace(job->stop_at, job->token);
+    stop_at_.emplace(job->stop_at, job);
   }
 }
 
@@ -142,7 +141,7 @@ void Scheduler::unqueue(Job *job) {
     queue_->remove(job);
   }
   if (job->deadline != 0) {
-    timeouts_.erase({job->deadline, job->token});
+    timeouts_.erase({job->deadline, job});
     job->deadline = 0;
   }
 }
@@ -152,11 +151,10 @@ void Scheduler::end(Job *job, lane_status_t status, Effects &out) {
   job->status = status;
   job->finished_at = now_;
   if (job->stop_at != 0) {
-    stop_at_.erase({job->stop_at, job->token});
+    stop_at_.erase({job->stop_at, job});
     job->stop_at = 0;
   }
-  by_id_.erase(job->id);
-  by_token_.erase(job->token);
+  index_.remove(job);
   queue_->detach(job);
   throughput_.record(now_);
   switch (status) {
@@ -181,7 +179,7 @@ SubmitResult Scheduler::submit(Job *job, std::string_view tenant, std::int64_t n
     r.status = LANE_ERR_CLOSED;
     return r;
   }
-  if (by_id_.contains(job->id)) {
+  if (index_.by_id(job->id) != nullptr) {
     ++refused_;
     r.status = LANE_ERR_DUPLICATE;
     return r;
@@ -240,7 +238,7 @@ SubmitResult Scheduler::submit(Job *job, std::string_view tenant, std::int64_t n
   queue_->push(job);
   if (job->queue_timeout_ns > 0) {
     job->deadline = now_ + job->queue_timeout_ns;
-    timeouts_.emplace(job->deadline, job->token);
+    timeouts_.emplace(job->deadline, job);
   }
   r.token = job->token;
   return r;
@@ -404,15 +402,9 @@ std::int64_t Scheduler::next_deadline() const {
   return d;
 }
 
-Job *Scheduler::find_token(std::uint64_t token) const {
-  auto it = by_token_.find(token);
-  return it == by_token_.end() ? nullptr : it->second;
-}
+Job *Scheduler::find_token(std::uint64_t token) const { return index_.by_token(token); }
 
-Job *Scheduler::find_id(std::string_view id) const {
-  auto it = by_id_.find(id);
-  return it == by_id_.end() ? nullptr : it->second;
-}
+Job *Scheduler::find_id(std::string_view id) const { return index_.by_id(id); }
 
 void Scheduler::stats(std::int64_t now, lane_stats_t &s) const {
   Samples samples;

@@ -8,11 +8,11 @@
 #include <memory>
 #include <set>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "effects.hpp"
 #include "job.hpp"
+#include "job_index.hpp"
 #include "queue.hpp"
 #include "windows.hpp"
 
@@ -120,13 +120,18 @@ class Scheduler {
   JobList preemptors_;  // strict cap: waiting for their victims' slots, ahead of the queue
   JobList running_;
   std::uint32_t preemptible_running_ = 0;
-  std::unordered_map<std::string_view, Job *> by_id_;
-  std::unordered_map<std::uint64_t, Job *> by_token_;
-  std::set<std::pair<std::int64_t, std::uint64_t>> timeouts_;  // queue timeouts: (deadline, token)
-  std::set<std::pair<std::int64_t, std::uint64_t>> stop_at_;   // outcome timeouts: (deadline, token)
+  JobIndex index_;  // live jobs by token and by id
+  // Deadlines, earliest first; equal deadlines in acceptance order.
+  struct ByDeadline {
+    bool operator()(const std::pair<std::int64_t, Job *> &a, const std::pair<std::int64_t, Job *> &b) const {
+      return a.first != b.first ? a.first < b.first : a.second->seq < b.second->seq;
+    }
+  };
+  std::set<std::pair<std::int64_t, Job *>, ByDeadline> timeouts_;  // queue timeouts: (deadline, job)
+  std::set<std::pair<std::int64_t, Job *>, ByDeadline> stop_at_;   // outcome timeouts: (deadline, job)
 
   std::int64_t now_ = 0;
-  std::uint64_t next_token_ = 0;
+  std::uint64_t next_seq_ = 0;
   bool paused_ = false;
   bool closed_ = false;
   bool cancelling_ = false;  // closed with LANE_CLOSE_CANCEL

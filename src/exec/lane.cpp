@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "clock.hpp"
+#include "ctx_wait.hpp"
 #include "pool.hpp"
 #include "port.hpp"
 
@@ -53,6 +54,7 @@ void run_chain(lane_ctx *job) {
   while (job) {
     std::int32_t code = invoke(job);
     job = job->owner->finish_run(job, code, true);
+    if (job) job = Pool::instance().rotate(job);
   }
 }
 
@@ -86,11 +88,12 @@ void lane_s::apply_locked(Effects &eff) {
         }
         break;
       case Effect::Kind::Cancel: {
+        WaitStripe &w = wait_stripe(job);
         {
-          std::lock_guard lk(job->wait_mu);
+          std::lock_guard lk(w.mu);
           job->cause.store(job->cancel_cause, std::memory_order_release);
         }
-        job->wait_cv.notify_all();
+        w.cv.notify_all();
         if (job->host_run() && job->port) {
           job->port->post(make_event(LANE_EVENT_CANCEL, job, job->cancel_cause, sched.current_time()));
         }
@@ -159,8 +162,12 @@ void lane_s::deliver(lane_ctx *job) {
   }
   job->magic.store(0, std::memory_order_relaxed);
   delete job;
+  std::uint64_t n = inflight_.load(std::memory_order_relaxed);
+  while (n > 1) {
+    if (inflight_.compare_exchange_weak(n, n - 1, std::memory_order_release, std::memory_order_relaxed)) return;
+  }
   std::lock_guard lk(mu);
-  if (--inflight_ == 0) idle_cv_.notify_all();
+  if (inflight_.fetch_sub(1, std::memory_order_acq_rel) == 1) idle_cv_.notify_all();
 }
 
 SubmitOutput lane_s::submit(const lane_job_t &spec, const SubmitOptions &opts) {
@@ -188,7 +195,7 @@ SubmitOutput lane_s::submit(const lane_job_t &spec, const SubmitOptions &opts) {
     std::lock_guard lk(mu);
     out.result = sched.submit(job.get(), tenant, t, eff, opts.must_dispatch, opts.estimate);
     if (out.result.status == LANE_OK) {
-      ++inflight_;
+      inflight_.fetch_add(1, std::memory_order_relaxed);
       if (job->port) job->port->retain();
       if (opts.inline_ok && !job->host_run() && job->state == JobState::Running) {
         job->run_inline = true;
@@ -273,7 +280,7 @@ lane_status_t lane_s::finish_host_job(std::uint64_t token, std::int32_t code, st
 
 lane_status_t lane_s::wait_idle(std::int64_t timeout_ns) {
   std::unique_lock lk(mu);
-  auto idle = [this] { return inflight_ == 0; };
+  auto idle = [this] { return inflight_.load(std::memory_order_acquire) == 0; };
   if (timeout_ns < 0) {
     idle_cv_.wait(lk, idle);
     return LANE_OK;
@@ -325,7 +332,7 @@ bool lane_s::close_if_idle(std::int64_t now_ns) {
   Effects eff;
   {
     std::lock_guard lk(mu);
-    if (inflight_ != 0 || sessions.load(std::memory_order_acquire) != 0) return false;
+    if (inflight_.load(std::memory_order_acquire) != 0 || sessions.load(std::memory_order_acquire) != 0) return false;
     sched.close(LANE_CLOSE_CANCEL, now_ns, eff);
     apply_locked(eff);
   }

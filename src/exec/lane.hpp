@@ -44,9 +44,9 @@ struct lane_ctx : lane::core::Job {
   lane::exec::EndHook end_hook = nullptr;
   void *end_hook_arg = nullptr;
 
-  std::atomic<std::int32_t> cause{LANE_OK};  // mirrors cancel_cause for lock-free reads in run()
-  std::mutex wait_mu;
-  std::condition_variable wait_cv;
+  // Mirrors cancel_cause for lock-free reads in run(); lane_ctx_wait sleeps
+  // on the context's wait_stripe (ctx_wait.hpp).
+  std::atomic<std::int32_t> cause{LANE_OK};
 
   [[nodiscard]] bool host_run() const { return run == nullptr; }
   [[nodiscard]] bool valid() const { return magic.load(std::memory_order_relaxed) == kMagic; }
@@ -155,7 +155,11 @@ struct lane_s {
 
   lane_clock_fn clock_;
   void *clock_ud_;
-  std::uint64_t inflight_ = 0;  // accepted jobs whose outcome is not yet delivered
+  // Accepted jobs whose outcome is not yet delivered. Raised under mu; lowered
+  // without it, except the last step to zero, which takes mu so that
+  // wait_idle cannot miss it (nor return, and let the lane be freed, before
+  // the notifier is done with the lane).
+  std::atomic<std::uint64_t> inflight_{0};
   std::condition_variable idle_cv_;
 
   std::mutex listeners_mu_;  // a leaf: nothing else is locked under it but a listener's pin

@@ -213,3 +213,48 @@ TEST_CASE("version functions agree with the header") {
   REQUIRE(lane_version_string() != nullptr);
   CHECK(std::string(lane_version_string()) == LANE_VERSION_STRING);
 }
+
+// The pool keeps few threads for short jobs, but a job must never wait for a
+// thread while other jobs block: these jobs each wait until all of them run.
+TEST_CASE("jobs that block until every one of them runs all get a thread, far beyond the CPU count") {
+  constexpr int kJobs = 24;
+  LaneFixture fx(kJobs, "blocking");
+  std::atomic<int> started{0};
+  std::atomic<int> saw_all{0};
+  std::vector<Probe *> ps;
+  for (int i = 0; i < kJobs; ++i) {
+    ps.push_back(&fx.probe("b" + std::to_string(i), [&](lane_ctx_t *) {
+      started.fetch_add(1);
+      const auto until = std::chrono::steady_clock::now() + kDeadline;
+      while (started.load() < kJobs && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(1ms);
+      if (started.load() == kJobs) saw_all.fetch_add(1);
+      return 0;
+    }));
+  }
+  for (Probe *p : ps) fx.submit_ok(*p);
+  REQUIRE(lane_wait_idle(fx.lane, 30 * kSec) == LANE_OK);
+  CHECK(saw_all.load() == kJobs);
+}
+
+TEST_CASE("a job of one lane is not stranded behind blocked jobs of another lane") {
+  LaneFixture blocked(4, "blocked");
+  LaneFixture other(1, "other");
+  Gate gate;
+  std::vector<Probe *> ps;
+  for (int i = 0; i < 4; ++i) {
+    ps.push_back(&blocked.probe("w" + std::to_string(i), [&](lane_ctx_t *) {
+      gate.wait();
+      return 0;
+    }));
+  }
+  for (Probe *p : ps) blocked.submit_ok(*p);
+  for (int i = 0; i < 4; ++i) REQUIRE(blocked.rec.wait_started("w" + std::to_string(i)));
+  Probe &quick = other.probe("quick", [&](lane_ctx_t *) {
+    gate.open();
+    return 0;
+  });
+  other.submit_ok(quick);
+  CHECK(other.rec.wait_outcome("quick"));
+  gate.open();
+  REQUIRE(lane_wait_idle(blocked.lane, 30 * kSec) == LANE_OK);
+}
