@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs what is missing, then builds liblane three times (plain,
-# AddressSanitizer+UBSan, ThreadSanitizer; warnings are errors) and runs the
-# whole suite in each, the C and C++ suites once more under valgrind, and
+# Installs what is missing, then builds liblane four times (plain, release
+# -O3, AddressSanitizer+UBSan, ThreadSanitizer; warnings are errors) and runs
+# the whole suite in each, the C and C++ suites once more under valgrind, and
 # the Go binding's tests (race detector, cgocheck2) against the plain build.
 # Ends with one line: "tests: N passed, N failed".
 set -euo pipefail
@@ -14,6 +14,7 @@ export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
 
 builds=(
   "build|-Dbenchmarks=true"
+  "build-release|-Dbuildtype=release"
   "build-asan|-Db_sanitize=address,undefined -Db_lundef=false -Dc_args=-fno-sanitize-recover=all -Dcpp_args=-fno-sanitize-recover=all"
   "build-tsan|-Db_sanitize=thread -Db_lundef=false"
 )
@@ -50,6 +51,6 @@ else
 fi
 
 python3 scripts/summarize_tests.py \
-  build/meson-logs/testlog.json build-asan/meson-logs/testlog.json build-tsan/meson-logs/testlog.json \
+  build/meson-logs/testlog.json build-release/meson-logs/testlog.json build-asan/meson-logs/testlog.json build-tsan/meson-logs/testlog.json \
   build/meson-logs/testlog-valgrind.json "bindings/go=$go_result" || status=1
 exit $status

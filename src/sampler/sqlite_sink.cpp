@@ -116,7 +116,11 @@ lane_status_t sqlite_query(const char *path, const char *lane, std::int64_t from
   Stmt count;
   if (sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM lane_samples WHERE lane = ? AND sampled_at_ns >= ? AND sampled_at_ns < ?",
                          -1, &count.s, nullptr) != SQLITE_OK) {
-    *why = err(db, "'" + std::string(path) + "'");
+    // Not "'" + std::string(path): GCC 12 -O3 reports a false -Wrestrict in
+    // operator+(const char *, std::string &&), which -Werror turns fatal.
+    std::string quoted = "'";
+    quoted.append(path).append("'");
+    *why = err(db, quoted);
     return LANE_ERR_IO;
   }
   // One read transaction, so the count and the rows agree.
