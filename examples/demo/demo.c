@@ -10,7 +10,9 @@
  * 200 ms guard, requeued, and later resumes from its checkpoint; a second
  * batch job without REQUEUE is preempted by the next one and ends PREEMPTED.
  * Every ~500 ms: a stats table. At the end: per-tenant waits, preemptions and
- * ETA error (ticket.eta_ns vs the real wait). All numbers are measured.
+ * ETA error (ticket.eta_ns vs the real wait). Then "chat": three session
+ * queues (COLLECT with debounce, INTERRUPT, QUEUE with cap 2 and SUMMARIZE)
+ * in front of a 2-slot lane, fed bursts of messages. All numbers are measured.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -345,6 +347,109 @@ static void free_jobs(void) {
   g_njobs = 0;
 }
 
+static lane_t *make_lane(const char *name, lane_policy_t policy, uint32_t cap, int64_t preempt_guard_ns);
+
+/* -------------------------------------------------------------------- chat */
+
+/* Three chat sessions in front of one "chat" lane of 2 slots. Each user
+ * sends bursts of messages faster than a reply takes; the session decides
+ * what each message becomes. Every number printed is counted from outcomes
+ * and from what the runs saw. */
+enum { CHAT_COLLECT, CHAT_INTERRUPT, CHAT_SUMMARIZE, N_CHATS };
+static const char *const chat_names[N_CHATS] = {"dana (COLLECT)", "eli (INTERRUPT)", "fay (QUEUE, cap 2, SUMMARIZE)"};
+
+typedef struct chat_tally {
+  pthread_mutex_t mu;
+  unsigned sent, runs, batched, dropped_seen, ok, cancelled, dropped, other;
+} chat_tally_t;
+static chat_tally_t g_chat[N_CHATS];
+
+static int32_t chat_reply(lane_ctx_t *ctx, void *ud) {
+  chat_tally_t *t = &g_chat[(intptr_t)ud];
+  pthread_mutex_lock(&t->mu);
+  t->runs++;
+  t->batched += lane_ctx_batch_count(ctx);
+  t->dropped_seen += lane_ctx_dropped_count(ctx);
+  pthread_mutex_unlock(&t->mu);
+  /* The model call: 120 ms, cut short if the session cancels it. */
+  return lane_ctx_wait(ctx, 120 * MS) == LANE_ERR_TIMEOUT ? 0 : 1;
+}
+
+static void chat_done(const lane_outcome_t *o, void *ud) {
+  chat_tally_t *t = &g_chat[(intptr_t)ud];
+  pthread_mutex_lock(&t->mu);
+  if (o->status == LANE_OK) t->ok++;
+  else if (o->status == LANE_ERR_CANCELLED) t->cancelled++;
+  else if (o->status == LANE_ERR_DROPPED) t->dropped++;
+  else t->other++;
+  pthread_mutex_unlock(&t->mu);
+}
+
+static void chat_demo(void) {
+  lane_t *chat = make_lane("chat", LANE_POLICY_FAIR_SHARE, 2, 0);
+  lane_session_t *sessions[N_CHATS];
+  const char *keys[N_CHATS] = {"dana", "eli", "fay"};
+  lane_session_mode_t modes[N_CHATS] = {LANE_SESSION_COLLECT, LANE_SESSION_INTERRUPT, LANE_SESSION_QUEUE};
+  char ids[N_CHATS][16][16];
+  int64_t t0 = mono_ns();
+  int c, burst, m;
+  lane_status_t st;
+
+  printf("\nchat: three sessions in front of a 2-slot lane; 4 bursts of 4 messages each, 30 ms apart\n");
+  for (c = 0; c < N_CHATS; ++c) {
+    lane_session_options_t o = LANE_SESSION_OPTIONS_INIT;
+    o.mode = modes[c];
+    o.debounce_ns = c == CHAT_COLLECT ? 50 * MS : -1; /* dana: wait for 50 ms of quiet */
+    if (c == CHAT_SUMMARIZE) {
+      o.cap = 2;
+      o.drop = LANE_DROP_SUMMARIZE;
+    }
+    pthread_mutex_init(&g_chat[c].mu, NULL);
+    if ((st = lane_session_create(chat, keys[c], &o, &sessions[c])) != LANE_OK) {
+      fail("lane_session_create", st);
+      return;
+    }
+  }
+  for (burst = 0; burst < 4; ++burst) {
+    for (m = 0; m < 4; ++m) {
+      for (c = 0; c < N_CHATS; ++c) {
+        lane_job_t msg = LANE_JOB_INIT;
+        snprintf(ids[c][burst * 4 + m], sizeof ids[c][0], "%s-%d", keys[c], burst * 4 + m);
+        msg.id = ids[c][burst * 4 + m];
+        msg.run = chat_reply;
+        msg.on_done = chat_done;
+        msg.user_data = (void *)(intptr_t)c;
+        if ((st = lane_session_enqueue(sessions[c], &msg)) != LANE_OK) fail("lane_session_enqueue", st);
+        else g_chat[c].sent++;
+      }
+      sleep_ns(30 * MS);
+    }
+    sleep_ns(300 * MS);
+  }
+  /* Wait until every session is empty, then destroy them before the lane. */
+  for (c = 0; c < N_CHATS; ++c) {
+    while (lane_session_queued(sessions[c]) + lane_session_active(sessions[c]) > 0 && mono_ns() - t0 < 10000 * MS) {
+      sleep_ns(5 * MS);
+    }
+    lane_session_destroy(sessions[c]);
+  }
+  printf("%-30s %5s %5s %8s %5s %9s %8s %6s\n", "session", "sent", "runs", "msgs/run", "ok", "cancelled", "dropped",
+         "other");
+  for (c = 0; c < N_CHATS; ++c) {
+    chat_tally_t *t = &g_chat[c];
+    printf("%-30s %5u %5u %8.1f %5u %9u %8u %6u\n", chat_names[c], t->sent, t->runs,
+           t->runs ? (double)t->batched / t->runs : 0.0, t->ok, t->cancelled, t->dropped, t->other);
+    if (t->ok + t->cancelled + t->dropped + t->other != t->sent) {
+      printf("  %s: %u outcomes for %u accepted messages\n", keys[c], t->ok + t->cancelled + t->dropped + t->other,
+             t->sent);
+      ++g_errors;
+    }
+  }
+  printf("fay's runs were told of %u dropped message(s) (SUMMARIZE); chat took %.2f s\n",
+         g_chat[CHAT_SUMMARIZE].dropped_seen, (double)(mono_ns() - t0) / 1e9);
+  lane_destroy(chat);
+}
+
 /* -------------------------------------------------------------------- main */
 
 static lane_t *make_lane(const char *name, lane_policy_t policy, uint32_t cap, int64_t preempt_guard_ns) {
@@ -420,6 +525,7 @@ int main(void) {
   lane_destroy(llm);
   lane_destroy(gpu);
   free_jobs();
+  chat_demo();
   printf("total %.2f s, %d unexpected lane errors\n", since_start_s(), g_errors);
   return g_errors == 0 ? 0 : 1;
 }
