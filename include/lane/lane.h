@@ -458,7 +458,8 @@ typedef enum lane_session_mode {
   LANE_SESSION_QUEUE = 0,     /* FIFO, up to max_concurrent runs at once */
   LANE_SESSION_FOLLOWUP = 1,  /* one after another, whatever max_concurrent says */
   LANE_SESSION_COLLECT = 2,   /* everything queued is merged into the next run */
-  LANE_SESSION_INTERRUPT = 3, /* a new message cancels the active runs and ends the queued ones */
+  LANE_SESSION_INTERRUPT = 3, /* a new message cancels the active runs, ends the queued ones
+                                 (both LANE_ERR_CANCELLED), and runs once they have returned */
   LANE_SESSION_STEER = 4      /* a new message goes into an active steerable run's mailbox */
 } lane_session_mode_t;
 
