@@ -114,12 +114,16 @@ void lane_session::end_queued_locked(lane_status_t why, Actions &a) {
 // that submits it, as soon as the lane returns its token.
 void lane_session::cancel_run_locked(Run *r, lane_status_t never_started, Actions &a) {
   r->cancel_status = never_started;
+  end_mailbox_locked(r, never_started, a);
+  if (r->in_lane) a.cancel.push_back(r->token);
+}
+
+void lane_session::end_mailbox_locked(Run *r, lane_status_t why, Actions &a) {
   for (Msg *m : r->mailbox) {
     live_ids_.erase(m->id);
-    a.end.emplace_back(m, never_started);
+    a.end.emplace_back(m, why);
   }
   r->mailbox.clear();
-  if (r->in_lane) a.cancel.push_back(r->token);
 }
 
 void lane_session::leave_locked() {
@@ -210,27 +214,26 @@ void lane_session::pump() {
   }
 }
 
-void lane_session::cancel_in_lane(std::uint64_t token) {
+void lane_session::cancel_in_lane(const std::vector<std::uint64_t> &tokens) {
   lane->with_effects([&](std::int64_t t, lane::core::Effects &eff) {
-    return lane->sched.cancel_token(token, LANE_CANCEL_QUEUED | LANE_CANCEL_RUNNING, t, eff);
+    for (const std::uint64_t token : tokens) {
+      lane->sched.cancel_token(token, LANE_CANCEL_QUEUED | LANE_CANCEL_RUNNING, t, eff);
+    }
+    return 0;
   });
 }
 
+void lane_session::deliver_unrun(const std::vector<std::pair<Msg *, lane_status_t>> &ended) {
+  if (ended.empty()) return;
+  const std::int64_t now = lane->now();
+  for (const auto &[m, st] : ended) deliver(m, st, 0, 0, 0, now);
+}
+
 bool lane_session::perform(Actions &a) {
-  if (!a.end.empty()) {
-    const std::int64_t now = lane->now();
-    for (auto &[m, st] : a.end) deliver(m, st, 0, 0, 0, now);
-  }
-  if (!a.cancel.empty()) {
-    // One lane-lock hold for all of them: a cancelled run's freed slot cannot
-    // start a run of the same cancel (it would end CANCELLED, not STALE).
-    lane->with_effects([&](std::int64_t t, lane::core::Effects &eff) {
-      for (const std::uint64_t token : a.cancel) {
-        lane->sched.cancel_token(token, LANE_CANCEL_QUEUED | LANE_CANCEL_RUNNING, t, eff);
-      }
-      return 0;
-    });
-  }
+  deliver_unrun(a.end);
+  // One lane-lock hold for all of them: a cancelled run's freed slot cannot
+  // start a run of the same cancel (it would end CANCELLED, not STALE).
+  if (!a.cancel.empty()) cancel_in_lane(a.cancel);
   bool all_accepted = true;
   for (Run *r : a.submit) all_accepted = submit_run(r) && all_accepted;
   if (a.timer_at > 0) lane::session::Timer::instance().arm(this, a.timer_at, lane->has_clock());
@@ -297,11 +300,8 @@ bool lane_session::submit_run(Run *r) {
     }
   }
   // Past the unlock r may already be freed by its end: use the copies.
-  if (cancel) cancel_in_lane(token);
-  if (!refused.empty()) {
-    const std::int64_t now = lane->now();
-    for (auto &[m, st] : refused) deliver(m, st, 0, 0, 0, now);
-  }
+  if (cancel) cancel_in_lane({token});
+  deliver_unrun(refused);
   if (free_run) delete r;
   return accepted;
 }
@@ -345,7 +345,8 @@ void lane_session::deliver(Msg *m, lane_status_t status, std::int32_t code, std:
 // ------------------------------------------------------------- operations
 
 lane_status_t lane_session::enqueue(std::unique_ptr<Msg> &mp) {
-  if (lane->closed()) return LANE_ERR_CLOSED;
+  // lane_closed_ covers a closed lane: the lane's close listener sets it
+  // before lane_close returns, and the constructor for an earlier close.
   const std::int64_t now = lane->now();
   Actions a;
   {
@@ -439,11 +440,7 @@ void lane_session::reset() {
     for (Run *r : runs_) {
       if (r->detached) continue;
       r->detached = true;
-      for (Msg *m : r->mailbox) {
-        live_ids_.erase(m->id);
-        a.end.emplace_back(m, LANE_ERR_CLEARED);
-      }
-      r->mailbox.clear();
+      end_mailbox_locked(r, LANE_ERR_CLEARED, a);
     }
     dropped_ids_.clear();
   }
@@ -534,10 +531,7 @@ void lane_session::on_run_ended(Run *r, const lane_outcome_t &o) {
     detached = r->detached;
   }
   for (Msg *m : items) deliver(m, status, o.job_code, o.job_token, o.started_at_ns, o.finished_at_ns);
-  if (!dropped.empty()) {
-    const std::int64_t now = lane->now();
-    for (auto &[m, st] : dropped) deliver(m, st, 0, 0, 0, now);
-  }
+  deliver_unrun(dropped);
   if (free_run) delete r;
   // An older generation's end does not start the new generation's work
   // (reset made room for it already).
@@ -558,11 +552,7 @@ void lane_session::shutdown() {
         cancel_run_locked(r, LANE_ERR_CANCELLED, a);
       } else {
         // Already cancelled (the cancel may be on its way): its mailbox ends now.
-        for (Msg *m : r->mailbox) {
-          live_ids_.erase(m->id);
-          a.end.emplace_back(m, LANE_ERR_CANCELLED);
-        }
-        r->mailbox.clear();
+        end_mailbox_locked(r, LANE_ERR_CANCELLED, a);
       }
     }
   }

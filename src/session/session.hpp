@@ -139,9 +139,12 @@ struct lane_session {
   // Returns false when the lane refused a run (the caller decides again).
   bool perform(Actions &a);
   bool submit_run(Run *r);
-  void cancel_in_lane(std::uint64_t token);
+  void cancel_in_lane(const std::vector<std::uint64_t> &tokens);
+  // Delivers messages that end without a run, stamped now.
+  void deliver_unrun(const std::vector<std::pair<Msg *, lane_status_t>> &ended);
   void end_queued_locked(lane_status_t why, Actions &a);
   void cancel_run_locked(Run *r, lane_status_t never_started, Actions &a);
+  void end_mailbox_locked(Run *r, lane_status_t why, Actions &a);
   void requeue_locked(Msg *m);
   // After requeues: ends what is over cap (DROPPED) by the drop policy.
   void trim_locked(std::vector<std::pair<Msg *, lane_status_t>> &out);
