@@ -6,7 +6,12 @@
  *  - fallible calls return lane_status_t (0 = LANE_OK, negative = error) and
  *    leave a message for this thread in lane_last_error();
  *  - every public struct starts with `uint32_t struct_size` (the caller sets
- *    sizeof); a zero field means its documented default;
+ *    sizeof) and only grows at its end; a zero field means its documented
+ *    default. The library takes any struct_size from the struct's first
+ *    release up: fields an older host's struct lacks read as their defaults,
+ *    and a newer host's fields the library does not know are ignored on the
+ *    way in and zeroed on the way out (struct_size is left as the host set
+ *    it). Below the first release's size: LANE_ERR_INVALID;
  *  - strings passed in are copied; strings handed out in an outcome or event
  *    are valid only during the callback / until the next poll;
  *  - durations are int64_t nanoseconds, timestamps Unix-epoch nanoseconds;

@@ -15,6 +15,11 @@ lane_status_t fail(lane_status_t status, std::string message) {
   return status;
 }
 
+lane_status_t bad_struct_size(const char *what, std::uint32_t got, std::size_t min) {
+  return fail(LANE_ERR_INVALID, std::string(what) + "->struct_size is " + std::to_string(got) + ", expected at least " +
+                                    std::to_string(min));
+}
+
 }  // namespace lane::capi
 
 extern "C" {

@@ -24,8 +24,7 @@ namespace lane::capi {
 lane_status_t check_job(const lane_job_t *job, lane_job_t &j) {
   if (!job) return fail(LANE_ERR_INVALID, "job is NULL");
   if (!lane::capi::read_struct(job, j)) {
-    return fail(LANE_ERR_INVALID, "job->struct_size is " + std::to_string(job->struct_size) + ", expected at least " +
-                                      std::to_string(sizeof(lane_job_t)));
+    return lane::capi::bad_struct_size("job", job);
   }
   if (!j.id || !*j.id) return fail(LANE_ERR_INVALID, "job id is NULL or empty");
   if (j.flags & ~kKnownJobFlags) return fail(LANE_ERR_INVALID, "job flags has unknown bits");
@@ -75,8 +74,7 @@ LANE_API lane_status_t lane_create(const char *name, const lane_options_t *opts,
     if (!name || !*name) return fail(LANE_ERR_INVALID, "lane name is NULL or empty");
     lane_options_t o{};
     if (opts && !lane::capi::read_struct(opts, o)) {
-      return fail(LANE_ERR_INVALID, "options->struct_size is " + std::to_string(opts->struct_size) +
-                                        ", expected at least " + std::to_string(sizeof(lane_options_t)));
+      return lane::capi::bad_struct_size("options", opts);
     }
     lane::core::Config c;
     c.max_concurrent = o.max_concurrent ? o.max_concurrent : 1;
@@ -129,7 +127,7 @@ LANE_API lane_status_t lane_submit(lane_t *lane, const lane_job_t *job, lane_tic
     if (!ok(lane)) return bad_lane(lane);
     lane_job_t j;
     if (lane_status_t s = check_job(job, j); s != LANE_OK) return s;
-    if (ticket && !lane::capi::writable(ticket)) return fail(LANE_ERR_INVALID, "ticket->struct_size too small");
+    if (ticket && !lane::capi::writable(ticket)) return lane::capi::bad_struct_size("ticket", ticket);
     lane::exec::SubmitOptions opts;
     opts.estimate = ticket != nullptr;
     lane::exec::SubmitOutput r = lane->submit(j, opts);
@@ -151,10 +149,12 @@ LANE_API lane_status_t lane_submit_wait(lane_t *lane, const lane_job_t *job, int
     if (!ok(lane)) return bad_lane(lane);
     lane_job_t j;
     if (lane_status_t s = check_job(job, j); s != LANE_OK) return s;
-    if (outcome && !lane::capi::writable(outcome)) return fail(LANE_ERR_INVALID, "outcome->struct_size too small");
+    if (outcome && !lane::capi::writable(outcome)) return lane::capi::bad_struct_size("outcome", outcome);
     // on_done may free the caller's id before we return: keep a copy for messages.
     const std::string id = j.id;
-    lane_status_t s = lane->submit_wait(j, timeout_ns, outcome);
+    lane_outcome_t got{};
+    lane_status_t s = lane->submit_wait(j, timeout_ns, outcome ? &got : nullptr);
+    if (outcome) lane::capi::write_struct(outcome, got);
     switch (s) {
       case LANE_OK: return LANE_OK;
       case LANE_ERR_JOB_FAILED: return fail(s, "job " + quoted(id.c_str()) + " returned non-zero");
@@ -206,7 +206,7 @@ LANE_API lane_status_t lane_stats(lane_t *lane, lane_stats_t *out) {
   return guarded([&] {
     if (!ok(lane)) return bad_lane(lane);
     if (!out) return fail(LANE_ERR_INVALID, "out is NULL");
-    if (!lane::capi::writable(out)) return fail(LANE_ERR_INVALID, "stats->struct_size too small");
+    if (!lane::capi::writable(out)) return lane::capi::bad_struct_size("stats", out);
     lane_stats_t s{};
     s.name = lane->name.c_str();
     const std::int64_t t = lane->now();

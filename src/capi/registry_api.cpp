@@ -27,8 +27,7 @@ LANE_API lane_status_t lane_registry_create(const lane_registry_options_t *opts,
     *out = nullptr;
     lane_registry_options_t o{};
     if (opts && !lane::capi::read_struct(opts, o)) {
-      return fail(LANE_ERR_INVALID, "options->struct_size is " + std::to_string(opts->struct_size) +
-                                        ", expected at least " + std::to_string(sizeof(lane_registry_options_t)));
+      return lane::capi::bad_struct_size("options", opts);
     }
     switch (raw_enum(o.default_policy)) {
       case LANE_POLICY_DEFAULT:

@@ -39,8 +39,7 @@ LANE_API lane_status_t lane_sampler_create(lane_registry_t *reg, const lane_samp
     if (!opts) return fail(LANE_ERR_INVALID, "options is NULL: a sampler needs a sink or a sqlite_path");
     lane_sampler_options_t o{};
     if (!lane::capi::read_struct(opts, o)) {
-      return fail(LANE_ERR_INVALID, "options->struct_size is " + std::to_string(opts->struct_size) +
-                                        ", expected at least " + std::to_string(sizeof(lane_sampler_options_t)));
+      return lane::capi::bad_struct_size("options", opts);
     }
     if (o.interval_ns < 0 || o.retention_ns < 0 || o.purge_interval_ns < 0) {
       return fail(LANE_ERR_INVALID, "interval_ns, retention_ns and purge_interval_ns must not be negative");
@@ -108,10 +107,7 @@ LANE_API lane_status_t lane_sqlite_query(const char *path, const char *lane, int
     if (!path || !*path) return fail(LANE_ERR_INVALID, "path is NULL or empty");
     if (!lane || !*lane) return fail(LANE_ERR_INVALID, "lane name is NULL or empty");
     if (cap > 0 && !out) return fail(LANE_ERR_INVALID, "out is NULL with cap > 0");
-    if (cap > 0 && out[0].struct_size < sizeof(lane_sample_t)) {
-      return fail(LANE_ERR_INVALID, "out[0].struct_size is " + std::to_string(out[0].struct_size) +
-                                        ", expected at least " + std::to_string(sizeof(lane_sample_t)));
-    }
+    if (cap > 0 && !lane::capi::writable(out)) return lane::capi::bad_struct_size("out[0]", out);
     if (from_ns > to_ns) return fail(LANE_ERR_INVALID, "from_ns is after to_ns");
     std::string why;
     lane_status_t s = lane::sampler::sqlite_query(path, lane, from_ns, to_ns, out, cap, total, &why);

@@ -44,8 +44,7 @@ LANE_API lane_status_t lane_session_create(lane_t *lane, const char *key, const 
     }
     lane_session_options_t o{};
     if (opts && !lane::capi::read_struct(opts, o)) {
-      return fail(LANE_ERR_INVALID, "options->struct_size is " + std::to_string(opts->struct_size) +
-                                        ", expected at least " + std::to_string(sizeof(lane_session_options_t)));
+      return lane::capi::bad_struct_size("options", opts);
     }
     lane::session::Options so;
     const int mode = raw_enum(o.mode);

@@ -233,11 +233,7 @@ lane_status_t lane_s::submit_wait(const lane_job_t &spec, std::int64_t timeout_n
   std::unique_lock lk(w.mu);
   w.cv.wait(lk, [&] { return w.done; });
   w.outcome.job_id = spec.id;
-  if (out) {
-    std::uint32_t size = out->struct_size;
-    std::memcpy(out, &w.outcome, std::min<std::size_t>(size, sizeof w.outcome));
-    out->struct_size = size;
-  }
+  if (out) *out = w.outcome;
   return w.outcome.status;
 }
 

@@ -56,6 +56,7 @@ std::int32_t lane_port::poll(unsigned char *out, std::int32_t max, std::size_t s
     unsigned char *dst = out + static_cast<std::size_t>(n) * stride;
     ev.struct_size = static_cast<std::uint32_t>(stride);  // every element has the caller's size
     std::memcpy(dst, &ev, copy);
+    if (stride > copy) std::memset(dst + copy, 0, stride - copy);  // a newer host's fields: not reported
     ++n;
   }
   if (events_.empty()) drain_locked();

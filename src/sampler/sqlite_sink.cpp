@@ -156,7 +156,9 @@ lane_status_t sqlite_query(const char *path, const char *lane, std::int64_t from
       s.running = static_cast<std::uint32_t>(sqlite3_column_int64(rows.s, 0));
       s.queued = static_cast<std::uint32_t>(sqlite3_column_int64(rows.s, 1));
       s.sampled_at_ns = sqlite3_column_int64(rows.s, 2);
-      std::memcpy(base + i * size, &s, std::min<std::size_t>(size, sizeof s));
+      const std::size_t n = std::min<std::size_t>(size, sizeof s);
+      std::memcpy(base + i * size, &s, n);
+      if (size > n) std::memset(base + i * size + n, 0, size - n);  // a newer host's fields: not reported
       ++i;
     }
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
