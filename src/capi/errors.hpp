@@ -7,13 +7,21 @@
 #include <cstring>
 #include <new>
 #include <string>
+#include <string_view>
 
 #include "lane/lane.h"
 #include "struct_versions.hpp"
 
 namespace lane::capi {
 
+// Sets this thread's message (at most kMaxMessage bytes: a longer one is cut
+// and says so) and returns status.
+inline constexpr std::size_t kMaxMessage = 1024;
 lane_status_t fail(lane_status_t status, std::string message);
+
+// A host string (id, name, key) in quotes, cut to 64 bytes: a message never
+// grows with what the host passed.
+std::string quoted(std::string_view s);
 
 // A struct whose struct_size is below its first release's.
 lane_status_t bad_struct_size(const char *what, std::uint32_t got, std::size_t min);

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "errors.hpp"
+#include "exec/callback_scope.hpp"
 #include "exec/ctx_wait.hpp"
 #include "exec/lane.hpp"
 #include "exec/port.hpp"
@@ -11,6 +12,7 @@
 using lane::capi::check_job;
 using lane::capi::fail;
 using lane::capi::guarded;
+using lane::capi::quoted;
 using lane::capi::raw_enum;
 using lane::core::Effects;
 using lane::core::kSecond;
@@ -46,8 +48,6 @@ bool ok(const lane_t *lane) { return lane != nullptr && lane->valid(); }
 lane_status_t bad_lane(const lane_t *lane) {
   return fail(LANE_ERR_INVALID, lane ? "not a live lane handle" : "lane is NULL");
 }
-
-std::string quoted(const char *s) { return std::string("'") + s + "'"; }
 
 lane_status_t refused(lane_status_t s, const lane_t *lane, const lane_job_t &j) {
   switch (s) {
@@ -100,24 +100,21 @@ LANE_API lane_status_t lane_create(const char *name, const lane_options_t *opts,
   });
 }
 
-LANE_API void lane_destroy(lane_t *lane) {
-  if (!lane) return;
-  if (!lane->valid()) {
-    fail(LANE_ERR_INVALID, "lane_destroy: not a live lane handle");
-    return;
+LANE_API lane_status_t lane_destroy(lane_t *lane) {
+  if (!lane) return LANE_OK;
+  if (!lane->valid()) return fail(LANE_ERR_INVALID, "lane_destroy: not a live lane handle");
+  if (lane->registry) {
+    return fail(LANE_ERR_INVALID, "lane_destroy: lane " + quoted(lane->name) + " belongs to a registry, which destroys it");
   }
-  if (lane->borrowed.load(std::memory_order_acquire)) {
-    fail(LANE_ERR_INVALID, "lane_destroy: lane '" + lane->name + "' belongs to a registry, which destroys it");
-    return;
+  if (lane::exec::CallbackScope::inside(lane)) {
+    return fail(LANE_ERR_DEADLOCK, "lane_destroy from inside a run or on_done of lane " + quoted(lane->name) +
+                                       " would wait for itself; refused");
   }
-  if (const std::uint32_t n = lane->sessions.load(std::memory_order_acquire); n != 0) {
-    fail(LANE_ERR_BUSY, "lane_destroy: lane '" + lane->name + "' still has " + std::to_string(n) +
-                            " session(s); destroy them first");
-    return;
-  }
-  guarded([&] {
-    lane->shutdown();
-    delete lane;
+  if (!lane->begin_destroy()) return fail(LANE_ERR_INVALID, "lane_destroy: the lane is already being destroyed");
+  return guarded([&] {
+    lane->shutdown();    // its sessions end their queued messages CLOSED and stay usable (closed)
+    lane->invalidate();  // the host's handle is dead from here on
+    lane->release();     // freed now, or by its last session
     return LANE_OK;
   });
 }
@@ -302,11 +299,7 @@ LANE_API lane_status_t lane_close(lane_t *lane, lane_close_mode_t mode) {
     if (m != LANE_CLOSE_DRAIN && m != LANE_CLOSE_CANCEL) {
       return fail(LANE_ERR_INVALID, "unknown close mode " + std::to_string(m));
     }
-    lane->with_effects([&](std::int64_t t, Effects &eff) {
-      lane->sched.close(mode, t, eff);
-      return LANE_OK;
-    });
-    lane->notify_closed();  // sessions end what they still queue
+    lane->close(mode);
     return LANE_OK;
   });
 }

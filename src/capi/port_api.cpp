@@ -23,13 +23,11 @@ LANE_API lane_status_t lane_port_create(lane_port_t **out) {
   });
 }
 
-LANE_API void lane_port_destroy(lane_port_t *port) {
-  if (!port) return;
-  if (!port->valid()) {
-    bad_port(port);
-    return;
-  }
-  port->close_by_host();
+LANE_API lane_status_t lane_port_destroy(lane_port_t *port) {
+  if (!port) return LANE_OK;
+  if (!port->valid()) return bad_port(port);
+  if (!port->close_by_host()) return fail(LANE_ERR_INVALID, "lane_port_destroy: the port is already destroyed");
+  return LANE_OK;
 }
 
 LANE_API int lane_port_fd(const lane_port_t *port) {

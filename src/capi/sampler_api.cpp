@@ -69,14 +69,17 @@ LANE_API lane_status_t lane_sampler_create(lane_registry_t *reg, const lane_samp
   });
 }
 
-LANE_API void lane_sampler_destroy(lane_sampler_t *s) {
-  if (!s) return;
-  if (!s->valid()) {
-    fail(LANE_ERR_INVALID, "lane_sampler_destroy: not a live sampler handle");
-    return;
+LANE_API lane_status_t lane_sampler_destroy(lane_sampler_t *s) {
+  if (!s) return LANE_OK;
+  if (!s->valid()) return fail(LANE_ERR_INVALID, "lane_sampler_destroy: not a live sampler handle");
+  if (s->impl->in_own_callback()) {
+    return fail(LANE_ERR_DEADLOCK, "lane_sampler_destroy from inside the sampler's own sink would free the pass that "
+                                   "is running; call lane_sampler_stop there and destroy it from another thread");
   }
-  guarded([&] {
-    s->magic.store(0, std::memory_order_relaxed);
+  return guarded([&] {
+    if (s->magic.exchange(0, std::memory_order_acq_rel) != lane_sampler_s::kMagic) {
+      return fail(LANE_ERR_INVALID, "lane_sampler_destroy: the sampler is already being destroyed");
+    }
     s->impl->close();
     delete s;
     return LANE_OK;

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "callback_scope.hpp"
 #include "clock.hpp"
 #include "ctx_wait.hpp"
 #include "pool.hpp"
@@ -24,6 +25,7 @@ std::int32_t invoke(lane_ctx *job) {
   tls_current = job;
   std::int32_t code;
   try {
+    CallbackScope scope(job->owner, job->owner->registry);
     code = job->run(job, job->user_data);
   } catch (...) {
     code = LANE_ERR_INTERNAL;
@@ -66,6 +68,10 @@ lane_s::lane_s(std::string n, const lane::core::Config &cfg, lane_clock_fn clock
     : name(std::move(n)), sched(cfg), clock_(clock), clock_ud_(clock_ud) {}
 
 lane_s::~lane_s() { magic.store(0, std::memory_order_relaxed); }
+
+void lane_s::release() {
+  if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+}
 
 std::int64_t lane_s::now() const { return clock_ ? clock_(clock_ud_) : real_now_ns(); }
 
@@ -139,13 +145,16 @@ void lane_s::deliver(lane_ctx *job) {
   o.enqueued_at_ns = job->enqueued_at;
   o.started_at_ns = job->started_at;
   o.finished_at_ns = job->finished_at;
-  if (job->end_hook) {
-    job->end_hook(job->end_hook_arg, o);  // the layer above delivers (no throw)
-  } else if (job->on_done) {
-    try {
-      job->on_done(&o, job->user_data);
-    } catch (...) {
-      // A host exception must not unwind through the library.
+  {
+    CallbackScope scope(this, registry);
+    if (job->end_hook) {
+      job->end_hook(job->end_hook_arg, o);  // the layer above delivers (no throw)
+    } else if (job->on_done) {
+      try {
+        job->on_done(&o, job->user_data);
+      } catch (...) {
+        // A host exception must not unwind through the library.
+      }
     }
   }
   if (job->port) {
@@ -284,11 +293,16 @@ lane_status_t lane_s::wait_idle(std::int64_t timeout_ns) {
   return idle_cv_.wait_for(lk, std::chrono::nanoseconds(timeout_ns), idle) ? LANE_OK : LANE_ERR_TIMEOUT;
 }
 
-void lane_s::shutdown() {
-  with_effects([this](std::int64_t t, Effects &eff) {
-    sched.close(LANE_CLOSE_CANCEL, t, eff);
+void lane_s::close(lane_close_mode_t mode) {
+  with_effects([&](std::int64_t t, Effects &eff) {
+    sched.close(mode, t, eff);
     return 0;
   });
+  notify_closed();  // sessions end what they still queue
+}
+
+void lane_s::shutdown() {
+  close(LANE_CLOSE_CANCEL);
   wait_idle(-1);
   {
     std::lock_guard lk(mu);
@@ -328,7 +342,7 @@ bool lane_s::close_if_idle(std::int64_t now_ns) {
   Effects eff;
   {
     std::lock_guard lk(mu);
-    if (inflight_.load(std::memory_order_acquire) != 0 || sessions.load(std::memory_order_acquire) != 0) return false;
+    if (inflight_.load(std::memory_order_acquire) != 0 || refs_.load(std::memory_order_acquire) != 1) return false;
     sched.close(LANE_CLOSE_CANCEL, now_ns, eff);
     apply_locked(eff);
   }

@@ -70,16 +70,17 @@ void lane_port::wake() {
   cv_.notify_all();
 }
 
-void lane_port::close_by_host() {
+bool lane_port::close_by_host() {
   {
     std::lock_guard lk(mu_);
-    magic.store(0, std::memory_order_relaxed);
+    if (magic.exchange(0, std::memory_order_relaxed) != kMagic) return false;  // destroyed already
     closed_ = true;
     events_.clear();
     woken_ = true;
     cv_.notify_all();
   }
   release();
+  return true;
 }
 
 void lane_port::release() {
