@@ -226,8 +226,7 @@ pub const LANE_LOG_ERROR: i32 = 0;
 pub const LANE_LOG_WARN: i32 = 1;
 pub const LANE_LOG_INFO: i32 = 2;
 
-pub type lane_config_int_fn =
-    Option<unsafe extern "C" fn(key: *const c_char, def: i64, user_data: *mut c_void) -> i64>;
+pub type lane_config_int_fn = Option<unsafe extern "C" fn(key: *const c_char, def: i64, user_data: *mut c_void) -> i64>;
 pub type lane_log_fn = Option<unsafe extern "C" fn(level: i32, message: *const c_char, user_data: *mut c_void)>;
 
 #[repr(C)]
@@ -371,8 +370,7 @@ pub struct lane_api_t {
     pub registry_names: unsafe extern "C" fn(*mut lane_registry_t, *mut *const c_char, usize) -> usize,
     pub registry_reload: unsafe extern "C" fn(*mut lane_registry_t) -> lane_status_t,
     pub registry_remove: unsafe extern "C" fn(*mut lane_registry_t, *const c_char) -> lane_status_t,
-    pub registry_metrics:
-        unsafe extern "C" fn(*mut lane_registry_t, *mut c_char, usize, *mut usize) -> lane_status_t,
+    pub registry_metrics: unsafe extern "C" fn(*mut lane_registry_t, *mut c_char, usize, *mut usize) -> lane_status_t,
     pub sampler_create: unsafe extern "C" fn(
         *mut lane_registry_t,
         *const lane_sampler_options_t,

@@ -28,7 +28,10 @@ fn a_library_without_lane_get_api_is_an_error() {
 #[test]
 fn an_abi_version_the_library_lacks_is_an_error() {
     dynamic::load().expect("liblane loads");
-    let path = std::env::var("LANE_LIBRARY").ok().filter(|p| !p.is_empty()).unwrap_or_else(|| dynamic::DEFAULT_NAMES[0].to_string());
+    let path = std::env::var("LANE_LIBRARY")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| dynamic::DEFAULT_NAMES[0].to_string());
     let future_major = (lane_sys::LANE_ABI_MAJOR + 1) << 16;
     let e = dynamic::load_from(&path, future_major).unwrap_err();
     assert!(e.message().contains("does not provide ABI version 1.0"), "{e}");

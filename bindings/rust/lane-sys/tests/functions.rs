@@ -22,7 +22,7 @@ fn header_functions(text: &str) -> BTreeSet<String> {
         .filter_map(|l| l.trim_start().strip_prefix("LANE_API "))
         .map(|rest| {
             let head = &rest[..rest.find('(').expect("a LANE_API line names a function")];
-            head.rsplit(|c: char| c == ' ' || c == '*').next().unwrap().to_string()
+            head.rsplit([' ', '*']).next().unwrap().to_string()
         })
         .collect()
 }
@@ -41,7 +41,10 @@ fn every_header_function_is_declared() {
     assert!(h.len() > 60, "parsed only {} functions from lane.h", h.len());
     let missing: Vec<_> = h.difference(&r).collect();
     let extra: Vec<_> = r.difference(&h).collect();
-    assert!(missing.is_empty(), "lane.h functions not declared in lane-sys: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "lane.h functions not declared in lane-sys: {missing:?}"
+    );
     assert!(extra.is_empty(), "lane-sys declares functions lane.h lacks: {extra:?}");
 }
 

@@ -9,7 +9,7 @@
 //! thread, only stores the outcome and wakes a waker).
 
 use crate::error::{Error, Result, Status, check};
-use crate::job::{JOB_CODE_ERROR, JOB_CODE_PANIC, Job, Outcome, Ticket, panic_message};
+use crate::job::{JOB_CODE_ERROR, JOB_CODE_PANIC, Job, OnDone, Outcome, Ticket, panic_message};
 use crate::lane::Lane;
 use lane_sys as sys;
 use std::ffi::c_void;
@@ -46,7 +46,7 @@ struct AsyncJob {
     st: Mutex<JobState>,
     cause: AtomicI32,
     cancelled: Notify,
-    hook: Option<Arc<dyn Fn(&Outcome) + Send + Sync>>,
+    hook: Option<OnDone>,
 }
 
 impl AsyncJob {
@@ -101,8 +101,14 @@ impl Port {
                 }
             }
             sys::LANE_EVENT_CANCEL => {
-                let cause = if ev.status == sys::LANE_OK { sys::LANE_ERR_CANCELLED } else { ev.status };
-                let _ = job.cause.compare_exchange(0, cause, Ordering::AcqRel, Ordering::Acquire);
+                let cause = if ev.status == sys::LANE_OK {
+                    sys::LANE_ERR_CANCELLED
+                } else {
+                    ev.status
+                };
+                let _ = job
+                    .cause
+                    .compare_exchange(0, cause, Ordering::AcqRel, Ordering::Acquire);
                 job.cancelled.notify_waiters();
             }
             sys::LANE_EVENT_DONE => {
@@ -410,7 +416,8 @@ impl<F, Fut> Drop for RunHandle<F, Fut> {
                 };
                 if !granted {
                     // SAFETY: a live lane and our token.
-                    let rc = unsafe { sys::lane_cancel_token(self.lane.raw(), self.ticket.token, sys::LANE_CANCEL_QUEUED) };
+                    let rc =
+                        unsafe { sys::lane_cancel_token(self.lane.raw(), self.ticket.token, sys::LANE_CANCEL_QUEUED) };
                     if rc == sys::LANE_OK {
                         return; // withdrawn; its DONE frees the state
                     }
@@ -478,7 +485,11 @@ impl Lane {
             let e = Error::last(rc);
             // SAFETY: refused: no event will come; the reference is ours again.
             drop(unsafe { Arc::from_raw(ud) });
-            return Err(if rc == sys::LANE_ERR_BUSY { e.with_ticket(Ticket::from_raw(&t)) } else { e });
+            return Err(if rc == sys::LANE_ERR_BUSY {
+                e.with_ticket(Ticket::from_raw(&t))
+            } else {
+                e
+            });
         }
         Ok(RunHandle {
             lane: self.clone(),

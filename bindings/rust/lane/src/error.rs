@@ -184,7 +184,11 @@ pub fn last_error_message() -> String {
 }
 
 pub(crate) fn check(rc: sys::lane_status_t) -> Result<()> {
-    if rc == sys::LANE_OK { Ok(()) } else { Err(Error::last(rc)) }
+    if rc == sys::LANE_OK {
+        Ok(())
+    } else {
+        Err(Error::last(rc))
+    }
 }
 
 /// Copies a C string (NULL gives "").

@@ -9,6 +9,9 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, SystemTime};
 
+/// A job's outcome hook ([`Job::on_done`]).
+pub(crate) type OnDone = Arc<dyn Fn(&Outcome) + Send + Sync>;
+
 /// What a callback job's `Err` returns to liblane as its job code.
 pub const JOB_CODE_ERROR: i32 = 1;
 /// What a callback job that panicked returns to liblane as its job code.
@@ -30,7 +33,7 @@ pub struct Job {
     pub(crate) flags: u32,
     pub(crate) max_wait: Option<Duration>,
     pub(crate) queue_timeout: Option<Duration>,
-    pub(crate) on_done: Option<Arc<dyn Fn(&Outcome) + Send + Sync>>,
+    pub(crate) on_done: Option<OnDone>,
 }
 
 impl std::fmt::Debug for Job {
@@ -337,12 +340,12 @@ pub(crate) struct JobBox {
     pub(crate) run: Runner,
     pub(crate) text: String,
     pub(crate) error: Mutex<Option<String>>,
-    pub(crate) on_done: Option<Arc<dyn Fn(&Outcome) + Send + Sync>>,
+    pub(crate) on_done: Option<OnDone>,
     pub(crate) slot: Option<Slot>,
 }
 
 impl JobBox {
-    pub(crate) fn new(run: Runner, text: String, on_done: Option<Arc<dyn Fn(&Outcome) + Send + Sync>>) -> JobBox {
+    pub(crate) fn new(run: Runner, text: String, on_done: Option<OnDone>) -> JobBox {
         JobBox {
             run,
             text,

@@ -1,7 +1,9 @@
 //! Lanes: options, the handle, submission, control and statistics.
 
 use crate::error::{Error, Result, Status, c_string, check, cstr_to_string, dur_ns, ensure_loaded, ns_dur, ns_time};
-use crate::job::{BlockedBy, Ctx, Job, JobBox, Outcome, Runner, Slot, Ticket, boxed_run, done_trampoline, run_trampoline};
+use crate::job::{
+    BlockedBy, Ctx, Job, JobBox, Outcome, Runner, Slot, Ticket, boxed_run, done_trampoline, run_trampoline,
+};
 use crate::registry::RegistryInner;
 use lane_sys as sys;
 use std::ffi::c_void;
@@ -285,7 +287,11 @@ impl Lane {
         F: FnMut(&Ctx<'_>) -> std::result::Result<(), E> + Send + 'static,
         E: std::fmt::Display,
     {
-        let jb = JobBox::new(Runner::Own(Mutex::new(boxed_run(f))), String::new(), job.on_done.clone());
+        let jb = JobBox::new(
+            Runner::Own(Mutex::new(boxed_run(f))),
+            String::new(),
+            job.on_done.clone(),
+        );
         self.submit_box(&job, jb)
     }
 
@@ -301,7 +307,11 @@ impl Lane {
         let parts = job.c_parts()?;
         let mut raw = job.raw(&parts);
         let slot: Slot = Arc::new((Mutex::new(None), Condvar::new()));
-        let mut jb = JobBox::new(Runner::Own(Mutex::new(boxed_run(f))), String::new(), job.on_done.clone());
+        let mut jb = JobBox::new(
+            Runner::Own(Mutex::new(boxed_run(f))),
+            String::new(),
+            job.on_done.clone(),
+        );
         jb.slot = Some(slot.clone());
         let ud = Box::into_raw(Box::new(jb));
         raw.run = Some(run_trampoline);

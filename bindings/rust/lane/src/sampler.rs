@@ -51,7 +51,10 @@ impl SamplerOptions {
         }
     }
     /// With a sink: deletes rows sampled before the time given; returns how many.
-    pub fn purger(mut self, f: impl Fn(SystemTime) -> std::result::Result<u64, String> + Send + Sync + 'static) -> Self {
+    pub fn purger(
+        mut self,
+        f: impl Fn(SystemTime) -> std::result::Result<u64, String> + Send + Sync + 'static,
+    ) -> Self {
         if let Some(s) = &mut self.sinks {
             s.purger = Some(Box::new(f));
         }
@@ -200,9 +203,8 @@ pub fn sqlite_query(path: impl AsRef<Path>, lane: &str, from: SystemTime, to: Sy
         let mut rows = vec![sys::lane_sample_t::init(); cap.max(1)];
         let mut total = 0usize;
         // SAFETY: rows has cap (>= 1) initialised elements with struct_size set.
-        let rc = unsafe {
-            sys::lane_sqlite_query(cpath.as_ptr(), clane.as_ptr(), f, t, rows.as_mut_ptr(), cap, &mut total)
-        };
+        let rc =
+            unsafe { sys::lane_sqlite_query(cpath.as_ptr(), clane.as_ptr(), f, t, rows.as_mut_ptr(), cap, &mut total) };
         check(rc)?;
         if total <= cap {
             rows.truncate(total);

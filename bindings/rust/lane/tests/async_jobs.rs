@@ -37,7 +37,10 @@ async fn an_async_job_runs_and_returns_its_outcome() {
     assert_eq!(o.status, Status::Ok, "{o:?}");
     assert_eq!(o.job_id, "a1");
     assert!(o.finished_at.unwrap() >= o.started_at.unwrap());
-    let o = lane.run(Job::new("a2"), |_ctx| async move { Err::<(), _>("nope") }).unwrap().await;
+    let o = lane
+        .run(Job::new("a2"), |_ctx| async move { Err::<(), _>("nope") })
+        .unwrap()
+        .await;
     assert_eq!(o.status, Status::JobFailed);
     assert_eq!(o.error.as_deref(), Some("nope"));
 }
@@ -68,18 +71,25 @@ async fn works_on_a_current_thread_runtime_and_queues_in_order() {
 async fn preemption_reaches_the_future_as_its_cause() {
     let lane = Lane::new(
         "async-preempt",
-        Options::new().max_concurrent(1).policy(Policy::FairShare).preempt_min_runtime(Duration::ZERO),
+        Options::new()
+            .max_concurrent(1)
+            .policy(Policy::FairShare)
+            .preempt_min_runtime(Duration::ZERO),
     )
     .unwrap();
     let victim = lane
         .spawn(Job::new("victim").preemptible(), async move |ctx| -> R {
-            let cause = tokio::time::timeout(Duration::from_secs(10), ctx.cancelled()).await.unwrap();
+            let cause = tokio::time::timeout(Duration::from_secs(10), ctx.cancelled())
+                .await
+                .unwrap();
             assert_eq!(ctx.cause(), Some(cause));
             Err(format!("stopped: {cause}"))
         })
         .unwrap();
     settle(&lane, "victim runs", |s| s.running == 1).await;
-    let urgent = lane.run(Job::new("urgent").priority(10), async |_ctx| -> R { Ok(()) }).unwrap();
+    let urgent = lane
+        .run(Job::new("urgent").priority(10), async |_ctx| -> R { Ok(()) })
+        .unwrap();
     let o = victim.await.unwrap();
     assert_eq!(o.status, Status::Preempted);
     assert_eq!(o.error.as_deref(), Some("stopped: LANE_ERR_PREEMPTED"));
@@ -140,7 +150,12 @@ async fn dropping_the_future_after_it_started_cancels_the_job() {
     assert_eq!(o.status, Status::Cancelled);
     assert_eq!(o.job_code, lane::JOB_CODE_ABANDONED);
     // The slot is free again.
-    assert!(lane.run(Job::new("next"), async |_| -> R { Ok(()) }).unwrap().await.is_ok());
+    assert!(
+        lane.run(Job::new("next"), async |_| -> R { Ok(()) })
+            .unwrap()
+            .await
+            .is_ok()
+    );
 }
 
 #[tokio::test]
@@ -153,15 +168,23 @@ async fn cancel_and_close_are_seen_inside() {
         })
         .unwrap();
     let b = lane
-        .spawn(Job::new("b"), async move |ctx| -> R { Err(ctx.cancelled().await.to_string()) })
+        .spawn(Job::new("b"), async move |ctx| -> R {
+            Err(ctx.cancelled().await.to_string())
+        })
         .unwrap();
     settle(&lane, "both run", |s| s.running == 2).await;
     lane.cancel("a", CancelScope::QueuedOrRunning).unwrap();
     let o = a.await.unwrap();
-    assert_eq!((o.status, o.error.as_deref()), (Status::Cancelled, Some("LANE_ERR_CANCELLED")));
+    assert_eq!(
+        (o.status, o.error.as_deref()),
+        (Status::Cancelled, Some("LANE_ERR_CANCELLED"))
+    );
     lane.close(CloseMode::Cancel).unwrap();
     let o = b.await.unwrap();
-    assert_eq!((o.status, o.error.as_deref()), (Status::Closed, Some("LANE_ERR_CLOSED")));
+    assert_eq!(
+        (o.status, o.error.as_deref()),
+        (Status::Closed, Some("LANE_ERR_CLOSED"))
+    );
     let e = lane.run(Job::new("late"), async |_| -> R { Ok(()) }).err().unwrap();
     assert_eq!(e.status(), Status::Closed);
 }
@@ -178,17 +201,34 @@ async fn a_panicking_future_ends_failed_with_its_message() {
         .await;
     assert_eq!(o.status, Status::JobFailed);
     assert!(o.error.unwrap().contains("async boom"));
-    assert!(lane.run(Job::new("after"), async |_| -> R { Ok(()) }).unwrap().await.is_ok());
+    assert!(
+        lane.run(Job::new("after"), async |_| -> R { Ok(()) })
+            .unwrap()
+            .await
+            .is_ok()
+    );
 }
 
 #[tokio::test]
 async fn refusals_come_back_at_once() {
-    let lane = Lane::new("async-refuse", Options::new().max_concurrent(1).eta_default_runtime(Duration::from_secs(10))).unwrap();
-    let h = lane.run(Job::new("x"), async |ctx| -> R { Err(ctx.cancelled().await.to_string()) }).unwrap();
+    let lane = Lane::new(
+        "async-refuse",
+        Options::new()
+            .max_concurrent(1)
+            .eta_default_runtime(Duration::from_secs(10)),
+    )
+    .unwrap();
+    let h = lane
+        .run(Job::new("x"), async |ctx| -> R {
+            Err(ctx.cancelled().await.to_string())
+        })
+        .unwrap();
     let e = lane.run(Job::new("x"), async |_| -> R { Ok(()) }).err().unwrap();
     assert_eq!(e.status(), Status::Duplicate);
     let e = lane
-        .run(Job::new("y").max_wait(Duration::from_millis(1)), async |_| -> R { Ok(()) })
+        .run(Job::new("y").max_wait(Duration::from_millis(1)), async |_| -> R {
+            Ok(())
+        })
         .err()
         .unwrap();
     assert_eq!(e.status(), Status::Busy);
@@ -213,8 +253,15 @@ fn run_outside_a_runtime_is_an_error() {
 fn a_lane_outlives_runtimes() {
     let lane = Lane::new("async-rts", Options::new()).unwrap();
     for i in 0..3 {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        let o = rt.block_on(async { lane.run(Job::new(format!("r{i}")), async |_| -> R { Ok(()) }).unwrap().await });
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let o = rt.block_on(async {
+            lane.run(Job::new(format!("r{i}")), async |_| -> R { Ok(()) })
+                .unwrap()
+                .await
+        });
         assert!(o.is_ok());
         drop(rt);
     }

@@ -12,7 +12,13 @@ fn config_sizes_lanes_and_reload_resizes_them() {
     let size = Arc::new(AtomicI64::new(2));
     let s = size.clone();
     let reg = Registry::builder()
-        .config(move |key, def| if key == "lanes.llm.max_concurrent" { s.load(Ordering::SeqCst) } else { def })
+        .config(move |key, def| {
+            if key == "lanes.llm.max_concurrent" {
+                s.load(Ordering::SeqCst)
+            } else {
+                def
+            }
+        })
         .build()
         .unwrap();
     let llm = reg.get_or_create("llm").unwrap();
@@ -74,7 +80,10 @@ fn a_bad_config_value_is_logged_and_falls_back() {
     assert_eq!(lane.stats().unwrap().max_concurrent, 1);
     let logs = logs.lock().unwrap();
     assert!(!logs.is_empty(), "the bad value was logged");
-    assert!(logs.iter().any(|(lv, m)| *lv != LogLevel::Info && m.contains("neg")), "{logs:?}");
+    assert!(
+        logs.iter().any(|(lv, m)| *lv != LogLevel::Info && m.contains("neg")),
+        "{logs:?}"
+    );
 }
 
 #[test]

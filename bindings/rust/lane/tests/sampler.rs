@@ -29,7 +29,11 @@ fn samples_land_in_sqlite_and_query_back() {
     assert_eq!((rows[0].running, rows[0].queued), (0, 1));
     assert_eq!((rows[1].running, rows[1].queued), (0, 0));
     assert!(rows[0].sampled_at <= rows[1].sampled_at);
-    assert!(sqlite_query(&path, "other", before, SystemTime::now()).unwrap().is_empty());
+    assert!(
+        sqlite_query(&path, "other", before, SystemTime::now())
+            .unwrap()
+            .is_empty()
+    );
     s.start().unwrap();
     s.stop().unwrap();
     drop(s);
@@ -69,7 +73,13 @@ fn a_failing_sink_is_an_io_error() {
 
 #[test]
 fn querying_a_missing_file_is_an_error() {
-    let e = sqlite_query("/nonexistent/dir/h.db", "llm", SystemTime::UNIX_EPOCH, SystemTime::now()).unwrap_err();
+    let e = sqlite_query(
+        "/nonexistent/dir/h.db",
+        "llm",
+        SystemTime::UNIX_EPOCH,
+        SystemTime::now(),
+    )
+    .unwrap_err();
     assert_ne!(e.status(), Status::Ok);
     assert!(!e.message().is_empty());
     let e = sqlite_query("h\0.db", "llm", SystemTime::UNIX_EPOCH, SystemTime::now()).unwrap_err();

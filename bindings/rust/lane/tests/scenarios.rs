@@ -59,7 +59,9 @@ fn fifo_runs_in_arrival_order() {
     let (lane, gate) = blocked_lane(Options::new().policy(Policy::Fifo), &out);
     let order = Arc::new(Mutex::new(Vec::new()));
     for (i, id) in ["j1", "j2", "j3"].iter().enumerate() {
-        let t = lane.submit(out.job(id).priority(i as i32 * 10), recorder(&order)).unwrap();
+        let t = lane
+            .submit(out.job(id).priority(i as i32 * 10), recorder(&order))
+            .unwrap();
         assert_eq!(t.position, i as u32 + 1, "{id}");
         assert_eq!(t.blocked_by, BlockedBy::Full);
         assert!(t.eta > Duration::ZERO);
@@ -151,7 +153,10 @@ fn a_live_id_is_refused_as_duplicate() {
     gate.open();
     out.wait_for(1);
     // Ended, the id may be used again.
-    lane.submit_wait(Job::new("blocker"), None, |_| ok()).unwrap().result().unwrap();
+    lane.submit_wait(Job::new("blocker"), None, |_| ok())
+        .unwrap()
+        .result()
+        .unwrap();
 }
 
 #[test]
@@ -179,7 +184,10 @@ fn cancel_removes_a_queued_job_and_stops_a_running_one() {
     lane.cancel_token(running.token, CancelScope::QueuedOrRunning).unwrap();
     assert_eq!(out.get("running").status, Status::Cancelled);
     assert_eq!(*cause.lock().unwrap(), Some(Status::Cancelled));
-    assert_eq!(lane.cancel("nobody", CancelScope::Queued).unwrap_err().status(), Status::NotQueued);
+    assert_eq!(
+        lane.cancel("nobody", CancelScope::Queued).unwrap_err().status(),
+        Status::NotQueued
+    );
 }
 
 #[test]
@@ -194,7 +202,10 @@ fn a_panicking_job_ends_failed_with_its_message() {
     let e = o.result().unwrap_err();
     assert!(e.to_string().contains("the model said no"));
     // The lane goes on.
-    lane.submit_wait(Job::new("after"), None, |_| ok()).unwrap().result().unwrap();
+    lane.submit_wait(Job::new("after"), None, |_| ok())
+        .unwrap()
+        .result()
+        .unwrap();
 }
 
 #[test]
@@ -231,7 +242,9 @@ fn submit_wait_runs_inline_and_times_out_a_queued_job() {
     assert_eq!(*ran_on.lock().unwrap(), Some(here), "a free slot runs it on the caller");
 
     let (lane, gate) = blocked_lane(Options::new(), &out);
-    let o = lane.submit_wait(Job::new("late"), Some(Duration::from_millis(20)), |_| ok()).unwrap();
+    let o = lane
+        .submit_wait(Job::new("late"), Some(Duration::from_millis(20)), |_| ok())
+        .unwrap();
     assert_eq!(o.status, Status::Timeout);
     gate.open();
 }
@@ -259,13 +272,19 @@ fn close_drain_runs_the_queue_and_refuses_new_work() {
     lane.close(CloseMode::Drain).unwrap();
     let e = lane.submit(Job::new("new"), |_| ok()).unwrap_err();
     assert_eq!(e.status(), Status::Closed);
-    assert_eq!(lane.wait_idle(Some(Duration::from_millis(10))).unwrap_err().status(), Status::Timeout);
+    assert_eq!(
+        lane.wait_idle(Some(Duration::from_millis(10))).unwrap_err().status(),
+        Status::Timeout
+    );
     gate.open();
     lane.wait_idle(Some(Duration::from_secs(10))).unwrap();
     assert_eq!(out.get("queued").status, Status::Ok);
     let s = lane.stats().unwrap();
     assert_eq!(s.completed, 2);
-    assert_eq!(s.submitted, s.completed + s.failed + s.cancelled + s.preempted + s.timed_out + s.closed);
+    assert_eq!(
+        s.submitted,
+        s.completed + s.failed + s.cancelled + s.preempted + s.timed_out + s.closed
+    );
 }
 
 #[test]
@@ -345,7 +364,8 @@ fn stats_give_durations_and_times() {
 fn a_job_queued_too_long_times_out() {
     let out = Outcomes::default();
     let (lane, gate) = blocked_lane(Options::new(), &out);
-    lane.submit(out.job("slow").queue_timeout(Duration::from_millis(10)), |_| ok()).unwrap();
+    lane.submit(out.job("slow").queue_timeout(Duration::from_millis(10)), |_| ok())
+        .unwrap();
     assert_eq!(out.get("slow").status, Status::Timeout);
     gate.open();
 }
@@ -355,7 +375,10 @@ fn a_full_queue_refuses() {
     let out = Outcomes::default();
     let (lane, gate) = blocked_lane(Options::new().max_queued(1), &out);
     lane.submit(out.job("one"), |_| ok()).unwrap();
-    assert_eq!(lane.submit(Job::new("two"), |_| ok()).unwrap_err().status(), Status::QueueFull);
+    assert_eq!(
+        lane.submit(Job::new("two"), |_| ok()).unwrap_err().status(),
+        Status::QueueFull
+    );
     gate.open();
     out.wait_for(2);
 }
@@ -368,8 +391,14 @@ fn bad_inputs_are_errors_never_cut_or_panics() {
     assert!(e.message().contains("NUL"), "{e}");
     let e = lane.submit(Job::new("t").tenant("al\0ice"), |_| ok()).unwrap_err();
     assert_eq!(e.status(), Status::Invalid);
-    assert_eq!(lane.submit_wait(Job::new("x\0"), None, |_| ok()).unwrap_err().status(), Status::Invalid);
-    assert_eq!(lane.cancel("x\0", CancelScope::Queued).unwrap_err().status(), Status::Invalid);
+    assert_eq!(
+        lane.submit_wait(Job::new("x\0"), None, |_| ok()).unwrap_err().status(),
+        Status::Invalid
+    );
+    assert_eq!(
+        lane.cancel("x\0", CancelScope::Queued).unwrap_err().status(),
+        Status::Invalid
+    );
     let e = lane.submit(Job::new(""), |_| ok()).unwrap_err();
     assert_eq!(e.status(), Status::Invalid);
     assert!(!e.message().is_empty(), "liblane's own message: {e}");
@@ -393,7 +422,11 @@ fn a_requeued_job_runs_again() {
     let r = runs.clone();
     lane.submit(out.job("long").requeue_on_preempt(), move |ctx| {
         let first = r.lock().unwrap().is_empty();
-        let cause = if first { ctx.wait(Some(Duration::from_secs(10))) } else { None };
+        let cause = if first {
+            ctx.wait(Some(Duration::from_secs(10)))
+        } else {
+            None
+        };
         r.lock().unwrap().push(cause);
         if first { Err("preempted".to_string()) } else { ok() }
     })

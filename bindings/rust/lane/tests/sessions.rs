@@ -43,7 +43,10 @@ fn collect_merges_what_queued_while_a_run_was_active() {
         runs,
         vec![
             vec![("m1".to_string(), "hello".to_string())],
-            vec![("m2".to_string(), "and".to_string()), ("m3".to_string(), "more".to_string())],
+            vec![
+                ("m2".to_string(), "and".to_string()),
+                ("m3".to_string(), "more".to_string())
+            ],
         ]
     );
 }
@@ -72,7 +75,10 @@ fn interrupt_cancels_the_active_run_and_runs_the_new_message() {
     assert_eq!(out.get("second").status, Status::Ok);
     assert_eq!(
         *causes.lock().unwrap(),
-        vec![("first".to_string(), Some(Status::Cancelled)), ("second".to_string(), None)]
+        vec![
+            ("first".to_string(), Some(Status::Cancelled)),
+            ("second".to_string(), None)
+        ]
     );
 }
 
@@ -98,7 +104,10 @@ fn steer_delivers_into_the_running_runs_mailbox() {
     s.enqueue(out.job("steer").steerable(), "in French").unwrap();
     let all = out.wait_for(2);
     assert!(all.iter().all(|o| o.status == Status::Ok), "{all:?}");
-    assert_eq!(*taken.lock().unwrap(), vec![("steer".to_string(), "in French".to_string())]);
+    assert_eq!(
+        *taken.lock().unwrap(),
+        vec![("steer".to_string(), "in French".to_string())]
+    );
 }
 
 #[test]
@@ -129,7 +138,10 @@ fn summarize_drops_the_oldest_and_tells_the_next_run() {
     assert_eq!(out.get("m2").status, Status::Dropped);
     gate.open();
     out.wait_for(3);
-    assert_eq!(*dropped.lock().unwrap(), vec![("m3".to_string(), vec!["m2".to_string()])]);
+    assert_eq!(
+        *dropped.lock().unwrap(),
+        vec![("m3".to_string(), vec!["m2".to_string()])]
+    );
 }
 
 #[test]
@@ -138,10 +150,15 @@ fn drop_new_refuses_and_reset_clears() {
     let out = Outcomes::default();
     let gate = Gate::default();
     let g = gate.clone();
-    let s = Session::new(&lane, "chat-5", opts(Mode::Queue).cap(1).drop_policy(DropPolicy::New), move |_| {
-        g.wait();
-        Ok::<(), String>(())
-    })
+    let s = Session::new(
+        &lane,
+        "chat-5",
+        opts(Mode::Queue).cap(1).drop_policy(DropPolicy::New),
+        move |_| {
+            g.wait();
+            Ok::<(), String>(())
+        },
+    )
     .unwrap();
     s.enqueue(out.job("a"), "").unwrap();
     eventually("a runs", || s.active() == 1);
@@ -171,7 +188,7 @@ fn dropping_a_session_ends_its_queued_messages() {
     s.enqueue(out.job("r"), "").unwrap();
     eventually("r runs", || s.active() == 1);
     s.enqueue(out.job("q"), "").unwrap();
-    assert_eq!(s.cancel_one(), true);
+    assert!(s.cancel_one());
     assert_eq!(out.get("r").status, Status::Cancelled);
     drop(s);
     assert_eq!(out.get("q").status, Status::Cancelled);
@@ -181,9 +198,13 @@ fn dropping_a_session_ends_its_queued_messages() {
 #[test]
 fn a_session_key_with_a_nul_is_refused() {
     let lane = Lane::new("s-bad", Options::new()).unwrap();
-    let e = Session::new(&lane, "a\0b", SessionOptions::new(), |_| Ok::<(), String>(())).err().unwrap();
+    let e = Session::new(&lane, "a\0b", SessionOptions::new(), |_| Ok::<(), String>(()))
+        .err()
+        .unwrap();
     assert_eq!(e.status(), Status::Invalid);
-    let e = Session::new(&lane, "", SessionOptions::new(), |_| Ok::<(), String>(())).err().unwrap();
+    let e = Session::new(&lane, "", SessionOptions::new(), |_| Ok::<(), String>(()))
+        .err()
+        .unwrap();
     assert_eq!(e.status(), Status::Invalid);
 }
 
