@@ -12,6 +12,17 @@
 //! that catch panics: a panicking job ends `JobFailed` with its message,
 //! and no panic ever unwinds into C.
 
+/// The top-level README's "From Rust" example (and every other Rust block
+/// of it) runs as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../../../../README.md")]
+mod readme_top {}
+
+/// bindings/rust/README.md's examples run as doc tests (one needs tokio).
+#[cfg(all(doctest, feature = "tokio"))]
+#[doc = include_str!("../../README.md")]
+mod readme_crate {}
+
 mod error;
 mod job;
 mod lane;
