@@ -220,6 +220,7 @@ impl Driver {
 }
 
 unsafe extern "C" fn async_done_trampoline(o: *const sys::lane_outcome_t, ud: *mut c_void) {
+    let _mark = crate::defer::InCallback::enter();
     // SAFETY: ud is the job's Arc<AsyncJob> (liblane's reference, released
     // later by the DONE event); o is valid during this call.
     let job = unsafe { &*(ud as *const AsyncJob) };

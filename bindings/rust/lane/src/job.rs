@@ -388,6 +388,7 @@ where
 
 /// `lane_run_fn`: runs the closure, catching a panic (it never unwinds into C).
 pub(crate) unsafe extern "C" fn run_trampoline(ctx: *mut sys::lane_ctx_t, ud: *mut c_void) -> i32 {
+    let _mark = crate::defer::InCallback::enter();
     // SAFETY: ud is the JobBox this crate gave the job; liblane keeps it
     // alive (it frees it only in on_done, after run has returned).
     let jb = unsafe { &*(ud as *const JobBox) };
@@ -413,6 +414,7 @@ pub(crate) unsafe extern "C" fn run_trampoline(ctx: *mut sys::lane_ctx_t, ud: *m
 
 /// `lane_done_fn`: frees the JobBox and hands the outcome on.
 pub(crate) unsafe extern "C" fn done_trampoline(o: *const sys::lane_outcome_t, ud: *mut c_void) {
+    let _mark = crate::defer::InCallback::enter();
     // SAFETY: on_done is called exactly once per accepted job; the JobBox was
     // leaked with Box::into_raw at submission and is reclaimed only here.
     let jb = unsafe { Box::from_raw(ud as *mut JobBox) };

@@ -193,9 +193,12 @@ unsafe impl Sync for LaneInner {}
 impl Drop for LaneInner {
     fn drop(&mut self) {
         if self.registry.is_none() {
-            // SAFETY: a standalone lane this crate created; the last handle
-            // is going. Sessions hold a Lane, so none is left.
-            unsafe { sys::lane_destroy(self.raw.as_ptr()) };
+            unsafe fn destroy(p: *mut sys::lane_t) {
+                // SAFETY: a standalone lane this crate created; the last
+                // handle is gone. Sessions hold a Lane, so none is left.
+                unsafe { sys::lane_destroy(p) }
+            }
+            crate::defer::destroy_outside_callbacks(self.raw.as_ptr(), destroy);
         }
         #[cfg(feature = "tokio")]
         if let Some(d) = self.driver.get_mut().unwrap_or_else(|p| p.into_inner()).take() {

@@ -23,6 +23,7 @@ mod readme_top {}
 #[doc = include_str!("../../README.md")]
 mod readme_crate {}
 
+mod defer;
 mod error;
 mod job;
 mod lane;

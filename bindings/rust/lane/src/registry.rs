@@ -45,14 +45,38 @@ unsafe impl Sync for RegistryInner {}
 
 impl Drop for RegistryInner {
     fn drop(&mut self) {
-        // SAFETY: the last handle is gone: no Lane, Session or Sampler of
-        // this registry is alive (each holds an Arc of this).
-        unsafe { sys::lane_registry_destroy(self.raw.as_ptr()) };
-        let _ = &self.callbacks;
+        // The callbacks must outlive the registry, wherever it is destroyed.
+        let callbacks = std::mem::replace(
+            &mut self.callbacks,
+            Box::new(Callbacks {
+                config: None,
+                log: None,
+            }),
+        );
+        let raw = crate::defer::SendPtr(self.raw.as_ptr());
+        let destroy = move || {
+            let raw = raw;
+            // SAFETY: the last handle is gone: no Lane, Session or Sampler
+            // of this registry is alive (each holds an Arc of this).
+            unsafe { sys::lane_registry_destroy(raw.0) };
+            drop(callbacks);
+        };
+        if crate::defer::in_callback() {
+            if std::thread::Builder::new()
+                .name("lane-destroy".into())
+                .spawn(destroy)
+                .is_err()
+            {
+                eprintln!("lane: could not start a thread to destroy a registry dropped inside a callback; leaked");
+            }
+        } else {
+            destroy();
+        }
     }
 }
 
 unsafe extern "C" fn config_trampoline(key: *const c_char, def: i64, ud: *mut c_void) -> i64 {
+    let _mark = crate::defer::InCallback::enter();
     // SAFETY: ud is the registry's Callbacks box, alive until after
     // lane_registry_destroy; key is a valid C string during the call.
     let cb = unsafe { &*(ud as *const Callbacks) };
@@ -67,6 +91,7 @@ unsafe extern "C" fn config_trampoline(key: *const c_char, def: i64, ud: *mut c_
 }
 
 unsafe extern "C" fn log_trampoline(level: i32, msg: *const c_char, ud: *mut c_void) {
+    let _mark = crate::defer::InCallback::enter();
     // SAFETY: as in config_trampoline.
     let cb = unsafe { &*(ud as *const Callbacks) };
     let msg = unsafe { cstr_to_string(msg) };

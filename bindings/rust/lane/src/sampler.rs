@@ -78,6 +78,7 @@ impl SamplerOptions {
 }
 
 unsafe extern "C" fn sink_trampoline(lane: *const c_char, running: u32, queued: u32, at: i64, ud: *mut c_void) -> i32 {
+    let _mark = crate::defer::InCallback::enter();
     // SAFETY: ud is the sampler's Sinks box, alive until lane_sampler_destroy
     // returned; lane is a valid C string during the call.
     let s = unsafe { &*(ud as *const Sinks) };
@@ -95,6 +96,7 @@ unsafe extern "C" fn sink_trampoline(lane: *const c_char, running: u32, queued: 
 }
 
 unsafe extern "C" fn purge_trampoline(older_than: i64, ud: *mut c_void) -> i64 {
+    let _mark = crate::defer::InCallback::enter();
     // SAFETY: as in sink_trampoline.
     let s = unsafe { &*(ud as *const Sinks) };
     let Some(f) = &s.purger else { return 0 };

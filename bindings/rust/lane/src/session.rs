@@ -93,6 +93,7 @@ impl SessionOptions {
 }
 
 unsafe extern "C" fn token_trampoline(key: *const c_char, tokens: *mut i64, window: *mut i64, ud: *mut c_void) -> i32 {
+    let _mark = crate::defer::InCallback::enter();
     // SAFETY: ud is the session's boxed closure, alive until after
     // lane_session_destroy; key, tokens and window are valid for the call.
     let f = unsafe { &*(ud as *const Box<TokenFn>) };
@@ -120,7 +121,7 @@ pub struct Session {
     raw: NonNull<sys::lane_session_t>,
     handler: SharedRunFn,
     // Kept alive until lane_session_destroy has returned.
-    _token: Option<Box<Box<TokenFn>>>,
+    token: Option<Box<Box<TokenFn>>>,
     // The lane must outlive its sessions.
     lane: Lane,
 }
@@ -133,9 +134,29 @@ unsafe impl Sync for Session {}
 
 impl Drop for Session {
     fn drop(&mut self) {
-        // SAFETY: the session's own handle; this ends its queued messages,
-        // cancels and waits for its runs, so no JobBox of it is left.
-        unsafe { sys::lane_session_destroy(self.raw.as_ptr()) };
+        // The token closure must outlive the session, wherever it is destroyed.
+        let token = self.token.take();
+        let lane = self.lane.clone(); // the lane outlives its session
+        let raw = crate::defer::SendPtr(self.raw.as_ptr());
+        let destroy = move || {
+            let raw = raw;
+            // SAFETY: the session's own handle; this ends its queued
+            // messages, cancels and waits for its runs.
+            unsafe { sys::lane_session_destroy(raw.0) };
+            drop(token);
+            drop(lane);
+        };
+        if crate::defer::in_callback() {
+            if std::thread::Builder::new()
+                .name("lane-destroy".into())
+                .spawn(destroy)
+                .is_err()
+            {
+                eprintln!("lane: could not start a thread to destroy a session dropped inside a callback; leaked");
+            }
+        } else {
+            destroy();
+        }
     }
 }
 
@@ -180,7 +201,7 @@ impl Session {
         Ok(Session {
             raw,
             handler: Arc::new(move |c: &Ctx<'_>| handler(c).map_err(|e| e.to_string())),
-            _token: token,
+            token: token,
             lane: lane.clone(),
         })
     }

@@ -436,3 +436,72 @@ fn a_requeued_job_runs_again() {
     assert_eq!(out.get("long").status, Status::Ok);
     assert_eq!(*runs.lock().unwrap(), [Some(Status::Preempted), None]);
 }
+
+/// Sets its flag when dropped: after whatever was dropped before it returned.
+struct Sentinel(Arc<std::sync::atomic::AtomicBool>);
+impl Drop for Sentinel {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn the_last_lane_handle_dropped_inside_its_own_job_does_not_deadlock() {
+    let out = Outcomes::default();
+    let gate = Gate::default();
+    let after = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    {
+        let lane = Lane::new("self-owned", Options::new()).unwrap();
+        // Tuple fields drop in order: the lane first, then the sentinel.
+        let held = (lane.clone(), Sentinel(after.clone()));
+        let g = gate.clone();
+        lane.submit(out.job("holder"), move |ctx| {
+            let held = &held; // the whole tuple, not only the field used
+            g.wait();
+            // The closure holds the last handle once the test's is gone; it
+            // is dropped in on_done, inside the lane's own callback.
+            assert_eq!(held.0.name(), ctx.lane_name());
+            ok()
+        })
+        .unwrap();
+    }
+    gate.open();
+    assert_eq!(out.get("holder").status, Status::Ok);
+    eventually("dropping the last lane handle in on_done returned", || {
+        after.load(std::sync::atomic::Ordering::SeqCst)
+    });
+}
+
+#[test]
+fn a_session_dropped_inside_its_own_on_done_is_destroyed() {
+    let out = Outcomes::default();
+    let reg = lane::Registry::from_env().unwrap();
+    let lane = reg.get_or_create("self-session").unwrap();
+    let session = Arc::new(Mutex::new(None::<lane::Session>));
+    let s = lane::Session::new(&lane, "k", lane::SessionOptions::new().debounce(Duration::ZERO), |_| {
+        Ok::<(), String>(())
+    })
+    .unwrap();
+    *session.lock().unwrap() = Some(s);
+    let holder = session.clone();
+    let after = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = after.clone();
+    let done = out.clone();
+    let job = Job::new("m").on_done(move |o| {
+        done.push(o.clone());
+        // Drops the Session (and with it the last Lane handle, the test's
+        // being gone) inside the message's on_done.
+        let s = holder.lock().unwrap().take();
+        drop(s);
+        flag.store(true, std::sync::atomic::Ordering::SeqCst);
+    });
+    session.lock().unwrap().as_ref().unwrap().enqueue(job, "").unwrap();
+    drop(lane);
+    assert_eq!(out.get("m").status, Status::Ok);
+    eventually("dropping the session in on_done returned", || {
+        after.load(std::sync::atomic::Ordering::SeqCst)
+    });
+    // Destroyed for real (liblane refuses a destroy from inside its own
+    // on_done, so it runs on a thread of its own): the lane can go.
+    eventually("the session is destroyed", || reg.remove("self-session").is_ok());
+}
