@@ -201,7 +201,7 @@ impl Session {
         Ok(Session {
             raw,
             handler: Arc::new(move |c: &Ctx<'_>| handler(c).map_err(|e| e.to_string())),
-            token: token,
+            token,
             lane: lane.clone(),
         })
     }
