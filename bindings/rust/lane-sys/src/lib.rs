@@ -11,6 +11,7 @@
 //! the C compiler's view of the header (compiled by the build script) and
 //! that every `LANE_API` function of the header is declared here.
 #![no_std]
+#![deny(clippy::undocumented_unsafe_blocks)]
 #![allow(non_camel_case_types)]
 
 #[cfg(feature = "dynamic")]

@@ -172,12 +172,14 @@ impl Driver {
         let fd = unsafe { sys::lane_port_fd(port.raw.as_ptr()) };
         let afd = {
             let _g = handle.enter();
-            // SAFETY (I/O safety): the fd stays open while registered: the
-            // task owns the AsyncFd and drops it before its Arc of the port,
-            // whose Drop is what closes the fd.
-            catch_unwind(|| unsafe { AsyncFd::register_with_interest(PortFd(fd), Interest::READABLE) })
-                .map_err(|_| Error::new(Status::Invalid, "Lane::run needs a tokio runtime with IO enabled"))?
-                .map_err(|e| Error::new(Status::Io, format!("registering the port's fd with tokio: {e}")))?
+            catch_unwind(|| {
+                // SAFETY: I/O safety: the fd stays open while registered:
+                // the task owns the AsyncFd and drops it before its Arc of
+                // the port, whose Drop is what closes the fd.
+                unsafe { AsyncFd::register_with_interest(PortFd(fd), Interest::READABLE) }
+            })
+            .map_err(|_| Error::new(Status::Invalid, "Lane::run needs a tokio runtime with IO enabled"))?
+            .map_err(|e| Error::new(Status::Io, format!("registering the port's fd with tokio: {e}")))?
         };
         let task_port = port.clone();
         handle.spawn(async move {
@@ -226,6 +228,7 @@ unsafe extern "C" fn async_done_trampoline(o: *const sys::lane_outcome_t, ud: *m
     let job = unsafe { &*(ud as *const AsyncJob) };
     let mut st = job.lock();
     let err = st.error.take();
+    // SAFETY: o and its strings are valid during this callback.
     let outcome = unsafe { Outcome::from_raw(&*o, err) };
     if let Some(h) = &job.hook {
         if let Err(p) = catch_unwind(AssertUnwindSafe(|| h(&outcome))) {

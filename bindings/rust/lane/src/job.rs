@@ -203,6 +203,7 @@ impl Outcome {
             error,
             // SAFETY: the caller guarantees the outcome's strings are valid now.
             job_id: unsafe { cstr_to_string(o.job_id) },
+            // SAFETY: as above.
             lane: unsafe { cstr_to_string(o.lane) },
             token: o.job_token,
             enqueued_at: ns_time(o.enqueued_at_ns),
@@ -293,6 +294,7 @@ impl Ctx<'_> {
                 // SAFETY: i < count; id lives until the run ends and is copied.
                 let rc = unsafe { sys::lane_ctx_batch_item(self.raw, i, &mut id, &mut ud) };
                 (rc == sys::LANE_OK).then(|| BatchItem {
+                    // SAFETY: the id is NULL or lives until the run ends.
                     id: unsafe { cstr_to_string(id) },
                     // SAFETY: every job this crate submits carries a JobBox.
                     text: unsafe { JobBox::text_of(ud) },
@@ -308,6 +310,7 @@ impl Ctx<'_> {
         // SAFETY: as above; the id is copied at once.
         let got = unsafe { sys::lane_ctx_next_message(self.raw, &mut id, &mut ud) };
         (got == 1).then(|| BatchItem {
+            // SAFETY: the id is NULL or lives until the run ends.
             id: unsafe { cstr_to_string(id) },
             // SAFETY: the message is one of this crate's JobBoxes.
             text: unsafe { JobBox::text_of(ud) },
@@ -318,7 +321,10 @@ impl Ctx<'_> {
         // SAFETY: as above.
         let n = unsafe { sys::lane_ctx_dropped_count(self.raw) };
         (0..n)
-            .map(|i| unsafe { cstr_to_string(sys::lane_ctx_dropped_id(self.raw, i)) })
+            .map(|i| {
+                // SAFETY: a live ctx; i < count; the id (or NULL) is copied at once.
+                unsafe { cstr_to_string(sys::lane_ctx_dropped_id(self.raw, i)) }
+            })
             .collect()
     }
 }

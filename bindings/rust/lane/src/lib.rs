@@ -11,6 +11,7 @@
 //! Closures given to liblane are entered through `extern "C"` trampolines
 //! that catch panics: a panicking job ends `JobFailed` with its message,
 //! and no panic ever unwinds into C.
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 /// The top-level README's "From Rust" example (and every other Rust block
 /// of it) runs as a doc test.

@@ -80,6 +80,7 @@ unsafe extern "C" fn config_trampoline(key: *const c_char, def: i64, ud: *mut c_
     // SAFETY: ud is the registry's Callbacks box, alive until after
     // lane_registry_destroy; key is a valid C string during the call.
     let cb = unsafe { &*(ud as *const Callbacks) };
+    // SAFETY: a valid C string (or NULL) for the duration of the call.
     let key = unsafe { cstr_to_string(key) };
     match &cb.config {
         Some(f) => catch_unwind(AssertUnwindSafe(|| f(&key, def))).unwrap_or_else(|p| {
@@ -94,6 +95,7 @@ unsafe extern "C" fn log_trampoline(level: i32, msg: *const c_char, ud: *mut c_v
     let _mark = crate::defer::InCallback::enter();
     // SAFETY: as in config_trampoline.
     let cb = unsafe { &*(ud as *const Callbacks) };
+    // SAFETY: a valid C string (or NULL) for the duration of the call.
     let msg = unsafe { cstr_to_string(msg) };
     let level = match level {
         sys::LANE_LOG_ERROR => LogLevel::Error,

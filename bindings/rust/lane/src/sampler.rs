@@ -82,6 +82,7 @@ unsafe extern "C" fn sink_trampoline(lane: *const c_char, running: u32, queued: 
     // SAFETY: ud is the sampler's Sinks box, alive until lane_sampler_destroy
     // returned; lane is a valid C string during the call.
     let s = unsafe { &*(ud as *const Sinks) };
+    // SAFETY: a valid C string (or NULL) for the duration of the call.
     let lane = unsafe { cstr_to_string(lane) };
     let Some(f) = &s.sink else { return 0 };
     let t = ns_time(at).unwrap_or(std::time::UNIX_EPOCH);

@@ -97,6 +97,7 @@ unsafe extern "C" fn token_trampoline(key: *const c_char, tokens: *mut i64, wind
     // SAFETY: ud is the session's boxed closure, alive until after
     // lane_session_destroy; key, tokens and window are valid for the call.
     let f = unsafe { &*(ud as *const Box<TokenFn>) };
+    // SAFETY: a valid C string (or NULL) for the duration of the call.
     let key = unsafe { cstr_to_string(key) };
     match catch_unwind(AssertUnwindSafe(|| f(&key))) {
         Ok(Some((t, w))) => {
