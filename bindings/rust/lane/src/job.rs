@@ -335,6 +335,8 @@ pub(crate) type SharedRunFn = Arc<dyn Fn(&Ctx<'_>) -> std::result::Result<(), St
 pub(crate) enum Runner {
     Own(Mutex<RunFn>),
     Shared(SharedRunFn),
+    /// A host-run job: liblane never calls run.
+    Host,
 }
 
 /// The outcome slot of submit_wait: filled by on_done, read by the waiter.
@@ -408,6 +410,7 @@ pub(crate) unsafe extern "C" fn run_trampoline(ctx: *mut sys::lane_ctx_t, ud: *m
             f(&c)
         }
         Runner::Shared(f) => f(&c),
+        Runner::Host => Err("a host-run job has no run closure".to_string()),
     }));
     let (code, msg) = match result {
         Ok(Ok(())) => (0, None),

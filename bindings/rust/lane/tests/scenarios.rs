@@ -505,3 +505,43 @@ fn a_session_dropped_inside_its_own_on_done_is_destroyed() {
     // on_done, so it runs on a thread of its own): the lane can go.
     eventually("the session is destroyed", || reg.remove("self-session").is_ok());
 }
+
+#[test]
+fn host_run_jobs_through_a_port_by_hand() {
+    let lane = Lane::new("host", Options::new().max_concurrent(1)).unwrap();
+    let port = lane::Port::new().unwrap();
+    assert!(port.fd() >= 0);
+    let out = Outcomes::default();
+    let a = lane.submit_host(out.job("a"), &port).unwrap();
+    let b = lane.submit_host(out.job("b"), &port).unwrap();
+    assert_eq!(b.position, 1);
+    let ev = port.poll(8, Some(Duration::from_secs(5))).unwrap();
+    assert_eq!((ev[0].kind, ev[0].token), (lane::EventKind::Grant, a.token));
+    lane.cancel_token(a.token, CancelScope::QueuedOrRunning).unwrap();
+    let ev = port.poll(8, Some(Duration::from_secs(5))).unwrap();
+    assert_eq!((ev[0].kind, ev[0].status), (lane::EventKind::Cancel, Status::Cancelled));
+    lane.finish(a.token, 0).unwrap();
+    assert_eq!(out.get("a").status, Status::Cancelled);
+    let mut seen = Vec::new();
+    while !seen
+        .iter()
+        .any(|e: &lane::Event| e.kind == lane::EventKind::Grant && e.token == b.token)
+    {
+        seen.extend(port.poll(8, Some(Duration::from_secs(5))).unwrap());
+    }
+    assert!(
+        seen.iter()
+            .any(|e| e.kind == lane::EventKind::Done && e.token == a.token)
+    );
+    lane.finish(b.token, 7).unwrap();
+    let o = out.get("b");
+    assert_eq!((o.status, o.job_code), (Status::JobFailed, 7));
+    assert_eq!(lane.finish(b.token, 0).unwrap_err().status(), Status::Invalid);
+    port.wake().unwrap();
+    assert!(
+        port.poll(8, None)
+            .unwrap()
+            .iter()
+            .all(|e| e.kind == lane::EventKind::Done)
+    );
+}
