@@ -4,7 +4,8 @@
 # Runs cargo fmt --check, clippy (all targets and features, warnings are
 # errors), cargo test --all-features (through the `dynamic` loader, with
 # tokio), cargo test --features tokio (linked), and the scenarios with only
-# LANE_LIBRARY naming the library (no LD_LIBRARY_PATH). Exits non-zero on
+# LANE_LIBRARY naming the library (no LD_LIBRARY_PATH), and lane-sys's tests
+# linked through pkg-config alone. Exits non-zero on
 # the first failure. Needs crates.io (or a warm cargo cache) for its few
 # dependencies, pinned in Cargo.lock.
 set -euo pipefail
@@ -54,4 +55,6 @@ env -u LD_LIBRARY_PATH LANE_LIBRARY="$build/liblane.so" \
   cargo test --locked --features lane/dynamic,lane/tokio -p lane --test scenarios --test async_jobs
 env -u LD_LIBRARY_PATH LANE_LIBRARY="$build/liblane.so" \
   cargo test --locked --features dynamic -p lane-sys --test dynamic
+echo "rust binding: lane-sys found through pkg-config only (lane-uninstalled.pc)"
+env -u LANE_LIB_DIR cargo test --locked -p lane-sys
 echo "rust binding: ok"
