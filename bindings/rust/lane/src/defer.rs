@@ -41,20 +41,17 @@ pub(crate) struct SendPtr<T>(pub(crate) *mut T);
 unsafe impl<T> Send for SendPtr<T> {}
 
 /// Runs `destroy` now, or on a new thread when called inside a callback.
-pub(crate) fn destroy_outside_callbacks<T: 'static>(p: *mut T, destroy: unsafe fn(*mut T)) {
+pub(crate) fn run_outside_callbacks(what: &str, destroy: impl FnOnce() + Send + 'static) {
     if !in_callback() {
-        // SAFETY: the caller hands over its last reference to p.
-        unsafe { destroy(p) };
+        destroy();
         return;
     }
-    let p = SendPtr(p);
-    let spawned = std::thread::Builder::new().name("lane-destroy".into()).spawn(move || {
-        let p = p;
-        // SAFETY: as above; this thread is not inside a callback.
-        unsafe { destroy(p.0) };
-    });
-    if spawned.is_err() {
+    if std::thread::Builder::new()
+        .name("lane-destroy".into())
+        .spawn(destroy)
+        .is_err()
+    {
         // No thread: leaking beats waiting for ourselves forever.
-        eprintln!("lane: could not start a thread to destroy a handle dropped inside a callback; leaked");
+        eprintln!("lane: could not start a thread to destroy a {what} dropped inside a callback; leaked");
     }
 }

@@ -262,3 +262,28 @@ pub(crate) unsafe fn cstr_to_string_pub(p: *const std::ffi::c_char) -> String {
     // SAFETY: forwarded.
     unsafe { cstr_to_string(p) }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_values_agree_with_the_library() {
+        for raw in -20..=1 {
+            let s = Status::from_raw(raw);
+            assert_eq!(s.raw(), raw, "{s:?}");
+            // SAFETY: lane_status_name takes any value and returns a static string.
+            let c = unsafe { cstr_to_string(sys::lane_status_name(raw)) };
+            assert_eq!(s.name(), c, "status {raw}");
+        }
+    }
+
+    #[test]
+    fn times_and_durations_round_trip() {
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_nanos(1_700_000_000_123_456_789);
+        assert_eq!(ns_time(time_ns(t)), Some(t));
+        assert_eq!(ns_time(0), None);
+        assert_eq!(dur_ns(std::time::Duration::MAX), i64::MAX);
+        assert_eq!(ns_dur(-5), std::time::Duration::ZERO);
+    }
+}

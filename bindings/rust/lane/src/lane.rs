@@ -35,9 +35,19 @@ impl Policy {
 
 /// A standalone lane's options (`lane_options_t`); unset fields keep the
 /// header's defaults.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Options {
     raw: OptionsRaw,
+    clock: Option<crate::clock::ClockFn>,
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("raw", &self.raw)
+            .field("clock", &self.clock.is_some())
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -95,6 +105,11 @@ impl Options {
     /// The runtime the ETA assumes before any job finished (default 1 s).
     pub fn eta_default_runtime(mut self, d: Duration) -> Options {
         self.raw.eta_default_runtime_ns = dur_ns(d);
+        self
+    }
+    /// The lane's clock (default: the real time), e.g. a fake one in tests.
+    pub fn clock(mut self, f: impl Fn() -> SystemTime + Send + Sync + 'static) -> Options {
+        self.clock = Some(Arc::new(f));
         self
     }
     /// +1 priority per `d` queued (off by default).
@@ -179,6 +194,8 @@ pub(crate) struct LaneInner {
     pub(crate) raw: NonNull<sys::lane_t>,
     /// Some: a registry's lane (the registry destroys it, and must outlive it).
     pub(crate) registry: Option<Arc<RegistryInner>>,
+    /// The injected clock, kept alive until the lane is destroyed.
+    pub(crate) clock: Option<Box<crate::clock::ClockFn>>,
     #[cfg(feature = "tokio")]
     pub(crate) driver: Mutex<Option<Arc<crate::asyncio::Driver>>>,
 }
@@ -193,12 +210,16 @@ unsafe impl Sync for LaneInner {}
 impl Drop for LaneInner {
     fn drop(&mut self) {
         if self.registry.is_none() {
-            unsafe fn destroy(p: *mut sys::lane_t) {
+            let raw = crate::defer::SendPtr(self.raw.as_ptr());
+            // The clock must outlive the lane, wherever it is destroyed.
+            let clock = self.clock.take();
+            crate::defer::run_outside_callbacks("lane", move || {
+                let raw = raw;
                 // SAFETY: a standalone lane this crate created; the last
                 // handle is gone. Sessions hold a Lane, so none is left.
-                unsafe { sys::lane_destroy(p) }
-            }
-            crate::defer::destroy_outside_callbacks(self.raw.as_ptr(), destroy);
+                unsafe { sys::lane_destroy(raw.0) };
+                drop(clock);
+            });
         }
         #[cfg(feature = "tokio")]
         if let Some(d) = self.driver.get_mut().unwrap_or_else(|p| p.into_inner()).take() {
@@ -229,12 +250,26 @@ impl Lane {
     pub fn new(name: &str, opts: Options) -> Result<Lane> {
         ensure_loaded()?;
         let cname = c_string("lane name", name)?;
-        let raw_opts = opts.to_raw();
+        let mut raw_opts = opts.to_raw();
+        let clock = opts.clock.clone().map(crate::clock::boxed);
+        if let Some(c) = &clock {
+            raw_opts.clock = Some(crate::clock::clock_trampoline);
+            raw_opts.clock_ud = crate::clock::user_data(c);
+        }
         let mut out = std::ptr::null_mut();
         // SAFETY: valid C string, options struct and out pointer; lane_create copies them.
         check(unsafe { sys::lane_create(cname.as_ptr(), &raw_opts, &mut out) })?;
         let raw = NonNull::new(out).ok_or_else(|| Error::new(Status::Internal, "lane_create gave NULL"))?;
-        Ok(Lane::from_inner(raw, None))
+        Ok(Lane::with_clock(Lane::from_inner(raw, None), clock))
+    }
+
+    fn with_clock(lane: Lane, clock: Option<Box<crate::clock::ClockFn>>) -> Lane {
+        let mut lane = lane;
+        // Just made: this is the only reference.
+        if let Some(inner) = Arc::get_mut(&mut lane.inner) {
+            inner.clock = clock;
+        }
+        lane
     }
 
     pub(crate) fn from_inner(raw: NonNull<sys::lane_t>, registry: Option<Arc<RegistryInner>>) -> Lane {
@@ -242,6 +277,7 @@ impl Lane {
             inner: Arc::new(LaneInner {
                 raw,
                 registry,
+                clock: None,
                 #[cfg(feature = "tokio")]
                 driver: Mutex::new(None),
             }),

@@ -24,6 +24,7 @@ mod readme_top {}
 #[doc = include_str!("../../README.md")]
 mod readme_crate {}
 
+mod clock;
 mod defer;
 mod error;
 mod job;
@@ -36,6 +37,7 @@ mod session;
 #[cfg(feature = "tokio")]
 mod asyncio;
 
+pub use clock::ClockFn;
 pub use error::{Error, Result, Status, last_error_message};
 pub use job::{BatchItem, BlockedBy, Ctx, JOB_CODE_ERROR, JOB_CODE_PANIC, Job, Outcome, Ticket};
 pub use lane::{CancelScope, CloseMode, Lane, Options, Policy, Stats};

@@ -26,6 +26,7 @@ type LogFn = dyn Fn(LogLevel, &str) + Send + Sync;
 struct Callbacks {
     config: Option<Box<ConfigFn>>,
     log: Option<Box<LogFn>>,
+    clock: Option<crate::clock::ClockFn>,
 }
 
 pub(crate) struct RegistryInner {
@@ -51,6 +52,7 @@ impl Drop for RegistryInner {
             Box::new(Callbacks {
                 config: None,
                 log: None,
+                clock: None,
             }),
         );
         let raw = crate::defer::SendPtr(self.raw.as_ptr());
@@ -61,17 +63,7 @@ impl Drop for RegistryInner {
             unsafe { sys::lane_registry_destroy(raw.0) };
             drop(callbacks);
         };
-        if crate::defer::in_callback() {
-            if std::thread::Builder::new()
-                .name("lane-destroy".into())
-                .spawn(destroy)
-                .is_err()
-            {
-                eprintln!("lane: could not start a thread to destroy a registry dropped inside a callback; leaked");
-            }
-        } else {
-            destroy();
-        }
+        crate::defer::run_outside_callbacks("registry", destroy);
     }
 }
 
@@ -117,9 +109,15 @@ pub struct RegistryBuilder {
     default_policy: Policy,
     default_max_concurrent: u32,
     idle_retire: Option<Duration>,
+    clock: Option<crate::clock::ClockFn>,
 }
 
 impl RegistryBuilder {
+    /// The clock of the registry and its lanes (default: the real time).
+    pub fn clock(mut self, f: impl Fn() -> std::time::SystemTime + Send + Sync + 'static) -> Self {
+        self.clock = Some(Arc::new(f));
+        self
+    }
     /// The config source: `f(key, default)` for keys such as
     /// `"lanes.llm.max_concurrent"`. Without it: the environment
     /// (`LANE_LLM_MAX_CONCURRENT`). Called on the thread of
@@ -161,6 +159,7 @@ impl RegistryBuilder {
         let callbacks = Box::new(Callbacks {
             config: self.config,
             log: self.log,
+            clock: self.clock,
         });
         let ud = &*callbacks as *const Callbacks as *mut c_void;
         let mut o = sys::lane_registry_options_t::init();
@@ -171,6 +170,10 @@ impl RegistryBuilder {
         if has_log {
             o.log = Some(log_trampoline);
             o.log_ud = ud;
+        }
+        if let Some(c) = &callbacks.clock {
+            o.clock = Some(crate::clock::clock_trampoline);
+            o.clock_ud = crate::clock::user_data(c);
         }
         o.default_policy = self.default_policy.raw();
         o.default_max_concurrent = self.default_max_concurrent;

@@ -27,9 +27,15 @@ pub struct SamplerOptions {
     purge_interval: Duration,
     sqlite_path: Option<String>,
     sinks: Option<Sinks>,
+    clock: Option<crate::clock::ClockFn>,
 }
 
 impl SamplerOptions {
+    /// Stamps samples and purge cutoffs (default: the real time).
+    pub fn clock(mut self, f: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
+        self.clock = Some(Arc::new(f));
+        self
+    }
     /// Samples into the SQLite history at `path` (created if missing).
     pub fn sqlite(path: impl AsRef<Path>) -> SamplerOptions {
         SamplerOptions {
@@ -116,6 +122,7 @@ unsafe extern "C" fn purge_trampoline(older_than: i64, ud: *mut c_void) -> i64 {
 pub struct Sampler {
     raw: NonNull<sys::lane_sampler_t>,
     _sinks: Option<Box<Sinks>>,
+    _clock: Option<Box<crate::clock::ClockFn>>,
     _registry: Arc<RegistryInner>,
 }
 
@@ -154,13 +161,20 @@ impl Sampler {
             }
             o.sink_ud = &**s as *const Sinks as *mut c_void;
         }
+        let clock = opts.clock.map(crate::clock::boxed);
+        if let Some(c) = &clock {
+            o.clock = Some(crate::clock::clock_trampoline);
+            o.clock_ud = crate::clock::user_data(c);
+        }
         let mut out = std::ptr::null_mut();
-        // SAFETY: valid registry and options; the path is copied; sink_ud outlives the sampler.
+        // SAFETY: valid registry and options; the path is copied; sink_ud
+        // and clock_ud outlive the sampler.
         check(unsafe { sys::lane_sampler_create(reg.inner.raw.as_ptr(), &o, &mut out) })?;
         let raw = NonNull::new(out).ok_or_else(|| Error::new(Status::Internal, "sampler_create gave NULL"))?;
         Ok(Sampler {
             raw,
             _sinks: sinks,
+            _clock: clock,
             _registry: reg.inner.clone(),
         })
     }

@@ -147,17 +147,7 @@ impl Drop for Session {
             drop(token);
             drop(lane);
         };
-        if crate::defer::in_callback() {
-            if std::thread::Builder::new()
-                .name("lane-destroy".into())
-                .spawn(destroy)
-                .is_err()
-            {
-                eprintln!("lane: could not start a thread to destroy a session dropped inside a callback; leaked");
-            }
-        } else {
-            destroy();
-        }
+        crate::defer::run_outside_callbacks("session", destroy);
     }
 }
 

@@ -85,3 +85,29 @@ fn querying_a_missing_file_is_an_error() {
     let e = sqlite_query("h\0.db", "llm", SystemTime::UNIX_EPOCH, SystemTime::now()).unwrap_err();
     assert_eq!(e.status(), Status::Invalid);
 }
+
+#[test]
+fn the_sampler_clock_stamps_rows() {
+    let at = SystemTime::UNIX_EPOCH + Duration::from_secs(2_000_000_000);
+    let path = temp_path("clock");
+    let reg = Registry::from_env().unwrap();
+    let _l = reg.get_or_create("llm").unwrap();
+    let s = Sampler::new(&reg, SamplerOptions::sqlite(&path).clock(move || at)).unwrap();
+    s.sample_once().unwrap();
+    let rows = sqlite_query(&path, "llm", at, at + Duration::from_secs(1)).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].sampled_at, at);
+    drop(s);
+    let _ = std::fs::remove_file(&path);
+}
+
+#[test]
+fn the_registry_clock_is_its_lanes_clock() {
+    let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_500_000_000);
+    let reg = Registry::builder().clock(move || at).build().unwrap();
+    let l = reg.get_or_create("llm").unwrap();
+    let o = l
+        .submit_wait(lane::Job::new("a"), None, |_| Ok::<(), String>(()))
+        .unwrap();
+    assert_eq!(o.finished_at, Some(at));
+}

@@ -545,3 +545,45 @@ fn host_run_jobs_through_a_port_by_hand() {
             .all(|e| e.kind == lane::EventKind::Done)
     );
 }
+
+/// A clock the test moves by hand.
+#[derive(Clone)]
+struct FakeClock(Arc<Mutex<std::time::SystemTime>>);
+impl FakeClock {
+    fn new() -> FakeClock {
+        FakeClock(Arc::new(Mutex::new(
+            std::time::UNIX_EPOCH + Duration::from_secs(1_000_000),
+        )))
+    }
+    fn now(&self) -> std::time::SystemTime {
+        *self.0.lock().unwrap()
+    }
+    fn advance(&self, d: Duration) {
+        *self.0.lock().unwrap() += d;
+    }
+}
+
+#[test]
+fn an_injected_clock_stamps_outcomes_and_ends_a_cooldown() {
+    let clock = FakeClock::new();
+    let c = clock.clone();
+    let lane = Lane::new("clocked", Options::new().clock(move || c.now())).unwrap();
+    let o = lane.submit_wait(Job::new("a"), None, |_| ok()).unwrap();
+    assert_eq!(o.enqueued_at, Some(clock.now()), "stamped by the fake clock");
+    clock.advance(Duration::from_secs(5));
+    let o = lane.submit_wait(Job::new("b"), None, |_| ok()).unwrap();
+    assert_eq!(o.finished_at, Some(clock.now()));
+    lane.cooldown(Duration::from_secs(60)).unwrap();
+    assert_eq!(
+        lane.stats().unwrap().cooldown_until,
+        Some(clock.now() + Duration::from_secs(60))
+    );
+}
+
+#[test]
+fn a_panicking_clock_falls_back_to_the_real_time() {
+    let lane = Lane::new("bad-clock", Options::new().clock(|| panic!("no time"))).unwrap();
+    let o = lane.submit_wait(Job::new("a"), None, |_| ok()).unwrap();
+    let t = o.enqueued_at.unwrap();
+    assert!(t > std::time::SystemTime::now() - Duration::from_secs(60));
+}

@@ -228,3 +228,28 @@ fn the_token_estimate_is_asked() {
     out.wait_for(1);
     assert!(asked.lock().unwrap().iter().any(|k| k == "chat-7"));
 }
+
+#[test]
+fn followup_runs_one_after_another_in_order() {
+    let lane = Lane::new("s-followup", Options::new().max_concurrent(4)).unwrap();
+    let out = Outcomes::default();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let active = Arc::new(std::sync::atomic::AtomicI32::new(0));
+    let (l, a) = (log.clone(), active.clone());
+    let s = Session::new(&lane, "chat-8", opts(Mode::Followup).max_concurrent(3), move |ctx| {
+        let now = a.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        std::thread::sleep(Duration::from_millis(2));
+        l.lock().unwrap().push((ctx.batch()[0].id.clone(), now));
+        a.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        Ok::<(), String>(())
+    })
+    .unwrap();
+    for id in ["f1", "f2", "f3"] {
+        s.enqueue(out.job(id), "").unwrap();
+    }
+    out.wait_for(3);
+    let log = log.lock().unwrap().clone();
+    let ids: Vec<_> = log.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(ids, ["f1", "f2", "f3"]);
+    assert!(log.iter().all(|(_, n)| *n == 1), "never two runs at once: {log:?}");
+}
