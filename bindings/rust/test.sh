@@ -2,7 +2,7 @@
 # Checks and tests the Rust binding against a liblane build tree.
 #   bindings/rust/test.sh [BUILD_DIR]     (default: ../../build from this script)
 # Runs cargo fmt --check, clippy (all targets and features, warnings are
-# errors), cargo test --all-features (through the `dynamic` loader, with
+# errors), cargo doc (warnings are errors), cargo test --all-features (through the `dynamic` loader, with
 # tokio), cargo test --features tokio (linked), and the scenarios with only
 # LANE_LIBRARY naming the library (no LD_LIBRARY_PATH), and lane-sys's tests
 # linked through pkg-config alone. Exits non-zero on
@@ -46,6 +46,8 @@ echo "rust binding: cargo fmt --check"
 cargo fmt --all --check
 echo "rust binding: cargo clippy"
 cargo clippy --locked --all-targets --all-features -- -D warnings
+echo "rust binding: cargo doc (broken links are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --all-features
 echo "rust binding: cargo test --all-features (dynamic loading, tokio)"
 cargo test --locked --all-features
 echo "rust binding: cargo test --features tokio (linked)"

@@ -1,7 +1,7 @@
 //! Loading liblane at run time (feature `dynamic`).
 //!
 //! One symbol is looked up, `lane_get_api`, and asked for the table of
-//! [`LANE_ABI_VERSION`](crate::LANE_ABI_VERSION); every function of this
+//! [`crate::LANE_ABI_VERSION`]; every function of this
 //! crate then calls through that table. The library is loaded once per
 //! process and never unloaded (function pointers into it are handed out).
 

@@ -4,7 +4,7 @@
 //!
 //! Linking: by default the build script links `liblane` found through
 //! `LANE_LIB_DIR` or pkg-config (`lane.pc`). With the feature `dynamic`
-//! nothing is linked: [`dynamic::load`] opens `liblane.so` at run time and
+//! nothing is linked: `dynamic::load` opens `liblane.so` at run time and
 //! takes every function from one symbol, `lane_get_api(LANE_ABI_VERSION)`.
 //!
 //! The tests check every struct's size, alignment and field offsets against

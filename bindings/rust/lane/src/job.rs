@@ -238,7 +238,7 @@ impl Outcome {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BatchItem {
     pub id: String,
-    /// The message's text ([`crate::Message::text`]); empty for a plain job.
+    /// The message's text (the `text` of [`crate::Session::enqueue`]); empty for a plain job.
     pub text: String,
 }
 
@@ -273,7 +273,7 @@ impl Ctx<'_> {
             s => Some(Status::from_raw(s)),
         }
     }
-    /// The lane's job id (a session run's is "<key>#<n>").
+    /// The lane's job id (a session run's is `"<key>#<n>"`).
     pub fn job_id(&self) -> String {
         // SAFETY: the id lives as long as the run.
         unsafe { cstr_to_string(sys::lane_ctx_job_id(self.raw)) }
