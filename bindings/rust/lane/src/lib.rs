@@ -49,6 +49,14 @@ pub use session::{DropPolicy, Mode, Session, SessionOptions};
 #[cfg(feature = "tokio")]
 pub use asyncio::{AsyncCtx, CancelToken, JOB_CODE_ABANDONED, RunHandle};
 
+/// The loaded library's ABI version: major in the high 16 bits, minor in
+/// the low 16 (compare with [`lane_sys::LANE_ABI_VERSION`], this binding's).
+pub fn abi_version() -> Result<u32> {
+    error::ensure_loaded()?;
+    // SAFETY: no arguments; returns a value.
+    Ok(unsafe { lane_sys::lane_abi_version() })
+}
+
 /// liblane's version string (the loaded library's, not this crate's).
 pub fn version() -> Result<String> {
     error::ensure_loaded()?;

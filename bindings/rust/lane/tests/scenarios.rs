@@ -587,3 +587,10 @@ fn a_panicking_clock_falls_back_to_the_real_time() {
     let t = o.enqueued_at.unwrap();
     assert!(t > std::time::SystemTime::now() - Duration::from_secs(60));
 }
+
+#[test]
+fn the_library_reports_its_versions() {
+    assert_eq!(lane::abi_version().unwrap() >> 16, lane_sys::LANE_ABI_MAJOR);
+    assert!(lane::abi_version().unwrap() >= lane_sys::LANE_ABI_VERSION);
+    assert_eq!(lane::version().unwrap(), lane_sys::LANE_VERSION_STRING);
+}
