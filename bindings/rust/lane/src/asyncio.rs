@@ -226,15 +226,16 @@ unsafe extern "C" fn async_done_trampoline(o: *const sys::lane_outcome_t, ud: *m
     // SAFETY: ud is the job's Arc<AsyncJob> (liblane's reference, released
     // later by the DONE event); o is valid during this call.
     let job = unsafe { &*(ud as *const AsyncJob) };
-    let mut st = job.lock();
-    let err = st.error.take();
+    let err = job.lock().error.take();
     // SAFETY: o and its strings are valid during this callback.
     let outcome = unsafe { Outcome::from_raw(&*o, err) };
+    // The host's hook runs without the job's lock held.
     if let Some(h) = &job.hook {
         if let Err(p) = catch_unwind(AssertUnwindSafe(|| h(&outcome))) {
             eprintln!("lane: on_done of job {:?} {}", outcome.job_id, panic_message(&*p));
         }
     }
+    let mut st = job.lock();
     st.outcome = Some(outcome);
     AsyncJob::wake(&mut st);
 }
