@@ -8,8 +8,8 @@
 //! library thread ever polls a Rust future (on_done, called on a library
 //! thread, only stores the outcome and wakes a waker).
 
-use crate::error::{Error, Result, Status, check};
-use crate::job::{JOB_CODE_ERROR, JOB_CODE_PANIC, Job, OnDone, Outcome, Ticket, panic_message};
+use crate::error::{Error, Result, Status, check, cstr_to_string};
+use crate::job::{BatchItem, JOB_CODE_ERROR, JOB_CODE_PANIC, Job, OnDone, Outcome, Ticket, panic_message};
 use crate::lane::Lane;
 use lane_sys as sys;
 use std::ffi::c_void;
@@ -47,7 +47,27 @@ struct AsyncJob {
     cause: AtomicI32,
     cancelled: Notify,
     hook: Option<OnDone>,
+    /// A session message: its text, and the handler that runs a run it
+    /// heads (spawned by the draining task at GRANT).
+    session: Option<SessionPart>,
 }
+
+pub(crate) type AsyncHandler =
+    Arc<dyn Fn(AsyncCtx) -> Pin<Box<dyn Future<Output = std::result::Result<(), String>> + Send>> + Send + Sync>;
+
+struct SessionPart {
+    text: String,
+    handler: AsyncHandler,
+}
+
+/// A GRANT's ctx, valid until its job is finished (checked under the job's lock).
+#[derive(Clone, Copy)]
+struct CtxPtr(*mut sys::lane_ctx_t);
+// SAFETY: lane.h allows lane_ctx_* from any thread while the ctx is valid;
+// every use checks, under the job's lock, that the job is not finished.
+unsafe impl Send for CtxPtr {}
+// SAFETY: as above.
+unsafe impl Sync for CtxPtr {}
 
 impl AsyncJob {
     fn lock(&self) -> std::sync::MutexGuard<'_, JobState> {
@@ -79,7 +99,9 @@ impl Port {
         n.max(0) as usize
     }
 
-    fn handle(ev: &sys::lane_event_t) {
+    /// `in_task`: called by the draining task (a session run may be spawned);
+    /// else from Drop, where a granted session run is given back at once.
+    fn handle(ev: &sys::lane_event_t, in_task: bool) {
         if ev.user_data.is_null() {
             return;
         }
@@ -90,6 +112,49 @@ impl Port {
             sys::LANE_EVENT_GRANT => {
                 let mut st = job.lock();
                 st.granted = true;
+                if let Some(sp) = &job.session {
+                    drop(st);
+                    if in_task {
+                        // SAFETY: the ctx of a GRANT is valid until finish;
+                        // the batch's user_data are this crate's AsyncJobs.
+                        let (batch, dropped) = unsafe { read_batch(ev.ctx) };
+                        // SAFETY: ev.user_data is a live AsyncJob (see above);
+                        // this Arc is the run's own reference.
+                        let me = unsafe {
+                            Arc::increment_strong_count(ev.user_data as *const AsyncJob);
+                            Arc::from_raw(ev.user_data as *const AsyncJob)
+                        };
+                        let ctx = AsyncCtx {
+                            token: CancelToken { job: me.clone() },
+                            job_id: batch.first().map(|b| b.id.clone()).unwrap_or_default(),
+                            batch,
+                            dropped,
+                            ctx: Some(CtxPtr(ev.ctx)),
+                        };
+                        let fut = (sp.handler)(ctx);
+                        let (lane, token) = (crate::defer::SendPtr(ev.lane), ev.job_token);
+                        tokio::spawn(async move {
+                            let lane = lane;
+                            let r = AssertUnwindSafeFut(fut).await;
+                            let (code, msg) = match r {
+                                Ok(Ok(())) => (0, None),
+                                Ok(Err(e)) => (JOB_CODE_ERROR, Some(e)),
+                                Err(p) => (JOB_CODE_PANIC, Some(p)),
+                            };
+                            let mut st = me.lock();
+                            st.finished = true;
+                            st.error = msg;
+                            drop(st);
+                            // SAFETY: the session's lane outlives its runs.
+                            unsafe { sys::lane_job_finish(lane.0, token, code) };
+                        });
+                    } else {
+                        job.lock().finished = true;
+                        // SAFETY: the event's lane is alive while its job is.
+                        unsafe { sys::lane_job_finish(ev.lane, ev.job_token, JOB_CODE_ABANDONED) };
+                    }
+                    return;
+                }
                 if st.handle_gone && !st.finished {
                     // Nobody will run it: give the slot back.
                     st.finished = true;
@@ -130,7 +195,7 @@ impl Drop for Port {
             if n == 0 {
                 break;
             }
-            buf[..n].iter().for_each(Port::handle);
+            buf[..n].iter().for_each(|e| Port::handle(e, false));
         }
         // SAFETY: our port; later events for it are discarded by liblane.
         unsafe { sys::lane_port_destroy(self.raw.as_ptr()) };
@@ -206,7 +271,7 @@ impl Driver {
                                 guard.clear_ready();
                                 break;
                             }
-                            buf.0[..n].iter().for_each(Port::handle);
+                            buf.0[..n].iter().for_each(|e| Port::handle(e, true));
                         }
                     }
                 }
@@ -272,14 +337,106 @@ impl CancelToken {
     }
 }
 
+/// Polls a boxed future, turning a panic into its message.
+struct AssertUnwindSafeFut(Pin<Box<dyn Future<Output = std::result::Result<(), String>> + Send>>);
+
+impl Future for AssertUnwindSafeFut {
+    type Output = std::result::Result<std::result::Result<(), String>, String>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match catch_unwind(AssertUnwindSafe(|| self.0.as_mut().poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(r)) => Poll::Ready(Ok(r)),
+            Err(p) => Poll::Ready(Err(panic_message(&*p))),
+        }
+    }
+}
+
+/// The batch and dropped ids of a GRANT's ctx.
+///
+/// # Safety
+/// `ctx` is a valid GRANT ctx whose batch items' user_data are AsyncJobs.
+unsafe fn read_batch(ctx: *mut sys::lane_ctx_t) -> (Vec<BatchItem>, Vec<String>) {
+    if ctx.is_null() {
+        return (Vec::new(), Vec::new());
+    }
+    // SAFETY: the caller guarantees a valid ctx.
+    let n = unsafe { sys::lane_ctx_batch_count(ctx) };
+    let mut batch = Vec::new();
+    for i in 0..n {
+        let mut id = std::ptr::null();
+        let mut ud = std::ptr::null_mut();
+        // SAFETY: i < count; id lives until the run ends and is copied.
+        if unsafe { sys::lane_ctx_batch_item(ctx, i, &mut id, &mut ud) } == sys::LANE_OK {
+            batch.push(BatchItem {
+                // SAFETY: as above.
+                id: unsafe { cstr_to_string(id) },
+                // SAFETY: the caller guarantees AsyncJob user_data.
+                text: unsafe { text_of(ud) },
+            });
+        }
+    }
+    // SAFETY: as above.
+    let d = unsafe { sys::lane_ctx_dropped_count(ctx) };
+    // SAFETY: as above; i < count.
+    let dropped = (0..d)
+        .map(|i| unsafe { cstr_to_string(sys::lane_ctx_dropped_id(ctx, i)) })
+        .collect();
+    (batch, dropped)
+}
+
+/// # Safety
+/// `ud` is NULL or a live AsyncJob.
+unsafe fn text_of(ud: *mut c_void) -> String {
+    if ud.is_null() {
+        return String::new();
+    }
+    // SAFETY: the caller guarantees a live AsyncJob (freed only at its DONE,
+    // after the run that sees it has been finished).
+    let j = unsafe { &*(ud as *const AsyncJob) };
+    j.session.as_ref().map(|s| s.text.clone()).unwrap_or_default()
+}
+
 /// The context an async job's closure gets.
 #[derive(Clone)]
 pub struct AsyncCtx {
     token: CancelToken,
     job_id: String,
+    batch: Vec<BatchItem>,
+    dropped: Vec<String>,
+    ctx: Option<CtxPtr>,
 }
 
 impl AsyncCtx {
+    /// Session runs: the messages merged into this run, oldest first (a
+    /// plain job: empty).
+    pub fn batch(&self) -> &[BatchItem] {
+        &self.batch
+    }
+    /// Session runs with SUMMARIZE: ids dropped since the previous run.
+    pub fn dropped_ids(&self) -> &[String] {
+        &self.dropped
+    }
+    /// Session runs with STEER: the next message delivered into this run's
+    /// mailbox, if any (None too once the run has ended).
+    pub fn next_message(&self) -> Option<BatchItem> {
+        let ctx = self.ctx?;
+        let st = self.token.job.lock();
+        if st.finished {
+            return None;
+        }
+        let mut id = std::ptr::null();
+        let mut ud = std::ptr::null_mut();
+        // SAFETY: not finished (checked under the lock that finish takes
+        // first), so the GRANT ctx is valid.
+        let got = unsafe { sys::lane_ctx_next_message(ctx.0, &mut id, &mut ud) };
+        drop(st);
+        (got == 1).then(|| BatchItem {
+            // SAFETY: the id lives until the run ends; copied now.
+            id: unsafe { cstr_to_string(id) },
+            // SAFETY: mailbox messages of an async session are AsyncJobs.
+            text: unsafe { text_of(ud) },
+        })
+    }
     pub fn job_id(&self) -> &str {
         &self.job_id
     }
@@ -369,6 +526,9 @@ where
                     let ctx = AsyncCtx {
                         token: CancelToken { job: this.job.clone() },
                         job_id: this.id.clone(),
+                        batch: Vec::new(),
+                        dropped: Vec::new(),
+                        ctx: None,
                     };
                     match catch_unwind(AssertUnwindSafe(|| Box::pin(f(ctx)))) {
                         Ok(fut) => this.stage = Stage::Running(fut),
@@ -477,6 +637,7 @@ impl Lane {
             cause: AtomicI32::new(0),
             cancelled: Notify::new(),
             hook: job.on_done.clone(),
+            session: None,
         });
         let mut raw = job.raw(&parts);
         raw.port = driver.port.raw.as_ptr();
@@ -516,5 +677,89 @@ impl Lane {
     {
         let h = self.run(job, f)?;
         Ok(tokio::spawn(h))
+    }
+}
+
+/// The future of a session message's [`Outcome`], from
+/// [`crate::Session::enqueue_async`]. Dropping it does not withdraw the message
+/// (use the session's cancel or reset for that).
+#[must_use = "await it for the message's outcome"]
+pub struct MessageHandle {
+    job: Arc<AsyncJob>,
+}
+
+impl Future for MessageHandle {
+    type Output = Outcome;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Outcome> {
+        let mut st = self.job.lock();
+        match st.outcome.take() {
+            Some(o) => Poll::Ready(o),
+            None => {
+                st.waker = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl crate::Session {
+    /// A session whose runs are futures: each run's `handler(ctx)` is
+    /// spawned on a tokio task when the lane grants the run; `ctx` gives
+    /// the batch, the STEER mailbox, the dropped ids and the cancel cause.
+    /// Must be called inside a tokio runtime (with IO enabled). Dropping the
+    /// session destroys it on a thread of its own (its runs may need this one).
+    pub fn new_async<F, Fut, E>(
+        lane: &Lane,
+        key: &str,
+        opts: crate::SessionOptions,
+        handler: F,
+    ) -> Result<crate::Session>
+    where
+        F: Fn(AsyncCtx) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = std::result::Result<(), E>> + Send + 'static,
+        E: std::fmt::Display + 'static,
+    {
+        let driver = lane.driver()?;
+        let h: AsyncHandler = Arc::new(move |ctx| {
+            let fut = handler(ctx);
+            Box::pin(async move { fut.await.map_err(|e| e.to_string()) })
+        });
+        crate::Session::create(lane, key, opts, crate::session::Handler::Async(h, driver))
+    }
+
+    /// Enqueues a message of an async session ([`crate::Session::new_async`]);
+    /// returns the future of its outcome.
+    pub fn enqueue_async(&self, job: Job, text: impl Into<String>) -> Result<MessageHandle> {
+        let crate::session::Handler::Async(handler, driver) = &self.handler else {
+            return Err(Error::new(
+                Status::Invalid,
+                "this session runs closures: use Session::enqueue",
+            ));
+        };
+        let parts = job.c_parts()?;
+        let state = Arc::new(AsyncJob {
+            st: Mutex::new(JobState::default()),
+            cause: AtomicI32::new(0),
+            cancelled: Notify::new(),
+            hook: job.on_done.clone(),
+            session: Some(SessionPart {
+                text: text.into(),
+                handler: handler.clone(),
+            }),
+        });
+        let mut raw = job.raw(&parts);
+        raw.port = driver.port.raw.as_ptr();
+        raw.on_done = Some(async_done_trampoline);
+        let ud = Arc::into_raw(state.clone());
+        raw.user_data = ud as *mut c_void;
+        // SAFETY: a live session, job and port; ud is liblane's reference until DONE.
+        let rc = unsafe { sys::lane_session_enqueue(self.raw.as_ptr(), &raw) };
+        if rc != sys::LANE_OK {
+            let e = Error::last(rc);
+            // SAFETY: refused: no event will come; the reference is ours again.
+            drop(unsafe { Arc::from_raw(ud) });
+            return Err(e);
+        }
+        Ok(MessageHandle { job: state })
     }
 }

@@ -47,7 +47,7 @@ pub use sampler::{Sample, Sampler, SamplerOptions, sqlite_query};
 pub use session::{DropPolicy, Mode, Session, SessionOptions};
 
 #[cfg(feature = "tokio")]
-pub use asyncio::{AsyncCtx, CancelToken, JOB_CODE_ABANDONED, RunHandle};
+pub use asyncio::{AsyncCtx, CancelToken, JOB_CODE_ABANDONED, MessageHandle, RunHandle};
 
 /// The loaded library's ABI version: major in the high 16 bits, minor in
 /// the low 16 (compare with [`lane_sys::LANE_ABI_VERSION`], this binding's).

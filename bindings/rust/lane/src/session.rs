@@ -119,12 +119,20 @@ unsafe extern "C" fn token_trampoline(key: *const c_char, tokens: *mut i64, wind
 /// A session queue. Messages run through `handler`; every accepted
 /// message gets exactly one outcome (its [`Job::on_done`]).
 pub struct Session {
-    raw: NonNull<sys::lane_session_t>,
-    handler: SharedRunFn,
+    pub(crate) raw: NonNull<sys::lane_session_t>,
+    pub(crate) handler: Handler,
     // Kept alive until lane_session_destroy has returned.
     token: Option<Box<Box<TokenFn>>>,
     // The lane must outlive its sessions.
-    lane: Lane,
+    pub(crate) lane: Lane,
+}
+
+/// What runs a session's runs: a closure on a library worker, or (feature
+/// `tokio`) a future on a tokio task spawned by the lane's draining task.
+pub(crate) enum Handler {
+    Sync(SharedRunFn),
+    #[cfg(feature = "tokio")]
+    Async(crate::asyncio::AsyncHandler, Arc<crate::asyncio::Driver>),
 }
 
 // SAFETY: lane.h: a session is thread-safe; the handler and token closure
@@ -147,6 +155,19 @@ impl Drop for Session {
             drop(token);
             drop(lane);
         };
+        #[cfg(feature = "tokio")]
+        if matches!(self.handler, Handler::Async(..)) {
+            // Its runs are tokio tasks that this thread (perhaps a runtime
+            // worker) may be needed for: destroy it on a thread of its own.
+            if std::thread::Builder::new()
+                .name("lane-destroy".into())
+                .spawn(destroy)
+                .is_err()
+            {
+                eprintln!("lane: could not start a thread to destroy a session; leaked");
+            }
+            return;
+        }
         crate::defer::run_outside_callbacks("session", destroy);
     }
 }
@@ -162,6 +183,11 @@ impl Session {
         F: Fn(&Ctx<'_>) -> std::result::Result<(), E> + Send + Sync + 'static,
         E: std::fmt::Display,
     {
+        let h = Handler::Sync(Arc::new(move |c: &Ctx<'_>| handler(c).map_err(|e| e.to_string())));
+        Session::create(lane, key, opts, h)
+    }
+
+    pub(crate) fn create(lane: &Lane, key: &str, opts: SessionOptions, handler: Handler) -> Result<Session> {
         let ckey = c_string("session key", key)?;
         let mut o = sys::lane_session_options_t::init();
         o.mode = match opts.mode {
@@ -191,7 +217,7 @@ impl Session {
         let raw = NonNull::new(out).ok_or_else(|| Error::new(Status::Internal, "session_create gave NULL"))?;
         Ok(Session {
             raw,
-            handler: Arc::new(move |c: &Ctx<'_>| handler(c).map_err(|e| e.to_string())),
+            handler,
             token,
             lane: lane.clone(),
         })
@@ -201,9 +227,19 @@ impl Session {
     /// live messages), priority, flags and on_done; `text` is what the
     /// handler sees in [`Ctx::batch`] / [`Ctx::next_message`].
     pub fn enqueue(&self, job: Job, text: impl Into<String>) -> Result<()> {
+        let h = match &self.handler {
+            Handler::Sync(h) => h.clone(),
+            #[cfg(feature = "tokio")]
+            Handler::Async(..) => {
+                return Err(Error::new(
+                    Status::Invalid,
+                    "this session runs async handlers: use Session::enqueue_async",
+                ));
+            }
+        };
         let parts = job.c_parts()?;
         let mut raw = job.raw(&parts);
-        let jb = JobBox::new(Runner::Shared(self.handler.clone()), text.into(), job.on_done.clone());
+        let jb = JobBox::new(Runner::Shared(h), text.into(), job.on_done.clone());
         let ud = Box::into_raw(Box::new(jb));
         raw.run = Some(run_trampoline);
         raw.on_done = Some(done_trampoline);
