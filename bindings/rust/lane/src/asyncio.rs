@@ -132,21 +132,19 @@ impl Port {
                             ctx: Some(CtxPtr(ev.ctx)),
                         };
                         let fut = (sp.handler)(ctx);
-                        let (lane, token) = (crate::defer::SendPtr(ev.lane), ev.job_token);
+                        let run = SessionRun {
+                            job: me,
+                            lane: crate::defer::SendPtr(ev.lane),
+                            token: ev.job_token,
+                        };
                         tokio::spawn(async move {
-                            let lane = lane;
                             let r = AssertUnwindSafeFut(fut).await;
                             let (code, msg) = match r {
                                 Ok(Ok(())) => (0, None),
                                 Ok(Err(e)) => (JOB_CODE_ERROR, Some(e)),
                                 Err(p) => (JOB_CODE_PANIC, Some(p)),
                             };
-                            let mut st = me.lock();
-                            st.finished = true;
-                            st.error = msg;
-                            drop(st);
-                            // SAFETY: the session's lane outlives its runs.
-                            unsafe { sys::lane_job_finish(lane.0, token, code) };
+                            run.finish(code, msg);
                         });
                     } else {
                         job.lock().finished = true;
@@ -247,15 +245,45 @@ impl Driver {
             .map_err(|e| Error::new(Status::Io, format!("registering the port's fd with tokio: {e}")))?
         };
         let task_port = port.clone();
-        handle.spawn(async move {
-            struct Alive(Arc<Port>);
-            impl Drop for Alive {
-                fn drop(&mut self) {
-                    self.0.alive.store(false, Ordering::Release);
+        struct Alive(Arc<Port>);
+        impl Drop for Alive {
+            fn drop(&mut self) {
+                self.0.alive.store(false, Ordering::Release);
+                // Stopped, or its runtime shut down: events may still
+                // come for jobs in flight. A plain thread takes them
+                // (never polling a future: it gives back slots granted
+                // to runs nobody will drive) until the port's last
+                // other owner is gone, then the port's Drop drains it.
+                let port = self.0.clone();
+                let orphan = std::thread::Builder::new().name("lane-port".into()).spawn(move || {
+                    let mut buf = vec![sys::lane_event_t::init(); POLL_BATCH];
+                    while Arc::strong_count(&port) > 1 {
+                        // SAFETY: buf holds POLL_BATCH initialised events.
+                        let n = unsafe {
+                            sys::lane_port_poll(port.raw.as_ptr(), buf.as_mut_ptr(), POLL_BATCH as i32, 20_000_000)
+                        };
+                        buf[..n.max(0) as usize].iter().for_each(|e| Port::handle(e, false));
+                    }
+                });
+                if orphan.is_err() {
+                    eprintln!("lane: no thread for a stopped port's late events");
                 }
             }
-            let alive = Alive(task_port);
-            let port = &alive.0;
+        }
+        // Made before the task so that a task dropped unpolled (its
+        // runtime shut down at once) still hands the port on. Fields drop
+        // in order: the fd is deregistered before the port can go.
+        struct TaskState {
+            afd: AsyncFd<PortFd>,
+            alive: Alive,
+        }
+        let state = TaskState {
+            afd,
+            alive: Alive(task_port),
+        };
+        handle.spawn(async move {
+            let state = state;
+            let (afd, port) = (&state.afd, &state.alive.0);
             let mut buf = EventBuf(vec![sys::lane_event_t::init(); POLL_BATCH]);
             loop {
                 tokio::select! {
@@ -276,7 +304,6 @@ impl Driver {
                     }
                 }
             }
-            drop(afd); // deregistered before the port (and its fd) goes
         });
         Ok(Arc::new(Driver { port }))
     }
@@ -334,6 +361,36 @@ impl CancelToken {
             }
             n.await;
         }
+    }
+}
+
+/// A granted session run on its tokio task: finished exactly once, by the
+/// task when the future ends, or by Drop when the task is dropped unfinished
+/// (its runtime shut down).
+struct SessionRun {
+    job: Arc<AsyncJob>,
+    lane: crate::defer::SendPtr<sys::lane_t>,
+    token: u64,
+}
+
+impl SessionRun {
+    fn finish(&self, code: i32, error: Option<String>) {
+        let mut st = self.job.lock();
+        if st.finished {
+            return;
+        }
+        st.finished = true;
+        st.error = error;
+        drop(st);
+        // SAFETY: the session's lane outlives its runs, and the run is
+        // finished once (the flag above).
+        unsafe { sys::lane_job_finish(self.lane.0, self.token, code) };
+    }
+}
+
+impl Drop for SessionRun {
+    fn drop(&mut self) {
+        self.finish(JOB_CODE_ABANDONED, None);
     }
 }
 

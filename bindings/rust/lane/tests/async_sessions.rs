@@ -127,3 +127,34 @@ async fn a_panicking_async_run_fails_its_messages_and_drop_ends_the_queue() {
         Status::Invalid
     );
 }
+
+#[test]
+fn a_runtime_shut_down_mid_run_still_ends_the_run_and_frees_the_slot() {
+    let lane = Lane::new("as-shutdown", Options::new().max_concurrent(1)).unwrap();
+    let outcome = Arc::new(Mutex::new(None));
+    let o = outcome.clone();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let session = rt.block_on(async {
+        let s = Session::new_async(&lane, "chat", opts(Mode::Queue), |_ctx| async move {
+            std::future::pending::<()>().await;
+            Ok::<(), String>(())
+        })
+        .unwrap();
+        let job = Job::new("stuck").on_done(move |out| *o.lock().unwrap() = Some(out.status));
+        let _h = s.enqueue_async(job, "").unwrap();
+        until("the run is active", || s.active() == 1).await;
+        s
+    });
+    drop(rt); // drops the run's task unfinished
+    eprintln!("after rt drop: {:?}", lane.stats().unwrap());
+    lane.wait_idle(Some(Duration::from_secs(10))).unwrap();
+    assert_eq!(*outcome.lock().unwrap(), Some(Status::JobFailed));
+    drop(session);
+    lane.submit_wait(Job::new("after"), None, |_| Ok::<(), String>(()))
+        .unwrap()
+        .result()
+        .unwrap();
+}
