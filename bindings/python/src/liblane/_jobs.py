@@ -365,7 +365,6 @@ def _payload(ud: int | None) -> Any:
 
 
 
-@_capi.RUN_FN
 def _run_trampoline(ctx: int, ud: int) -> int:
     try:
         st = _live.get(ud or 0)
@@ -376,7 +375,6 @@ def _run_trampoline(ctx: int, ud: int) -> int:
         return 4
 
 
-@_capi.DONE_FN
 def _done_trampoline(outcome: Any, ud: int) -> None:
     try:
         st = _live.pop(ud or 0, None)
@@ -389,10 +387,13 @@ def _done_trampoline(outcome: Any, ud: int) -> None:
             st.owner._job_ended()
     except BaseException:  # noqa: BLE001
         try:
-            sys.excepthook(*sys.exc_info())  # type: ignore[arg-type]
+            sys.excepthook(*sys.exc_info())
         except BaseException:  # noqa: BLE001
             pass
 
 
-RUN_ADDR = _capi.fnptr(_run_trampoline)
-DONE_ADDR = _capi.fnptr(_done_trampoline)
+# Made once, kept by the module for the life of the process.
+_RUN_CB = _capi.RUN_FN(_run_trampoline)
+_DONE_CB = _capi.DONE_FN(_done_trampoline)
+RUN_ADDR = _capi.fnptr(_RUN_CB)
+DONE_ADDR = _capi.fnptr(_DONE_CB)

@@ -294,7 +294,7 @@ class Lane:
         except ClosedError:
             return False
         try:
-            return _capi.lane_cancel_token(h, token, flags) == 0
+            return bool(_capi.lane_cancel_token(h, token, flags) == 0)
         finally:
             self._leave()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from ctypes import byref, c_char_p, c_size_t, c_void_p, create_string_buffer, sizeof
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -221,9 +222,15 @@ class Registry:
         interval: Seconds | None = None,
         retention: Seconds | None = None,
         purge_interval: Seconds | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> "Sampler":
-        """A sampler of this registry's lanes writing the SQLite history at sqlite_path (not started)."""
-        return Sampler(self, sqlite_path, interval=interval, retention=retention, purge_interval=purge_interval)
+        """A sampler of this registry's lanes writing the SQLite history at sqlite_path (not started).
+
+        clock() -> Unix seconds stamps the samples and purge cutoffs instead of
+        the real time (replays, tests); it is called on the sampler's thread.
+        """
+        return Sampler(self, sqlite_path, interval=interval, retention=retention, purge_interval=purge_interval,
+                       clock=clock)
 
     def close(self) -> None:
         """Closes samplers, then this registry's Lanes (their jobs cancelled), then the registry."""
@@ -256,7 +263,8 @@ class Sampler:
     thread (start) or now (sample_once)."""
 
     def __init__(self, registry: Registry, sqlite_path: str | Path, *, interval: Seconds | None = None,
-                 retention: Seconds | None = None, purge_interval: Seconds | None = None) -> None:
+                 retention: Seconds | None = None, purge_interval: Seconds | None = None,
+                 clock: Callable[[], float] | None = None) -> None:
         o = _capi.SamplerOptions()
         o.struct_size = sizeof(_capi.SamplerOptions)
         o.interval_ns = seconds_to_ns(interval, "interval")
@@ -266,6 +274,18 @@ class Sampler:
         if not path:
             raise InvalidError("sqlite_path is empty")
         o.sqlite_path = path
+        self._clock_cb: Any = None
+        if clock is not None:
+            user_clock = clock
+
+            def _clock(_ud: Any) -> int:
+                try:
+                    return int(user_clock() * 1e9)
+                except BaseException:  # noqa: BLE001 - never unwind into C
+                    return time.time_ns()
+
+            self._clock_cb = _capi.CLOCK_FN(_clock)
+            o.clock = _capi.fnptr(self._clock_cb)
         self._reg = registry
         self._mu = threading.RLock()
         h = c_void_p()
@@ -302,6 +322,7 @@ class Sampler:
             h, self._h = self._h, None
         if h is not None:
             _capi.lane_sampler_destroy(h)
+            self._clock_cb = None
             with self._reg._mu:
                 self._reg._samplers.discard(self)
 
