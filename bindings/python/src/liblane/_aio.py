@@ -32,7 +32,7 @@ class AsyncJob:
     """One asyncio job; all its fields are touched on its loop's thread only."""
 
     __slots__ = ("id", "lane_name", "loop", "task", "token", "lane_h", "state", "wake", "ctx", "cause",
-                 "lane_cancels", "abandoned", "status", "job", "detail")
+                 "lane_cancels", "abandoned", "status", "job", "detail", "orphaned")
 
     def __init__(self, job_id: str, lane_name: str, loop: asyncio.AbstractEventLoop, task: "asyncio.Task[Any]") -> None:
         self.id = job_id
@@ -50,6 +50,9 @@ class AsyncJob:
         self.status = 0
         self.job: JobContext | None = None
         self.detail = ""
+        # Lane.close ended this job for a stopped loop: liblane is done with it
+        # (the lane may be gone), so the task must not call into it again.
+        self.orphaned = False
 
     # ---------------------------------------------------------------- events
 
@@ -87,6 +90,8 @@ class AsyncJob:
     def _withdraw(self) -> None:
         """The awaiting task was cancelled: withdraw or end the job, whatever its state."""
         self.abandoned = True
+        if self.orphaned:
+            return
         if self.state == GRANTED:
             self.state = FINISHED
             _capi.lane_cancel_token(self.lane_h, self.token, _capi.CANCEL_RUNNING)
@@ -143,6 +148,10 @@ class AsyncJob:
             while self.lane_cancels:
                 self.lane_cancels -= 1
                 self.task.uncancel()
+            if self.orphaned:
+                if isinstance(err, asyncio.CancelledError):
+                    raise err
+                raise asyncio.CancelledError("liblane: the lane was closed while its event loop was stopped")
             if user_cancelled:
                 # The awaiting task was cancelled while fn ran: the job ends CANCELLED.
                 self.abandoned = True
@@ -228,6 +237,8 @@ class LoopPort:
         Granted jobs are finished as failed (their coroutines cannot run);
         the awaiting tasks, if their loop ever runs again, see the outcome.
         """
+        for aj in self.jobs.values():
+            aj.orphaned = True
         for kind, status, ud, _ctx in self._poll():
             aj = self.jobs.get(ud)
             if aj is None:
