@@ -225,7 +225,11 @@ def test_callback_and_asyncio_jobs_share_the_lane(make_lane: Any) -> None:
 
     async def main() -> None:
         gate = threading.Event()
-        t = lane.submit(lambda: (gate.wait(5), order.append("callback")), id="cb")
+        def cb() -> None:
+            gate.wait(5)
+            order.append("callback")
+
+        t = lane.submit(cb, id="cb")
 
         async def aj() -> None:
             order.append("async")
@@ -302,7 +306,11 @@ def test_close_finishes_jobs_left_on_a_dead_loop() -> None:
     assert lane.stats().running == 1
     # The loop is left stopped with both tasks pending: nobody will run them.
     done = threading.Event()
-    threading.Thread(target=lambda: (lane.close(), done.set())).start()
+    def close() -> None:
+        lane.close()
+        done.set()
+
+    threading.Thread(target=close).start()
     assert done.wait(10), "close hung on jobs of a stopped loop"
     st = lane.stats()
     assert st.running == 0 and st.queued == 0 and st.ended == 2

@@ -57,8 +57,12 @@ def test_fair_share_serves_the_tenant_that_had_less(make_lane: Any) -> None:
     lane.submit(gate, id="gate", tenant="gatekeeper")
     assert gate.started.wait(2)
     order: list[str] = []
+    def job(jid: str) -> None:
+        time.sleep(0.01)
+        order.append(jid)
+
     for jid, tenant in (("alice-1", "alice"), ("alice-2", "alice"), ("alice-3", "alice"), ("bob-1", "bob")):
-        lane.submit(lambda j=jid: (time.sleep(0.01), order.append(j)), id=jid, tenant=tenant)
+        lane.submit(job, jid, id=jid, tenant=tenant)
     gate.release.set()
     assert lane.wait_idle(5)
     assert order.index("bob-1") < order.index("alice-2"), order

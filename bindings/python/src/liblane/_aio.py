@@ -237,8 +237,8 @@ class LoopPort:
         Granted jobs are finished as failed (their coroutines cannot run);
         the awaiting tasks, if their loop ever runs again, see the outcome.
         """
-        for aj in self.jobs.values():
-            aj.orphaned = True
+        for job in self.jobs.values():
+            job.orphaned = True
         for kind, status, ud, _ctx in self._poll():
             aj = self.jobs.get(ud)
             if aj is None:

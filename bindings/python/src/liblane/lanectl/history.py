@@ -9,7 +9,7 @@ import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from .._types import Sample
 from ..registry import history as query_history
@@ -166,7 +166,8 @@ def draw(data: list[tuple[str, list[Sample], LaneSummary]], out: str) -> None:
         ax.set_ylim(bottom=0, top=max([s.max_concurrent, *running, *queued, 1]) * 1.15)
         ax.grid(True, alpha=0.3)
         ax.legend(loc="upper right", fontsize=8)
-    axes[-1, 0].xaxis.set_major_formatter(mdates.DateFormatter("%m-%d %H:%M", tz=timezone.utc))
+    dates: Any = mdates  # DateFormatter has no annotations
+    axes[-1, 0].xaxis.set_major_formatter(dates.DateFormatter("%m-%d %H:%M", tz=timezone.utc))
     axes[-1, 0].set_xlabel("time (UTC)")
     fig.suptitle("lane occupancy", fontsize=12)
     fig.tight_layout()
