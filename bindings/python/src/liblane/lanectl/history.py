@@ -147,6 +147,7 @@ def draw(data: list[tuple[str, list[Sample], LaneSummary]], out: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     n = len(data)
     fig, axes = plt.subplots(n, 1, figsize=(11, 2.6 * n + 0.8), sharex=True, squeeze=False)
@@ -160,17 +161,20 @@ def draw(data: list[tuple[str, list[Sample], LaneSummary]], out: str) -> None:
         cap_label = "max_concurrent" if s.max_known else "peak running (max_concurrent unknown)"
         ax.axhline(s.max_concurrent, color="tab:red", linestyle="--", linewidth=1.2, label=cap_label)
         pct = 100 * s.full_seconds / s.span_seconds if s.span_seconds else 0.0
-        ax.set_title(f"{lane}: full {pct:.0f}% of the time, queued p95 {s.p95_queued:.1f}", loc="left",
+        note = "" if s.max_known else f" (max_concurrent unknown: dashed line is the peak, {s.max_concurrent})"
+        ax.set_title(f"{lane}: full {pct:.0f}% of the time, queued p95 {s.p95_queued:.1f}{note}", loc="left",
                      fontsize=10)
         ax.set_ylabel("jobs")
         ax.set_ylim(bottom=0, top=max([s.max_concurrent, *running, *queued, 1]) * 1.15)
         ax.grid(True, alpha=0.3)
-        ax.legend(loc="upper right", fontsize=8)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     dates: Any = mdates  # DateFormatter has no annotations
     axes[-1, 0].xaxis.set_major_formatter(dates.DateFormatter("%m-%d %H:%M", tz=timezone.utc))
     axes[-1, 0].set_xlabel("time (UTC)")
-    fig.suptitle("lane occupancy", fontsize=12)
-    fig.tight_layout()
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper right", ncol=len(labels), fontsize=9, frameon=False)
+    fig.suptitle("lane occupancy", fontsize=12, x=0.01, ha="left")
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
     fig.savefig(out, dpi=100)
     plt.close(fig)
 
