@@ -275,7 +275,7 @@ class _CallbackJob(Generic[T]):
 
     __slots__ = (
         "key", "id", "lane_name", "fn", "args", "future", "result", "error", "owner", "token",
-        "payload", "carrier", "__weakref__",
+        "payload", "carrier", "is_message", "__weakref__",
     )
 
     def __init__(self, job_id: str, lane_name: str, fn: Callable[..., T], args: tuple[Any, ...],
@@ -293,16 +293,17 @@ class _CallbackJob(Generic[T]):
         self.payload = payload
         # Session messages: the job whose run carried this message (its result is ours).
         self.carrier: _CallbackJob[Any] | None = None
+        self.is_message = False  # a session message: its run may carry others
 
     def run(self, ctx: int) -> int:
         self.future._is_running = True
         job = JobContext(self.id, self.lane_name, ctx)
         job._state = self
-        batch_keys = _batch_keys(ctx)
-        for k in batch_keys:
-            m = _live.get(k)
-            if m is not None:
-                m.carrier = self
+        if self.is_message:
+            for k in _batch_keys(ctx):
+                m = _live.get(k)
+                if m is not None:
+                    m.carrier = self
         tok = _current.set(job)
         try:
             self.result = self.fn(*self.args)

@@ -159,6 +159,7 @@ class Lane:
         self._cv = threading.Condition(self._mu)
         self._inflight = 0  # calls inside the C lane now
         self._jobs = 0  # accepted jobs whose outcome is not yet delivered
+        self._waiters = 0  # threads in wait_idle or close, waiting on _cv
         self._closing = False
         self._closed = threading.Event()
         self._final: LaneStats | None = None
@@ -189,13 +190,13 @@ class Lane:
     def _leave(self) -> None:
         with self._mu:
             self._inflight -= 1
-            if self._inflight == 0:
+            if self._inflight == 0 and self._waiters:
                 self._cv.notify_all()
 
     def _job_ended(self) -> None:
         with self._mu:
             self._jobs -= 1
-            if self._jobs == 0:
+            if self._jobs == 0 and self._waiters:
                 self._cv.notify_all()
 
     def _call(self, op: str, fn: Callable[..., int], *args: Any) -> None:
@@ -515,7 +516,11 @@ class Lane:
                     if rem <= 0:
                         return False
                     left = min(left, rem)
-                self._cv.wait(left)
+                self._waiters += 1
+                try:
+                    self._cv.wait(left)
+                finally:
+                    self._waiters -= 1
         return True
 
     # ------------------------------------------------------------ closing
@@ -584,7 +589,11 @@ class Lane:
         self.wait_idle()
         with self._mu:
             while self._inflight > 0:
-                self._cv.wait()
+                self._waiters += 1
+                try:
+                    self._cv.wait()
+                finally:
+                    self._waiters -= 1
             st = _capi.Stats()
             st.struct_size = sizeof(_capi.Stats)
             if _capi.lane_stats(h, byref(st)) == 0:

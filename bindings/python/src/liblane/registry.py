@@ -182,7 +182,11 @@ class Registry:
                     if ln._h is not None and ln._jobs == 0 and not ln._sessions:
                         # No call may be inside the C lane while it is destroyed.
                         while ln._inflight:
-                            ln._cv.wait()
+                            ln._waiters += 1
+                            try:
+                                ln._cv.wait()
+                            finally:
+                                ln._waiters -= 1
                         saved, ln._h, ln._closing = ln._h, None, True
             s = _capi.lane_registry_remove(h, encode(name, "lane name"))
             msg = _capi.last_error() if s != 0 else ""

@@ -175,6 +175,7 @@ class Session:
         st: _CallbackJob[T] = _CallbackJob(id, self._lane.name, fn, args, self, payload)
         key = new_key()
         st.key = key
+        st.is_message = True
         j.run = RUN_ADDR
         j.on_done = DONE_ADDR
         j.user_data = key
