@@ -210,3 +210,24 @@ def test_the_sampler_thread_samples_on_its_own(tmp_path: Path) -> None:
         assert n >= 3
         time.sleep(0.05)
         assert len(liblane.history(db, "a")) == n  # stopped means stopped
+
+
+def test_closing_a_registry_lane_cancels_its_jobs_and_leaves_the_lane() -> None:
+    with Registry() as reg:
+        llm = reg.lane("llm")
+        seen: list[Any] = []
+        started = threading.Event()
+
+        def job() -> None:
+            started.set()
+            seen.append(liblane.current_job().wait(10))
+
+        t = llm.submit(job, id="r")
+        q = llm.submit(lambda: None, id="q")
+        assert started.wait(5)
+        llm.close(cancel=True)
+        assert isinstance(seen[0], liblane.Cancelled)
+        assert t.outcome.cancelled() and q.outcome.cancelled()
+        assert reg.names() == ["llm"]  # the registry still has it
+        again = reg.lane("llm")
+        assert again is not llm and again.submit_wait(lambda: 5, id="x") == 5

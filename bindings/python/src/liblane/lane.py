@@ -579,7 +579,7 @@ class Lane:
         if self._reg is None:
             _capi.lane_close(h, _capi.CLOSE_CANCEL if cancel else _capi.CLOSE_DRAIN)
         elif cancel:
-            self._cancel_live_async(h)
+            self._cancel_own_jobs(h)
         if not self.wait_idle(timeout):
             if self._reg is None:
                 _capi.lane_close(h, _capi.CLOSE_CANCEL)
@@ -605,9 +605,14 @@ class Lane:
             self._reg._forget(self)
         self._closed.set()
 
-    def _cancel_live_async(self, h: int) -> None:
+    def _cancel_own_jobs(self, h: int) -> None:
+        """A registry lane is shared: cancel this object's jobs only, by token."""
         with self._mu:
             tokens = [aj.token for p in self._ports.values() for aj in p.jobs.values() if aj.token]
+        tokens += [st.token for st in list(_live.values()) if st.owner is self and st.token]
+        # Queued ones first: a running job that stops would hand its slot to one of them.
+        for tok in tokens:
+            _capi.lane_cancel_token(h, tok, _capi.CANCEL_QUEUED)
         for tok in tokens:
             _capi.lane_cancel_token(h, tok, _capi.CANCEL_QUEUED | _capi.CANCEL_RUNNING)
 
