@@ -319,3 +319,24 @@ def test_close_finishes_jobs_left_on_a_dead_loop() -> None:
     loop.run_until_complete(asyncio.gather(t1, t2, return_exceptions=True))
     loop.close()
     wait_for(lambda: liblane.live_callbacks() == 0)
+
+
+def test_a_raising_on_ticket_withdraws_the_job(make_lane: Any) -> None:
+    lane = make_lane("aio-ticket", 1)
+    ran: list[int] = []
+
+    def bad_ticket(_t: liblane.TicketInfo) -> None:
+        raise RuntimeError("no thanks")
+
+    async def main() -> None:
+        async def job() -> None:
+            ran.append(1)
+
+        with pytest.raises(RuntimeError, match="no thanks"):
+            await lane.run(job, id="j", on_ticket=bad_ticket)
+        await until(lambda: lane._ports == {})
+
+    run(main)
+    assert ran == [] and lane.wait_idle(5)
+    st = lane.stats()
+    assert st.submitted == 1 and st.ended == 1

@@ -441,3 +441,21 @@ def test_the_library_is_found_from_a_directory_in_liblane_path() -> None:
     assert r.returncode == 0, r.stderr
     path, major = r.stdout.split()
     assert os.path.dirname(path) == d and major == "0"
+
+
+def test_an_unclosed_lane_is_closed_at_exit_with_its_jobs_ended() -> None:
+    code = (
+        "import threading, liblane\n"
+        "lane = liblane.Lane('left-open', 1)\n"
+        "started = threading.Event()\n"
+        "def job():\n"
+        "    started.set()\n"
+        "    print('cause at exit:', type(liblane.current_job().wait(30)).__name__, flush=True)\n"
+        "lane.submit(job, id='running')\n"
+        "t = lane.submit(job, id='queued')\n"
+        "t.outcome.add_done_callback(lambda f: print('queued ended:', type(f.exception()).__name__, flush=True))\n"
+        "started.wait(5)\n"
+    )
+    r = _run_python(code)
+    assert r.returncode == 0, r.stderr
+    assert "cause at exit: ClosedError" in r.stdout and "queued ended: ClosedError" in r.stdout

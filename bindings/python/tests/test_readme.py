@@ -16,7 +16,7 @@ def python_example() -> str:
     section = text.split("## From Python", 1)[1].split("\n## ", 1)[0]
     blocks = re.findall(r"```python\n(.*?)```", section, re.S)
     assert len(blocks) == 1, "the From Python section has one python example"
-    return blocks[0]
+    return str(blocks[0])
 
 
 def test_the_readme_example_runs_and_prints_what_it_says() -> None:

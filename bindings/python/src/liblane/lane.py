@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import threading
+import weakref
 import time
 from ctypes import byref, c_void_p, sizeof
 from datetime import timedelta
@@ -144,6 +146,7 @@ class Lane:
         h = c_void_p()
         check(_capi.lane_create(encode(name, "lane name"), byref(o), byref(h)), "create")
         self._init(name, h.value, None)
+        _open_lanes.add(self)
 
     @classmethod
     def _borrowed(cls, name: str, handle: int, registry: "Registry") -> "Lane":
@@ -426,7 +429,11 @@ class Lane:
             raise err
         aj.token = t.job_token
         if on_ticket is not None:
-            on_ticket(TicketInfo(id, t.position, t.eta_ns / 1e9, t.job_token, _blocked(t.blocked_by)))
+            try:
+                on_ticket(TicketInfo(id, t.position, t.eta_ns / 1e9, t.job_token, _blocked(t.blocked_by)))
+            except BaseException:
+                aj._withdraw()  # nobody will await it: withdraw it (or end it when granted)
+                raise
         return await aj.drive(fn, args)
 
     # ------------------------------------------------------------ control
@@ -640,6 +647,20 @@ class Lane:
     def __repr__(self) -> str:
         state = "closed" if self._closing else "open"
         return f"<liblane.Lane {self._name!r} {state}>"
+
+
+# Standalone lanes still open when the interpreter exits are closed
+# (cancel) first, so that no liblane worker calls into a finalizing interpreter.
+_open_lanes: "weakref.WeakSet[Lane]" = weakref.WeakSet()
+
+
+@atexit.register
+def _close_open_lanes() -> None:
+    for ln in list(_open_lanes):
+        try:
+            ln.close(cancel=True)
+        except BaseException:  # noqa: BLE001 - exiting anyway
+            pass
 
 
 def current_job() -> JobContext:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
+import weakref
 import time
 from ctypes import byref, c_char_p, c_size_t, c_void_p, create_string_buffer, sizeof
 from datetime import datetime, timedelta, timezone
@@ -72,6 +74,7 @@ class Registry:
         self._inflight = 0
         self._lanes: dict[str, Lane] = {}
         self._samplers: set[Sampler] = set()
+        _open_registries.add(self)
 
     def _set_source(self, config: ConfigSource) -> None:
         if isinstance(config, Mapping):
@@ -260,6 +263,18 @@ class Registry:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+_open_registries: "weakref.WeakSet[Registry]" = weakref.WeakSet()
+
+
+@atexit.register
+def _close_open_registries() -> None:
+    for reg in list(_open_registries):
+        try:
+            reg.close()
+        except BaseException:  # noqa: BLE001 - exiting anyway
+            pass
 
 
 class Sampler:
