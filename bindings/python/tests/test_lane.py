@@ -459,3 +459,12 @@ def test_an_unclosed_lane_is_closed_at_exit_with_its_jobs_ended() -> None:
     r = _run_python(code)
     assert r.returncode == 0, r.stderr
     assert "cause at exit: ClosedError" in r.stdout and "queued ended: ClosedError" in r.stdout
+
+
+def test_the_abi_check_wants_the_same_major_and_at_least_our_minor() -> None:
+    from liblane import _capi
+
+    assert _capi.abi_compatible(liblane.abi_version)
+    assert _capi.abi_compatible((0 << 16) | 7)  # a newer minor only appends
+    assert not _capi.abi_compatible((1 << 16) | 1)  # another major
+    assert not _capi.abi_compatible(0)  # older than the lane.h mirrored here

@@ -286,8 +286,16 @@ lane_last_error = _proto("lane_last_error", c_char_p)
 lane_abi_version = _proto("lane_abi_version", c_uint32)
 lane_version_string = _proto("lane_version_string", c_char_p)
 
+
+
+def abi_compatible(version: int) -> bool:
+    """Same major (a new major is a new SONAME), and at least the minor mirrored here
+    (an older minor may lack functions this binding binds)."""
+    return version >> 16 == ABI_MAJOR and (version & 0xFFFF) >= ABI_MINOR
+
+
 _abi = int(lane_abi_version())
-if _abi >> 16 != ABI_MAJOR or (_abi & 0xFFFF) < ABI_MINOR:
+if not abi_compatible(_abi):
     raise ImportError(
         f"liblane: {LIB_PATH} has ABI {_abi >> 16}.{_abi & 0xFFFF}; this binding needs "
         f"{ABI_MAJOR}.{ABI_MINOR} or a later minor of major {ABI_MAJOR}"

@@ -16,6 +16,7 @@ import concurrent.futures
 import contextvars
 import itertools
 import sys
+from datetime import timedelta
 from ctypes import byref, c_char_p, c_void_p
 from typing import TYPE_CHECKING, Any, Callable, Generic, TypeVar
 
@@ -117,7 +118,7 @@ class Ticket(Generic[T]):
         return self.info.eta
 
     @property
-    def eta_timedelta(self) -> Any:
+    def eta_timedelta(self) -> timedelta:
         return self.info.eta_timedelta
 
     @property
@@ -257,17 +258,6 @@ def _dec(b: bytes | None) -> str:
 
 
 _current: contextvars.ContextVar[JobContext | None] = contextvars.ContextVar("liblane_current_job", default=None)
-
-
-def current_job() -> JobContext:
-    """The job running in this thread (callback job) or task (asyncio job).
-
-    Raises LookupError outside a job.
-    """
-    job = _current.get()
-    if job is None:
-        raise LookupError("liblane.current_job() called outside a running job")
-    return job
 
 
 class _CallbackJob(Generic[T]):
