@@ -5,7 +5,6 @@ from __future__ import annotations
 import atexit
 import logging
 import threading
-import weakref
 import time
 from ctypes import byref, c_char_p, c_size_t, c_void_p, create_string_buffer, sizeof
 from datetime import datetime, timedelta, timezone
@@ -257,6 +256,7 @@ class Registry:
         if h is not None:
             _capi.lane_registry_destroy(h)
         self._config_cb = None
+        _open_registries.discard(self)
 
     def __enter__(self) -> "Registry":
         return self
@@ -265,7 +265,9 @@ class Registry:
         self.close()
 
 
-_open_registries: "weakref.WeakSet[Registry]" = weakref.WeakSet()
+# Strong references: liblane keeps pointers to a registry's config and log
+# callbacks, so an open registry must not be collected. Closed at exit.
+_open_registries: set[Registry] = set()
 
 
 @atexit.register
