@@ -454,11 +454,11 @@ def test_an_unclosed_lane_is_closed_at_exit_with_its_jobs_ended() -> None:
         "lane.submit(job, id='running')\n"
         "t = lane.submit(job, id='queued')\n"
         "t.outcome.add_done_callback(lambda f: print('queued ended:', type(f.exception()).__name__, flush=True))\n"
-        "started.wait(5)\n"
+        "assert started.wait(30)\n"
     )
     r = _run_python(code)
     assert r.returncode == 0, r.stderr
-    assert "cause at exit: ClosedError" in r.stdout and "queued ended: ClosedError" in r.stdout
+    assert "cause at exit: ClosedError" in r.stdout and "queued ended: ClosedError" in r.stdout, r.stdout + r.stderr
 
 
 def test_the_abi_check_wants_the_same_major_and_at_least_our_minor() -> None:
