@@ -23,6 +23,8 @@ if ! "$py" -m venv "$venv"; then
   exit 1
 fi
 echo "python binding: pip install .[dev]"
+# setuptools builds in the source tree: leave nothing of an older build in the wheel.
+rm -rf "$here/build" "$here/src/liblane.egg-info"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$here[dev]"
 
 export LIBLANE_PATH="$build/liblane.so"
