@@ -340,3 +340,31 @@ def test_a_raising_on_ticket_withdraws_the_job(make_lane: Any) -> None:
     assert ran == [] and lane.wait_idle(5)
     st = lane.stats()
     assert st.submitted == 1 and st.ended == 1
+
+
+def test_lane_side_outcomes_of_a_queued_asyncio_job(make_lane: Any) -> None:
+    lane = make_lane("aio-out", 1)
+
+    async def main() -> None:
+        ev = asyncio.Event()
+
+        async def blocker() -> None:
+            await ev.wait()
+
+        async def never() -> None:
+            raise AssertionError("must not run")
+
+        b = asyncio.create_task(lane.run(blocker, id="blocker"))
+        await until(lambda: lane.stats().running == 1)
+        cancelled = asyncio.create_task(lane.run(never, id="by-id"))
+        timed = asyncio.create_task(lane.run(never, id="timed", queue_timeout=0.05))
+        await until(lambda: lane.stats().queued == 2)
+        lane.cancel("by-id")
+        with pytest.raises(liblane.Cancelled):
+            await cancelled
+        with pytest.raises(liblane.TimedOut):
+            await timed
+        ev.set()
+        await b
+
+    run(main)
