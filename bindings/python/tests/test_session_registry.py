@@ -231,3 +231,29 @@ def test_closing_a_registry_lane_cancels_its_jobs_and_leaves_the_lane() -> None:
         assert reg.names() == ["llm"]  # the registry still has it
         again = reg.lane("llm")
         assert again is not llm and again.submit_wait(lambda: 5, id="x") == 5
+
+
+def test_steer_delivers_a_new_message_into_the_running_run(make_lane: Any) -> None:
+    lane = make_lane("llm", 1)
+    chat = Session(lane, "u", mode=SessionMode.STEER, debounce=0)
+    started = threading.Event()
+    taken: list[Any] = []
+
+    def run() -> str:
+        started.set()
+        job = liblane.current_job()
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            m = job.next_message()
+            if m is not None:
+                taken.append((m.id, m.payload))
+                return "steered"
+            time.sleep(0.005)
+        return "nothing came"
+
+    first = chat.enqueue(run, id="m1", payload="plan a trip", steerable=True)
+    assert started.wait(5)
+    second = chat.enqueue(run, id="m2", payload="to Lisbon")
+    assert first.result(5) == "steered" and second.result(5) == "steered"
+    assert taken == [("m2", "to Lisbon")]
+    chat.close()
