@@ -170,7 +170,7 @@ class JobContext:
 
     @property
     def id(self) -> str:
-        """The job's id (a session run: the message's id is in ``batch``)."""
+        """The job's id (a session run: its first message's id; ``batch`` has them all)."""
         return self._id
 
     @property

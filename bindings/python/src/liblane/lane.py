@@ -546,8 +546,12 @@ class Lane:
                 p.teardown()
 
     def _inside_own_job(self) -> bool:
+        """True on a worker thread running a callback job (or session run) of this lane."""
         job = _current.get()
-        return job is not None and job.lane == self._name and job._ctx is not None
+        if job is None or job._state is None:
+            return False
+        owner = job._state.owner
+        return owner is self or getattr(owner, "_lane", None) is self
 
     def close(self, cancel: bool = False, timeout: Seconds | None = None) -> None:
         """Closes the lane and waits until every job has its outcome, then frees it.

@@ -9,7 +9,7 @@ from ctypes import byref, c_void_p, sizeof
 from typing import Any, Callable, TypeVar, TypeVarTuple, Unpack
 
 from . import _capi
-from ._jobs import DONE_ADDR, RUN_ADDR, JobFuture, _CallbackJob, _current, _live, new_key
+from ._jobs import DONE_ADDR, RUN_ADDR, JobFuture, _CallbackJob, _live, new_key
 from .errors import ClosedError, DeadlockError, InvalidError, error_for
 from .lane import Lane, Seconds, encode, seconds_to_ns
 
@@ -254,8 +254,7 @@ class Session:
 
         Not from inside a job of the session's lane (DeadlockError).
         """
-        job = _current.get()
-        if job is not None and job.lane == self._lane.name and job._ctx is not None:
+        if self._lane._inside_own_job():
             raise DeadlockError(f"closing session '{self._key}' from inside a job of lane '{self._lane.name}'",
                                 op="close session")
         with self._mu:
