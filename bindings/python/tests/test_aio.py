@@ -111,7 +111,10 @@ def test_cancelling_the_task_while_running_cancels_the_job(make_lane: Any) -> No
     seen: list[str] = []
 
     async def main() -> None:
+        started = asyncio.Event()
+
         async def long() -> None:
+            started.set()
             try:
                 await asyncio.sleep(30)
             except asyncio.CancelledError:
@@ -119,7 +122,7 @@ def test_cancelling_the_task_while_running_cancels_the_job(make_lane: Any) -> No
                 raise
 
         t = asyncio.create_task(lane.run(long, id="long"))
-        await until(lambda: lane.stats().running == 1)
+        await started.wait()  # running == 1 alone may be before the coroutine has started
         t.cancel()
         with pytest.raises(asyncio.CancelledError):
             await t
@@ -136,7 +139,10 @@ def test_preemption_arrives_as_cancelled_error_with_the_cause(make_lane: Any) ->
     causes: list[Any] = []
 
     async def main() -> None:
+        started = asyncio.Event()
+
         async def train() -> str:
+            started.set()
             try:
                 await asyncio.sleep(30)
             except asyncio.CancelledError as e:
@@ -148,7 +154,7 @@ def test_preemption_arrives_as_cancelled_error_with_the_cause(make_lane: Any) ->
             return "answer"
 
         low = asyncio.create_task(lane.run(train, id="train", preemptible=True))
-        await until(lambda: lane.stats().running == 1)
+        await started.wait()
         assert await lane.run(infer, id="infer", priority=10) == "answer"
         with pytest.raises(liblane.Preempted):
             await low
@@ -162,7 +168,10 @@ def test_a_job_that_swallows_the_cancel_still_reports_the_preemption(make_lane: 
     lane = make_lane("aio-swallow", 1, policy="fair_share", preempt_min_runtime=0)
 
     async def main() -> None:
+        started = asyncio.Event()
+
         async def stubborn() -> str:
+            started.set()
             try:
                 await asyncio.sleep(30)
             except asyncio.CancelledError:
@@ -173,7 +182,7 @@ def test_a_job_that_swallows_the_cancel_still_reports_the_preemption(make_lane: 
             pass
 
         low = asyncio.create_task(lane.run(stubborn, id="s", preemptible=True))
-        await until(lambda: lane.stats().running == 1)
+        await started.wait()
         await lane.run(urgent, id="u", priority=10)
         with pytest.raises(liblane.Preempted):
             await low
@@ -188,8 +197,11 @@ def test_requeue_on_preempt_runs_the_coroutine_again(make_lane: Any) -> None:
     runs: list[int] = []
 
     async def main() -> None:
+        started = asyncio.Event()
+
         async def job() -> int:
             runs.append(1)
+            started.set()
             if len(runs) == 1:
                 await asyncio.sleep(30)
             return len(runs)
@@ -198,7 +210,7 @@ def test_requeue_on_preempt_runs_the_coroutine_again(make_lane: Any) -> None:
             pass
 
         low = asyncio.create_task(lane.run(job, id="j", preemptible=True, requeue_on_preempt=True))
-        await until(lambda: lane.stats().running == 1)
+        await started.wait()
         await lane.run(urgent, id="u", priority=10)
         assert await low == 2
 
@@ -368,3 +380,27 @@ def test_lane_side_outcomes_of_a_queued_asyncio_job(make_lane: Any) -> None:
         await b
 
     run(main)
+
+
+def test_a_job_preempted_before_its_coroutine_started_never_runs_it(make_lane: Any) -> None:
+    """GRANT and CANCEL read in one batch: the coroutine is not started at all."""
+    lane = make_lane("aio-early", 1, policy="fair_share", preempt_min_runtime=0)
+    ran: list[str] = []
+
+    async def main() -> None:
+        async def low() -> None:
+            ran.append("low")
+
+        async def high() -> None:
+            ran.append("high")
+
+        t = asyncio.create_task(lane.run(low, id="low", preemptible=True))
+        await asyncio.sleep(0)  # submitted and granted in liblane; the GRANT is not read yet
+        assert lane.stats().running == 1
+        h = asyncio.create_task(lane.run(high, id="high", priority=10))
+        with pytest.raises(liblane.Preempted):
+            await t
+        await h
+
+    run(main)
+    assert ran == ["high"]
