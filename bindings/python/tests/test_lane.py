@@ -445,15 +445,15 @@ def test_the_library_is_found_from_a_directory_in_liblane_path() -> None:
 
 def test_an_unclosed_lane_is_closed_at_exit_with_its_jobs_ended() -> None:
     code = (
-        "import threading, liblane\n"
+        "import sys, threading, liblane\n"
         "lane = liblane.Lane('left-open', 1)\n"
         "started = threading.Event()\n"
         "def job():\n"
         "    started.set()\n"
-        "    print('cause at exit:', type(liblane.current_job().wait(30)).__name__, flush=True)\n"
+        "    sys.stdout.write(f'cause at exit: {type(liblane.current_job().wait(30)).__name__}\\n')\n"
         "lane.submit(job, id='running')\n"
         "t = lane.submit(job, id='queued')\n"
-        "t.outcome.add_done_callback(lambda f: print('queued ended:', type(f.exception()).__name__, flush=True))\n"
+        "t.outcome.add_done_callback(lambda f: sys.stdout.write(f'queued ended: {type(f.exception()).__name__}\\n'))\n"
         "assert started.wait(30)\n"
     )
     r = _run_python(code)
