@@ -8,6 +8,7 @@
 #include "exec/ctx_wait.hpp"
 #include "exec/lane.hpp"
 #include "exec/port.hpp"
+#include "exec/wait.hpp"
 
 using lane::capi::check_job;
 using lane::capi::fail;
@@ -286,7 +287,7 @@ LANE_API lane_status_t lane_cooldown(lane_t *lane, int64_t duration_ns) {
     if (!ok(lane)) return bad_lane(lane);
     if (duration_ns < 0) return fail(LANE_ERR_INVALID, "cooldown duration is negative");
     return lane->with_effects([&](std::int64_t t, Effects &eff) {
-      lane->sched.cooldown(duration_ns > INT64_MAX - t ? INT64_MAX : t + duration_ns, t, eff);
+      lane->sched.cooldown(lane::core::sat_add(t, duration_ns), t, eff);
       return LANE_OK;
     });
   });
@@ -349,11 +350,7 @@ LANE_API lane_status_t lane_ctx_wait(lane_ctx_t *ctx, int64_t timeout_ns) {
     lane::exec::WaitStripe &w = lane::exec::wait_stripe(ctx);
     std::unique_lock lk(w.mu);
     auto cancelled = [ctx] { return ctx->cause.load(std::memory_order_acquire) != LANE_OK; };
-    if (timeout_ns < 0) {
-      w.cv.wait(lk, cancelled);
-    } else if (!w.cv.wait_for(lk, std::chrono::nanoseconds(timeout_ns), cancelled)) {
-      return LANE_ERR_TIMEOUT;
-    }
+    if (!lane::exec::wait_ns(w.cv, lk, timeout_ns, cancelled)) return LANE_ERR_TIMEOUT;
     return static_cast<lane_status_t>(ctx->cause.load(std::memory_order_acquire));
   });
 }

@@ -7,6 +7,7 @@
 #include "clock.hpp"
 #include "ctx_wait.hpp"
 #include "pool.hpp"
+#include "wait.hpp"
 #include "port.hpp"
 
 using lane::core::Effect;
@@ -286,11 +287,7 @@ lane_status_t lane_s::finish_host_job(std::uint64_t token, std::int32_t code, st
 lane_status_t lane_s::wait_idle(std::int64_t timeout_ns) {
   std::unique_lock lk(mu);
   auto idle = [this] { return inflight_.load(std::memory_order_acquire) == 0; };
-  if (timeout_ns < 0) {
-    idle_cv_.wait(lk, idle);
-    return LANE_OK;
-  }
-  return idle_cv_.wait_for(lk, std::chrono::nanoseconds(timeout_ns), idle) ? LANE_OK : LANE_ERR_TIMEOUT;
+  return wait_ns(idle_cv_, lk, timeout_ns, idle) ? LANE_OK : LANE_ERR_TIMEOUT;
 }
 
 void lane_s::close(lane_close_mode_t mode) {
@@ -382,7 +379,8 @@ void lane_s::timer_main() {
     if (d > t) {
       timer_at_ = d;
       const std::uint64_t k = timer_kicks_;
-      auto wait = std::chrono::nanoseconds(d - t);
+      // Saturated (a clock below zero), and in steps of at most an hour.
+      auto wait = std::chrono::nanoseconds(std::min(lane::core::sat_sub(d, t), std::int64_t{3600} * 1'000'000'000));
       // An injected clock may jump at any moment: look again soon.
       if (clock_) wait = std::min<std::chrono::nanoseconds>(wait, std::chrono::milliseconds(5));
       timer_cv_.wait_for(lk, wait, [&] { return timer_stop_ || timer_kicks_ != k; });

@@ -1,5 +1,7 @@
 #include "port.hpp"
 
+#include "wait.hpp"
+
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -43,11 +45,7 @@ std::int32_t lane_port::poll(unsigned char *out, std::int32_t max, std::size_t s
                              std::int64_t timeout_ns) {
   std::unique_lock lk(mu_);
   auto ready = [&] { return !events_.empty() || woken_; };
-  if (timeout_ns < 0) {
-    cv_.wait(lk, ready);
-  } else if (timeout_ns > 0) {
-    cv_.wait_for(lk, std::chrono::nanoseconds(timeout_ns), ready);
-  }
+  if (timeout_ns != 0) lane::exec::wait_ns(cv_, lk, timeout_ns, ready);
   woken_ = false;
   std::int32_t n = 0;
   while (n < max && !events_.empty()) {
