@@ -1,7 +1,7 @@
 /*
  * liblane: named concurrency lanes for agent harnesses.
  *
- * One C ABI for every host language. Conventions (see DESIGN.md section 3):
+ * One C ABI for every host language. Conventions:
  *  - every function, type and macro has the prefix lane_ / lane_*_t / LANE_;
  *  - fallible calls return lane_status_t (0 = LANE_OK, negative = error) and
  *    leave a message for this thread in lane_last_error();
@@ -228,7 +228,6 @@ typedef struct lane_stats {
   int64_t wait_p50_ns, wait_p99_ns, run_p50_ns, run_p99_ns;            /* recent window (last 1024) */
   int32_t paused;
   int64_t cooldown_until_ns;
-  /* appended in 0.1 beyond DESIGN.md's list */
   lane_blocked_by_t blocked_by; /* why the head of the queue waits; NONE if nothing queued */
   uint64_t preemptions;         /* preemption requests (requeued victims included) */
   uint32_t eta_window;          /* runtimes kept for the ETA */
