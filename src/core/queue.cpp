@@ -339,4 +339,12 @@ double FairQueue::served(std::string_view name) const {
   return it == tenants_.end() ? 0 : it->second->served / scale_;
 }
 
+double FairQueue::served(std::string_view name, std::int64_t now) const {
+  auto it = tenants_.find(name);
+  if (it == tenants_.end()) return 0;
+  if (half_life_ns_ <= 0) return it->second->served;
+  return it->second->served /
+         std::exp2(static_cast<double>(std::max(now, now_) - epoch_) / static_cast<double>(half_life_ns_));
+}
+
 }  // namespace lane::core

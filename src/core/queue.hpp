@@ -165,6 +165,8 @@ class FairQueue final : public Queue {
   // For tests and stats, in ns of slot-time per unit of weight, decayed to
   // the last time the queue saw.
   [[nodiscard]] double served(std::string_view tenant) const;
+  // The same, decayed to `now` (>= the last time the queue saw).
+  [[nodiscard]] double served(std::string_view tenant, std::int64_t now) const;
   [[nodiscard]] double system_vtime() const { return v_floor() / scale_; }
   [[nodiscard]] std::size_t tenant_count() const { return tenants_.size(); }
 

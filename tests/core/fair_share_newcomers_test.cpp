@@ -20,8 +20,6 @@ std::string starts(const CoreLane &lane) {
   return s;
 }
 
-std::int64_t by_prefix(const Job &j, const std::map<char, std::int64_t> &len) { return len.at(j.id[0]); }
-
 }  // namespace
 
 TEST_SUITE("fair_share_newcomers") {
@@ -145,6 +143,33 @@ TEST_CASE("with a half-life, a tenant that just used the lane heavily waits behi
     lane.finish_all(sec(51));
     lane.expect_one_outcome_each();
   }
+}
+
+TEST_CASE("a tenant's usage halves every half-life, across renormalisations of the scale") {
+  Config cfg = fair(1);
+  cfg.fair_half_life_ns = ms(1);
+  CoreLane lane(cfg);
+  const auto &q = dynamic_cast<const lane::core::FairQueue &>(lane.sched.queue());
+  lane.submit("a", 0, {.tenant = "alice"});
+  lane.submit("b", 0, {.tenant = "bob"});
+  // 100 half-lives while it ran: the stored scale was renormalised 3 times.
+  lane.finish("a", ms(100));
+  CHECK(q.served("alice") == doctest::Approx(static_cast<double>(ms(100))).epsilon(1e-9));
+  CHECK(q.served("alice", ms(101)) == doctest::Approx(static_cast<double>(ms(50))).epsilon(1e-9));
+  CHECK(q.served("alice", ms(103)) == doctest::Approx(static_cast<double>(ms(100)) / 8).epsilon(1e-9));
+  lane.finish("b", ms(110));
+  CHECK(q.served("bob", ms(110)) == doctest::Approx(static_cast<double>(ms(10))).epsilon(1e-9));
+  CHECK(q.served("alice", ms(110)) == doctest::Approx(static_cast<double>(ms(100)) / 1024).epsilon(1e-9));
+  // Without a half-life nothing decays.
+  CoreLane plain(fair(1));
+  plain.submit("a", 0, {.tenant = "alice"});
+  plain.submit("a2", 0, {.tenant = "alice"});
+  plain.finish("a", ms(100));
+  const auto &pq = dynamic_cast<const lane::core::FairQueue &>(plain.sched.queue());
+  CHECK(pq.served("alice", sec(1000)) == doctest::Approx(static_cast<double>(ms(100))));
+  lane.expect_one_outcome_each();
+  plain.finish_all(sec(1000));
+  plain.expect_one_outcome_each();
 }
 
 TEST_CASE("10 000 tenants with one job each run in arrival order, and the ticket positions are exact") {

@@ -12,8 +12,8 @@ using lane::core::Effects;
 using lane::core::Job;
 using lane::core::Scheduler;
 
-double fair_bound(std::uint32_t m, double L, double wi, double wj) {
-  return (2.0 * m + 1.0) * L * (1.0 / wi + 1.0 / wj);
+double fair_bound(std::uint32_t m, double L, double wi, double wj, double wmin) {
+  return m * L * (3.0 / wi + 3.0 / wj + 1.0 / wmin);
 }
 
 double jain(const std::vector<double> &x, const std::vector<std::uint32_t> &w) {
@@ -111,6 +111,10 @@ struct SimLane {
     if (!spec.check_bound) return;
     const std::size_t n = tenants.size();
     const auto m = sched.config().max_concurrent;
+    double wmin = 0;
+    for (std::uint32_t i = 0; i < n; ++i) {
+      if (tenants[i].queued > 0 && (wmin == 0 || spec.weights[i] < wmin)) wmin = spec.weights[i];
+    }
     for (std::uint32_t i = 0; i < n; ++i) {
       if (tenants[i].queued == 0) continue;
       for (std::uint32_t j = i + 1; j < n; ++j) {
@@ -119,7 +123,7 @@ struct SimLane {
         const double gi = (tenants[i].service(now) - base[i][j]) / wi;
         const double gj = (tenants[j].service(now) - base[j][i]) / wj;
         const double gap = std::abs(gi - gj);
-        const double bound = fair_bound(m, static_cast<double>(r.max_length), wi, wj);
+        const double bound = fair_bound(m, static_cast<double>(r.max_length), wi, wj, wmin);
         if (gap / bound > r.worst_ratio) {
           r.worst_ratio = gap / bound;
           r.worst_gap_ns = gap;

@@ -43,8 +43,9 @@ struct SimSpec {
   std::int64_t check_from = 0;         // ignore intervals that start earlier
 };
 
-// The stated bound for tenants i and j on m slots, with L the longest job.
-double fair_bound(std::uint32_t m, double L, double wi, double wj);
+// The stated bound for tenants i and j on m slots, with L the longest job and
+// wmin the least weight among the tenants waiting (docs/fair-share.md).
+double fair_bound(std::uint32_t m, double L, double wi, double wj, double wmin);
 
 SimResult run_sim(const SimSpec &spec);
 
