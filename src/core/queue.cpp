@@ -52,23 +52,34 @@ std::int64_t FifoQueue::oldest_enqueued_at() const {
 namespace {
 // Renormalise the decay scale every 32 half-lives by exactly 2^-32.
 constexpr int kRescaleHalfLives = 32;
+// Past 2^-(32 * 40) every double is 0: more steps change nothing.
+constexpr std::int64_t kMaxRescaleSteps = 40;
 }  // namespace
 
 void FairQueue::advance(std::int64_t now) {
+  if (!started_) {
+    // Clocks are Unix-epoch ns: decay is counted from the first time seen.
+    started_ = true;
+    epoch_ = now;
+  }
   now_ = std::max(now_, now);
   if (half_life_ns_ <= 0) return;
-  while (now_ - epoch_ >= kRescaleHalfLives * half_life_ns_) {
-    const double f = std::ldexp(1.0, -kRescaleHalfLives);
-    // Every stored amount shrinks by the same power of two: exact, and no
+  const std::int64_t period = kRescaleHalfLives * half_life_ns_;
+  if (now_ - epoch_ >= period) {
+    // One jump however long the lane was quiet. Every stored amount shrinks
+    // by the same power of two: exact (or 0 once it is negligible), and no
     // ordered set changes its order, so the keys are edited in place.
+    const std::int64_t steps = (now_ - epoch_) / period;
+    const int k = static_cast<int>(std::min<std::int64_t>(steps, kMaxRescaleSteps));
+    const double f = std::ldexp(1.0, -kRescaleHalfLives * k);
     for (auto &[name, t] : tenants_) {
       t->served *= f;
       t->pending *= f;
       for (auto &[prio, tl] : t->levels) tl.key *= f;
     }
     last_v_ *= f;
-    epoch_ += kRescaleHalfLives * half_life_ns_;
-    ++rescales_;
+    epoch_ += steps * period;
+    rescales_ += static_cast<std::uint32_t>(k);
   }
   scale_ = std::exp2(static_cast<double>(now_ - epoch_) / static_cast<double>(half_life_ns_));
   prune_idle();
@@ -318,7 +329,8 @@ void FairQueue::on_run_end(Job *job, std::int64_t runtime, bool complete, std::i
   advance(now);
   Tenant *t = job->tenant;
   --t->running;
-  const double charged = std::ldexp(job->charged, -kRescaleHalfLives * static_cast<int>(rescales_ - job->charge_gen));
+  const auto gens = std::min<std::uint32_t>(rescales_ - job->charge_gen, kMaxRescaleSteps);
+  const double charged = std::ldexp(job->charged, -kRescaleHalfLives * static_cast<int>(gens));
   t->pending = t->running == 0 ? 0.0 : std::max(0.0, t->pending - charged);
   job->charged = 0;
   auto rt = static_cast<double>(std::max<std::int64_t>(runtime, 0));

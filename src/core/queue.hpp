@@ -190,6 +190,7 @@ class FairQueue final : public Queue {
   // power of two so no order changes.
   double scale_ = 1.0;
   std::int64_t epoch_ = 0;
+  bool started_ = false;
   std::int64_t now_ = 0;
   std::uint32_t rescales_ = 0;
   double last_v_ = 0;  // V when nobody waits: the served of the last tenant dispatched then

@@ -172,6 +172,23 @@ TEST_CASE("a tenant's usage halves every half-life, across renormalisations of t
   plain.expect_one_outcome_each();
 }
 
+TEST_CASE("a half-life lane on a Unix-epoch clock decays from its first time, and quiet years cost one step") {
+  Config cfg = fair(1);
+  cfg.fair_half_life_ns = 1;  // 1 ns: the worst case for renormalising
+  CoreLane lane(cfg);
+  const std::int64_t t0 = 1'700'000'000 * sec(1);
+  lane.submit("a", t0, {.tenant = "alice"});
+  lane.submit("b", t0, {.tenant = "bob"});
+  lane.finish("a", t0 + 100);
+  lane.finish("b", t0 + sec(3600));
+  const auto &q = dynamic_cast<const lane::core::FairQueue &>(lane.sched.queue());
+  CHECK(q.served("alice", t0 + sec(3600)) == 0.0);
+  CHECK(q.served("bob", t0 + sec(3600)) > 0.0);
+  lane.submit("a2", t0 + sec(3600), {.tenant = "alice"});
+  lane.finish_all(t0 + sec(7200));
+  lane.expect_one_outcome_each();
+}
+
 TEST_CASE("10 000 tenants with one job each run in arrival order, and the ticket positions are exact") {
   CoreLane lane(fair(2));
   lane.submit("x0", 0, {.tenant = "busy"});
