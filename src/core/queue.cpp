@@ -61,6 +61,7 @@ void FairQueue::advance(std::int64_t now) {
     // Clocks are Unix-epoch ns: decay is counted from the first time seen.
     started_ = true;
     epoch_ = now;
+    origin_ = now;
   }
   now_ = std::max(now_, now);
   if (half_life_ns_ <= 0) return;
@@ -99,6 +100,15 @@ void FairQueue::prune_idle() {
 double FairQueue::v_floor() const {
   if (waiting_.empty()) return last_v_;
   return std::max(last_v_, (*waiting_.begin())->served);
+}
+
+double FairQueue::lift_to(const Tenant *t, std::int64_t now) const {
+  // Its runs in flight have already held their slots this long: that is
+  // service, and it will reach `served` when they end; lifting `served`
+  // all the way to V would charge that time twice.
+  if (t->running == 0) return v_floor();
+  const std::int64_t elapsed = static_cast<std::int64_t>(t->running) * (now - origin_) - t->start_sum;
+  return v_floor() - static_cast<double>(std::max<std::int64_t>(0, elapsed)) / t->weight;
 }
 
 Tenant *FairQueue::tenant(std::string_view name) {
@@ -170,7 +180,7 @@ void FairQueue::link(Job *job, bool at_time) {
     // With a half-life the decayed usage itself is the standing (usage
     // memory): a tenant that has not used the lane lately is ahead of one
     // that has, by at most the difference of their decayed usage.
-    if (half_life_ns_ <= 0) t->served = std::max(t->served, v_floor());
+    if (half_life_ns_ <= 0) t->served = std::max(t->served, lift_to(t, std::max(now_, job->enqueued_at)));
     rekey(t);
     waiting_.insert(t);
   }
@@ -270,7 +280,7 @@ Ahead FairQueue::ahead_of(const Job *job, std::int64_t lane_cost) const {
     // queued jobs adds one estimate); every other tenant's job whose key is
     // below v goes first.
     double served = t->served;
-    if (t->queued == 0 && half_life_ns_ <= 0) served = std::max(served, v_floor());
+    if (t->queued == 0 && half_life_ns_ <= 0) served = std::max(served, lift_to(t, std::max(now_, job->enqueued_at)));
     const double v = served + t->pending + static_cast<double>(own) * cost_of(t, lane_cost) * scale_ / t->weight;
     const RankedTenants &tenants = lit->second.tenants;
     std::size_t walked = 0;
@@ -321,6 +331,7 @@ void FairQueue::on_dispatch(Job *job, std::int64_t lane_cost, std::int64_t now) 
   job->charged = c;
   job->charge_gen = rescales_;
   ++t->running;
+  t->start_sum += job->started_at - origin_;
   t->pending += c;
   rekey(t);
 }
@@ -329,6 +340,7 @@ void FairQueue::on_run_end(Job *job, std::int64_t runtime, bool complete, std::i
   advance(now);
   Tenant *t = job->tenant;
   --t->running;
+  t->start_sum = t->running == 0 ? 0 : t->start_sum - (job->started_at - origin_);
   const auto gens = std::min<std::uint32_t>(rescales_ - job->charge_gen, kMaxRescaleSteps);
   const double charged = std::ldexp(job->charged, -kRescaleHalfLives * static_cast<int>(gens));
   t->pending = t->running == 0 ? 0.0 : std::max(0.0, t->pending - charged);

@@ -101,6 +101,7 @@ struct Tenant {
   double served = 0;       // delivered by runs that have ended
   double pending = 0;      // estimates of the runs in flight, for ordering only
   double estimate = 0;     // mean runtime of this tenant's jobs (ns), 0 = unknown
+  std::int64_t start_sum = 0;  // sum of (started_at - origin) of its runs in flight (ns)
   std::uint32_t live = 0;  // jobs attached
   std::uint32_t queued = 0;
   std::uint32_t running = 0;
@@ -179,6 +180,8 @@ class FairQueue final : public Queue {
   void advance(std::int64_t now);
   void prune_idle();
   [[nodiscard]] double v_floor() const;
+  // Half-life 0: where a tenant that starts waiting at `now` is lifted to.
+  [[nodiscard]] double lift_to(const Tenant *t, std::int64_t now) const;
   [[nodiscard]] double cost_of(const Tenant *t, std::int64_t lane_cost) const;
 
   std::int64_t aging_ns_;
@@ -190,6 +193,7 @@ class FairQueue final : public Queue {
   // power of two so no order changes.
   double scale_ = 1.0;
   std::int64_t epoch_ = 0;
+  std::int64_t origin_ = 0;  // the first time seen: run start times are kept relative to it
   bool started_ = false;
   std::int64_t now_ = 0;
   std::uint32_t rescales_ = 0;
