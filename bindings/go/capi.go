@@ -26,7 +26,18 @@ typedef struct golane_options {
   uint32_t max_queued;
   int64_t eta_default_runtime_ns;
   int64_t aging_ns;
+  int64_t fair_half_life_ns;
+  int64_t *manual_clock; // NULL: real time; else C memory read by golane_manual_now
 } golane_options;
+
+static int64_t golane_manual_now(void *ud) { return __atomic_load_n((int64_t *)ud, __ATOMIC_SEQ_CST); }
+static int64_t *golane_clock_new(int64_t t) {
+  int64_t *p = (int64_t *)malloc(sizeof *p);
+  if (p) __atomic_store_n(p, t, __ATOMIC_SEQ_CST);
+  return p;
+}
+static void golane_clock_set(int64_t *p, int64_t t) { __atomic_store_n(p, t, __ATOMIC_SEQ_CST); }
+static int64_t golane_clock_get(int64_t *p) { return __atomic_load_n(p, __ATOMIC_SEQ_CST); }
 
 static golane_result golane_create(const char *name, golane_options o, lane_t **out_lane, lane_port_t **out_port) {
   lane_options_t opts = LANE_OPTIONS_INIT;
@@ -39,6 +50,11 @@ static golane_result golane_create(const char *name, golane_options o, lane_t **
   opts.max_queued = o.max_queued;
   opts.eta_default_runtime_ns = o.eta_default_runtime_ns;
   opts.aging_ns = o.aging_ns;
+  opts.fair_half_life_ns = o.fair_half_life_ns;
+  if (o.manual_clock) {
+    opts.clock = golane_manual_now;
+    opts.clock_ud = o.manual_clock;
+  }
   lane_status_t s = lane_create(name, &opts, out_lane);
   if (s != LANE_OK) return golane_res(s);
   s = lane_port_create(out_port);
@@ -185,6 +201,10 @@ func cCreate(name string, c *config) (cLane, cPort, error) {
 		max_queued:             C.uint32_t(c.maxQueued),
 		eta_default_runtime_ns: C.int64_t(c.etaDefaultRuntime),
 		aging_ns:               C.int64_t(c.aging),
+		fair_half_life_ns:      C.int64_t(c.fairHalfLife),
+	}
+	if c.clock != nil {
+		o.manual_clock = c.clock.p
 	}
 	var l *C.lane_t
 	var p *C.lane_port_t
@@ -193,6 +213,13 @@ func cCreate(name string, c *config) (cLane, cPort, error) {
 	err := result("create", C.golane_create(bptr(n), o, &l, &p))
 	return l, p, err
 }
+
+// cClock is C memory holding a Unix-epoch time in ns (see ManualClock).
+type cClock = *C.int64_t
+
+func cClockNew(t int64) cClock    { return C.golane_clock_new(C.int64_t(t)) }
+func cClockSet(p cClock, t int64) { C.golane_clock_set(p, C.int64_t(t)) }
+func cClockGet(p cClock) int64    { return int64(C.golane_clock_get(p)) }
 
 func boolInt(b bool) C.int32_t {
 	if b {

@@ -691,7 +691,7 @@ func TestBadInputIsRefusedWithAMessage(t *testing.T) {
 	if !strings.Contains(err.Error(), "name is NULL or empty") {
 		t.Fatalf("message %q", err)
 	}
-	for _, o := range []Option{MaxConcurrent(0), WithPolicy(7), ETAWindow(0), MaxQueued(-1), Aging(-1), PreemptMinRuntime(-1), ETADefaultRuntime(0)} {
+	for _, o := range []Option{MaxConcurrent(0), WithPolicy(7), ETAWindow(0), MaxQueued(-1), Aging(-1), FairHalfLife(-1), WithClock(nil), PreemptMinRuntime(-1), ETADefaultRuntime(0)} {
 		if _, err := New("x", o); !errors.Is(err, ErrInvalid) {
 			t.Fatalf("option accepted: %v", err)
 		}

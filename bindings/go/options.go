@@ -68,6 +68,8 @@ type config struct {
 	maxQueued         uint32
 	etaDefaultRuntime int64
 	aging             int64
+	fairHalfLife      int64
+	clock             *ManualClock
 	err               error
 }
 
@@ -168,5 +170,55 @@ func Aging(d time.Duration) Option {
 			return
 		}
 		c.aging = int64(d)
+	}
+}
+
+// A ManualClock is a lane clock that moves only when told to, for tests and
+// simulations that must not depend on the machine's speed: liblane reads it
+// wherever it would read the time (submit, finish, timeouts, ETA). It lives
+// in C memory that is never freed (8 bytes), since a lane may read it until
+// it is closed. Safe for concurrent use.
+type ManualClock struct{ p cClock }
+
+// NewManualClock returns a clock that reads t.
+func NewManualClock(t time.Time) *ManualClock {
+	p := cClockNew(t.UnixNano())
+	if p == nil {
+		panic("lane: NewManualClock: out of memory")
+	}
+	return &ManualClock{p: p}
+}
+
+// Now is the time the clock reads.
+func (c *ManualClock) Now() time.Time { return time.Unix(0, cClockGet(c.p)) }
+
+// Set moves the clock to t (a lane never sees its time go backwards).
+func (c *ManualClock) Set(t time.Time) { cClockSet(c.p, t.UnixNano()) }
+
+// Advance moves the clock forward by d.
+func (c *ManualClock) Advance(d time.Duration) { c.Set(c.Now().Add(d)) }
+
+// WithClock makes the lane read c instead of the real time.
+func WithClock(c *ManualClock) Option {
+	return func(cfg *config) {
+		if c == nil {
+			cfg.invalid("WithClock(nil)")
+			return
+		}
+		cfg.clock = c
+	}
+}
+
+// FairHalfLife gives a FAIR_SHARE lane usage memory: a tenant's past
+// slot-time decays with half-life d, so a tenant that just used the lane
+// heavily waits behind one that did not, for a while. 0 (the default)
+// forgets a tenant once it has no live job.
+func FairHalfLife(d time.Duration) Option {
+	return func(c *config) {
+		if d < 0 {
+			c.invalid("FairHalfLife(%v): negative", d)
+			return
+		}
+		c.fairHalfLife = int64(d)
 	}
 }

@@ -165,6 +165,21 @@ typedef enum lane_policy {
   LANE_POLICY_FAIR_SHARE = 2 /* priority, then least slot-time per weight, FIFO per tenant */
 } lane_policy_t;
 
+/* FAIR_SHARE is start-time fair queuing on delivered service
+   (docs/fair-share.md). Within one priority level the next job is the oldest
+   of the tenant with the least slot-time received per unit of weight, where
+   slot-time is what runs actually held: a run's estimate only orders its
+   tenant while it is in flight and is replaced by the real runtime when it
+   ends. A tenant that starts waiting (new, or back from idle) starts at the
+   least service of the tenants waiting then: no credit for time away, no
+   debt for others' estimates. Bound: for two tenants i and j that wait
+   continuously through an interval at one priority, on m slots, with L the
+   longest run and w_min the least weight among the tenants waiting,
+     | W_i / w_i - W_j / w_j | <= m * L * (3 / w_i + 3 / w_j + 1 / w_min)
+   (W = slot-time received in the interval, partial runs included; with
+   fair_half_life_ns 0; proof sketch in docs/fair-share.md). So shares
+   converge to the weights: 1:2:4 gives 1/7, 2/7, 4/7 of the slot-time. */
+
 typedef struct lane_options {
   uint32_t struct_size;
   uint32_t max_concurrent;        /* 0 -> 1 */
@@ -178,8 +193,13 @@ typedef struct lane_options {
   int64_t aging_ns;               /* > 0: +1 priority per aging_ns queued; 0 = off */
   lane_clock_fn clock;            /* NULL -> real time */
   void *clock_ud;
+  /* FAIR_SHARE usage memory. 0: a tenant is forgotten once it has no live
+     job. > 0: a tenant's past slot-time decays with this half-life and a
+     returning tenant keeps its decayed usage, so one that just used the lane
+     heavily waits behind one that did not, for a while. < 0 is invalid. */
+  int64_t fair_half_life_ns;
 } lane_options_t;
-#define LANE_OPTIONS_INIT {sizeof(lane_options_t), 0, LANE_POLICY_DEFAULT, 0, 0, 0, 0, 0, 0, 0, NULL, NULL}
+#define LANE_OPTIONS_INIT {sizeof(lane_options_t), 0, LANE_POLICY_DEFAULT, 0, 0, 0, 0, 0, 0, 0, NULL, NULL, 0}
 
 /* Creates a standalone lane. `name` is copied; must be non-empty. */
 LANE_API lane_status_t lane_create(const char *name, const lane_options_t *opts, lane_t **out);

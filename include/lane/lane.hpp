@@ -172,6 +172,7 @@ struct Options {
   Nanos aging{0};
   lane_clock_fn clock = nullptr;
   void *clock_ud = nullptr;
+  Nanos fair_half_life{0};  // FAIR_SHARE usage memory; 0 = forget idle tenants
 };
 
 struct Event {
@@ -439,6 +440,7 @@ class Lane : public detail::LaneOps<Lane> {
     c.aging_ns = o.aging.count();
     c.clock = o.clock;
     c.clock_ud = o.clock_ud;
+    c.fair_half_life_ns = o.fair_half_life.count();
     lane_t *l = nullptr;
     if (lane_status_t s = lane_create(name, &c, &l); s != LANE_OK) return unexpected<Error>(Error::last(s));
     return Lane(l);
@@ -464,6 +466,7 @@ struct RegistryOptions {
   Nanos idle_retire{0};                                                             // 0 = never
   lane_clock_fn clock = nullptr;
   void *clock_ud = nullptr;
+  Nanos fair_half_life{0};  // FAIR_SHARE usage memory; 0 = forget idle tenants
 };
 
 // A registry of named lanes (config, reload, metrics). Lanes it hands out
@@ -576,6 +579,7 @@ struct SamplerOptions {
   std::string sqlite_path{};
   lane_clock_fn clock = nullptr;
   void *clock_ud = nullptr;
+  Nanos fair_half_life{0};  // FAIR_SHARE usage memory; 0 = forget idle tenants
 };
 
 // The occupancy sampler of a registry: to a callable sink, or to the built-in

@@ -96,6 +96,8 @@ LANE_API lane_status_t lane_create(const char *name, const lane_options_t *opts,
     c.eta_default_runtime_ns = o.eta_default_runtime_ns ? o.eta_default_runtime_ns : kSecond;
     if (o.aging_ns < 0) return fail(LANE_ERR_INVALID, "aging_ns is negative");
     c.aging_ns = o.aging_ns;
+    if (o.fair_half_life_ns < 0) return fail(LANE_ERR_INVALID, "fair_half_life_ns is negative");
+    c.fair_half_life_ns = o.fair_half_life_ns;
     *out = new lane_s(name, c, o.clock, o.clock_ud);
     return LANE_OK;
   });

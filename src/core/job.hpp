@@ -45,7 +45,8 @@ struct Job {
   std::int64_t enqueued_at = 0, started_at = 0, finished_at = 0;
   std::int64_t deadline = 0;  // queue timeout deadline, 0 = none
   std::int64_t stop_at = 0;   // outcome timeout deadline, 0 = none
-  double charged = 0;         // fair-share charge taken at dispatch (ns)
+  double charged = 0;         // fair share: estimate / weight put on the tenant's pending at dispatch (scaled)
+  std::uint32_t charge_gen = 0;  // fair share: renormalisations of the scale when it was charged
   Tenant *tenant = nullptr;
   TenantLevel *tenant_level = nullptr;
 

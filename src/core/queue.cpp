@@ -49,25 +49,100 @@ std::int64_t FifoQueue::oldest_enqueued_at() const {
 
 // ---------------------------------------------------------------- FairQueue
 
+namespace {
+// Renormalise the decay scale every 32 half-lives by exactly 2^-32.
+constexpr int kRescaleHalfLives = 32;
+// Past 2^-(32 * 40) every double is 0: more steps change nothing.
+constexpr std::int64_t kMaxRescaleSteps = 40;
+}  // namespace
+
+void FairQueue::advance(std::int64_t now) {
+  if (!started_) {
+    // Clocks are Unix-epoch ns: decay is counted from the first time seen.
+    started_ = true;
+    epoch_ = now;
+    origin_ = now;
+  }
+  now_ = std::max(now_, now);
+  if (half_life_ns_ <= 0) return;
+  const std::int64_t period = kRescaleHalfLives * half_life_ns_;
+  if (now_ - epoch_ >= period) {
+    // One jump however long the lane was quiet. Every stored amount shrinks
+    // by the same power of two: exact (or 0 once it is negligible), and no
+    // ordered set changes its order, so the keys are edited in place.
+    const std::int64_t steps = (now_ - epoch_) / period;
+    const int k = static_cast<int>(std::min<std::int64_t>(steps, kMaxRescaleSteps));
+    const double f = std::ldexp(1.0, -kRescaleHalfLives * k);
+    for (auto &[name, t] : tenants_) {
+      t->served *= f;
+      t->pending *= f;
+      for (auto &[prio, tl] : t->levels) tl.key *= f;
+    }
+    last_v_ *= f;
+    epoch_ += steps * period;
+    rescales_ += static_cast<std::uint32_t>(k);
+  }
+  scale_ = std::exp2(static_cast<double>(now_ - epoch_) / static_cast<double>(half_life_ns_));
+  prune_idle();
+}
+
+void FairQueue::prune_idle() {
+  // A remembered tenant whose usage has decayed below a microsecond of
+  // slot-time is no different from a new one.
+  while (!idle_.empty() && (*idle_.begin())->served < 1e3 * scale_) {
+    Tenant *t = *idle_.begin();
+    idle_.erase(idle_.begin());
+    t->idle_listed = false;
+    if (t->weight == 1) tenants_.erase(tenants_.find(t->name));
+  }
+}
+
+double FairQueue::v_floor() const {
+  if (waiting_.empty()) return last_v_;
+  return std::max(last_v_, (*waiting_.begin())->served);
+}
+
+double FairQueue::lift_to(const Tenant *t, std::int64_t now) const {
+  // Its runs in flight have already held their slots this long: that is
+  // service, and it will reach `served` when they end; lifting `served`
+  // all the way to V would charge that time twice.
+  if (t->running == 0) return v_floor();
+  const std::int64_t elapsed = static_cast<std::int64_t>(t->running) * (now - origin_) - t->start_sum;
+  return v_floor() - static_cast<double>(std::max<std::int64_t>(0, elapsed)) / t->weight;
+}
+
 Tenant *FairQueue::tenant(std::string_view name) {
   auto it = tenants_.find(name);
   if (it != tenants_.end()) return it->second.get();
   auto t = std::make_unique<Tenant>();
   t->name = std::string(name);
   t->seq = next_seq_++;
-  t->vtime = vclock_;
   Tenant *raw = t.get();
   tenants_.emplace(raw->name, std::move(t));
   return raw;
 }
 
 void FairQueue::maybe_forget(Tenant *t) {
+  if (t->live != 0) return;
+  if (half_life_ns_ > 0) {
+    // Usage memory: keep it while it has decayed to something that matters.
+    if (!t->idle_listed && t->served >= 1e3 * scale_) {
+      t->idle_listed = true;
+      idle_.insert(t);
+      return;
+    }
+    if (t->idle_listed) return;
+  }
   // Tenants come and go with sessions; keep only those that still matter.
-  if (t->live == 0 && t->weight == 1) tenants_.erase(tenants_.find(t->name));
+  if (t->weight == 1) tenants_.erase(tenants_.find(t->name));
 }
 
 void FairQueue::attach(Job *job, std::string_view name) {
   Tenant *t = tenant(name);
+  if (t->idle_listed) {
+    idle_.erase(t);
+    t->idle_listed = false;
+  }
   ++t->live;
   job->tenant = t;
 }
@@ -80,20 +155,34 @@ void FairQueue::detach(Job *job) {
   maybe_forget(t);
 }
 
-void FairQueue::set_vtime(Tenant *t, double v) {
+void FairQueue::rekey(Tenant *t) {
+  const double k = t->key();
   for (auto &[prio, tl] : t->levels) {
+    if (tl.key == k) continue;
     tl.level->tenants.erase(&tl);
-    tl.key = v;
+    tl.key = k;
     tl.level->tenants.insert(&tl);
   }
-  t->vtime = v;
+}
+
+void FairQueue::set_served(Tenant *t, double v) {
+  if (t->queued > 0) waiting_.erase(t);
+  t->served = v;
+  if (t->queued > 0) waiting_.insert(t);
+  rekey(t);
 }
 
 void FairQueue::link(Job *job, bool at_time) {
   Tenant *t = job->tenant;
-  if (t->queued == 0 && t->running == 0 && t->vtime < vclock_) {
-    // An idle tenant does not bank credit for the time it was away.
-    set_vtime(t, vclock_);
+  if (t->queued == 0) {
+    // It starts waiting: at the least service of those that wait now, so
+    // time away earns nothing and others' in-flight estimates cost nothing.
+    // With a half-life the decayed usage itself is the standing (usage
+    // memory): a tenant that has not used the lane lately is ahead of one
+    // that has, by at most the difference of their decayed usage.
+    if (half_life_ns_ <= 0) t->served = std::max(t->served, lift_to(t, std::max(now_, job->enqueued_at)));
+    rekey(t);
+    waiting_.insert(t);
   }
   Level &level = levels_[job->priority];
   level.priority = job->priority;
@@ -101,7 +190,7 @@ void FairQueue::link(Job *job, bool at_time) {
   if (tl.jobs.empty()) {
     tl.tenant = t;
     tl.level = &level;
-    tl.key = t->vtime;
+    tl.key = t->key();
     level.tenants.insert(&tl);
   }
   if (at_time) {
@@ -131,6 +220,11 @@ void FairQueue::remove(Job *job) {
     t->levels.erase(job->priority);
   }
   if (level->all.empty()) levels_.erase(job->priority);
+  if (t->queued == 1) {
+    // V never goes back: remember it before the last waiter leaves.
+    last_v_ = v_floor();
+    waiting_.erase(t);
+  }
   --t->queued;
   --size_;
 }
@@ -182,19 +276,44 @@ Ahead FairQueue::ahead_of(const Job *job, std::int64_t lane_cost) const {
   if (lit != levels_.end()) {
     auto tit = t->levels.find(job->priority);
     own = tit == t->levels.end() ? 0 : tit->second.jobs.size();
-    // The new job starts when its tenant's virtual time reaches V; every
-    // other tenant's job whose start key is below V goes first.
-    double vt = t->vtime;
-    if (t->queued == 0 && t->running == 0) vt = std::max(vt, vclock_);
-    double v = vt + static_cast<double>(own) * cost_of(t, lane_cost) / t->weight;
-    for (const TenantLevel *tl : lit->second.tenants) {
+    // The new job starts when its tenant's key reaches v (each of its
+    // queued jobs adds one estimate); every other tenant's job whose key is
+    // below v goes first.
+    double served = t->served;
+    if (t->queued == 0 && half_life_ns_ <= 0) served = std::max(served, lift_to(t, std::max(now_, job->enqueued_at)));
+    const double v = served + t->pending + static_cast<double>(own) * cost_of(t, lane_cost) * scale_ / t->weight;
+    const RankedTenants &tenants = lit->second.tenants;
+    std::size_t walked = 0;
+    auto it = tenants.begin();
+    for (; it != tenants.end() && walked < kExactTenants; ++it) {
+      const TenantLevel *tl = *it;
       if (tl->key > v) break;
       const Tenant *u = tl->tenant;
       if (u == t) continue;
-      double step = cost_of(u, lane_cost) / u->weight;
+      ++walked;
+      double step = cost_of(u, lane_cost) * scale_ / u->weight;
       double diff = v - tl->key;
       double n = u->seq < t->seq ? std::floor(diff / step) + 1 : std::ceil(diff / step);
       a.jobs += std::min(tl->jobs.size(), static_cast<std::size_t>(std::max(0.0, n)));
+    }
+    if (walked == kExactTenants && it != tenants.end() && (*it)->key <= v) {
+      // Many tenants ahead: count the rest by rank, one job each (each of
+      // them is due at least one start before v). A lower bound; exact when
+      // those tenants have one job each or are each due one start before v.
+      Tenant probe_tenant;
+      probe_tenant.seq = t->seq;
+      TenantLevel probe;
+      probe.tenant = &probe_tenant;
+      probe.key = v;
+      const std::size_t below_v = tenants.order_of_key(&probe);
+      const std::size_t done = tenants.order_of_key(*it);
+      std::size_t rest = below_v > done ? below_v - done : 0;
+      // The job's own tenant may sit among them; it was counted in `own`.
+      if (tit != t->levels.end() && tenants.order_of_key(const_cast<TenantLevel *>(&tit->second)) >= done &&
+          TenantOrder{}(&tit->second, &probe)) {
+        --rest;
+      }
+      a.jobs += rest;
     }
   }
   a.jobs += own;
@@ -202,34 +321,54 @@ Ahead FairQueue::ahead_of(const Job *job, std::int64_t lane_cost) const {
   return a;
 }
 
-void FairQueue::on_dispatch(Job *job, std::int64_t lane_cost) {
+void FairQueue::on_dispatch(Job *job, std::int64_t lane_cost, std::int64_t now) {
+  advance(now);
   Tenant *t = job->tenant;
-  double c = cost_of(t, lane_cost);
+  // Nobody waits: V follows the service of whoever is dispatched, so a
+  // tenant that arrives later is not credited for the time it stayed away.
+  if (waiting_.empty()) last_v_ = std::max(last_v_, t->served);
+  const double c = cost_of(t, lane_cost) * scale_ / t->weight;
   job->charged = c;
-  vclock_ = std::max(vclock_, t->vtime);
+  job->charge_gen = rescales_;
   ++t->running;
-  set_vtime(t, t->vtime + c / t->weight);
+  t->start_sum += job->started_at - origin_;
+  t->pending += c;
+  rekey(t);
 }
 
-void FairQueue::on_run_end(Job *job, std::int64_t runtime, bool complete) {
+void FairQueue::on_run_end(Job *job, std::int64_t runtime, bool complete, std::int64_t now) {
+  advance(now);
   Tenant *t = job->tenant;
   --t->running;
-  auto rt = static_cast<double>(std::max<std::int64_t>(runtime, 0));
-  set_vtime(t, t->vtime + (rt - job->charged) / t->weight);
+  t->start_sum = t->running == 0 ? 0 : t->start_sum - (job->started_at - origin_);
+  const auto gens = std::min<std::uint32_t>(rescales_ - job->charge_gen, kMaxRescaleSteps);
+  const double charged = std::ldexp(job->charged, -kRescaleHalfLives * static_cast<int>(gens));
+  t->pending = t->running == 0 ? 0.0 : std::max(0.0, t->pending - charged);
   job->charged = 0;
+  auto rt = static_cast<double>(std::max<std::int64_t>(runtime, 0));
+  // Whatever the outcome, the run held the slot this long.
+  set_served(t, t->served + rt * scale_ / t->weight);
   if (complete) t->estimate = t->estimate > 0 ? 0.75 * t->estimate + 0.25 * rt : rt;
 }
 
 bool FairQueue::set_weight(std::string_view name, std::uint32_t weight) {
   Tenant *t = tenant(name);
   t->weight = weight;
-  maybe_forget(t);
+  if (t->live == 0 && !t->idle_listed && weight == 1) maybe_forget(t);
   return true;
 }
 
-double FairQueue::vtime(std::string_view name) const {
+double FairQueue::served(std::string_view name) const {
   auto it = tenants_.find(name);
-  return it == tenants_.end() ? 0 : it->second->vtime;
+  return it == tenants_.end() ? 0 : it->second->served / scale_;
+}
+
+double FairQueue::served(std::string_view name, std::int64_t now) const {
+  auto it = tenants_.find(name);
+  if (it == tenants_.end()) return 0;
+  if (half_life_ns_ <= 0) return it->second->served;
+  return it->second->served /
+         std::exp2(static_cast<double>(std::max(now, now_) - epoch_) / static_cast<double>(half_life_ns_));
 }
 
 }  // namespace lane::core

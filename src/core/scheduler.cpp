@@ -9,7 +9,7 @@ namespace lane::core {
 
 Scheduler::Scheduler(const Config &cfg) : cfg_(cfg), runtimes_(cfg.eta_window) {
   if (cfg_.policy == LANE_POLICY_FAIR_SHARE) {
-    queue_ = std::make_unique<FairQueue>(cfg_.aging_ns);
+    queue_ = std::make_unique<FairQueue>(cfg_.aging_ns, cfg_.fair_half_life_ns);
   } else {
     queue_ = std::make_unique<FifoQueue>();
   }
@@ -96,7 +96,7 @@ void Scheduler::dispatch(Job *job, Effects &out) {
   running_.push_back(job);
   if (job->preemptible()) ++preemptible_running_;
   waits_.add(job->started_at - job->enqueued_at);
-  queue_->on_dispatch(job, runtime_estimate());
+  queue_->on_dispatch(job, runtime_estimate(), now_);
   out.push(Effect::Kind::Dispatch, job);
 }
 
@@ -255,7 +255,7 @@ void Scheduler::finish(Job *job, std::int32_t job_code, std::int64_t now, Effect
   if (job->preemptible()) --preemptible_running_;
   const std::int64_t runtime = now_ - job->started_at;
   const bool complete = job->cancel_cause == LANE_OK;
-  queue_->on_run_end(job, runtime, complete);
+  queue_->on_run_end(job, runtime, complete, now_);
   runs_.add(runtime);
   if (complete) runtimes_.add(runtime);
   job->job_code = job_code;

@@ -32,6 +32,7 @@ struct Config {
   std::uint32_t max_queued = 0;  // 0 = unbounded
   std::int64_t eta_default_runtime_ns = kSecond;
   std::int64_t aging_ns = 0;
+  std::int64_t fair_half_life_ns = 0;  // 0 = forget a tenant once it has no live job
 };
 
 struct SubmitResult {

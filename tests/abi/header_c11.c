@@ -14,6 +14,10 @@ _Static_assert(offsetof(lane_stats_t, struct_size) == 0, "struct_size first");
 _Static_assert(offsetof(lane_event_t, struct_size) == 0, "struct_size first");
 _Static_assert(offsetof(lane_outcome_t, struct_size) == 0, "struct_size first");
 _Static_assert(offsetof(lane_api_t, struct_size) == 0, "struct_size first");
+/* Fields only grow at the end: fair_half_life_ns came after clock_ud. */
+_Static_assert(offsetof(lane_options_t, fair_half_life_ns) > offsetof(lane_options_t, clock_ud), "appended last");
+_Static_assert(offsetof(lane_options_t, fair_half_life_ns) + sizeof(int64_t) == sizeof(lane_options_t),
+               "fair_half_life_ns is the last field");
 
 static int failures = 0;
 
@@ -59,6 +63,7 @@ int main(void) {
   int granted = 0, done = 0, i, round;
 
   EXPECT(opts.struct_size == sizeof(lane_options_t));
+  EXPECT(opts.fair_half_life_ns == 0);
   EXPECT(job.struct_size == sizeof(lane_job_t));
   EXPECT(ticket.struct_size == sizeof(lane_ticket_t));
   EXPECT(lane_abi_version() == LANE_ABI_VERSION);

@@ -89,7 +89,10 @@ constexpr lane_ticket_t kTicket = LANE_TICKET_INIT;
 static_assert(kJob.struct_size == sizeof(lane_job_t) && kJob.id == nullptr && kJob.run == nullptr &&
               kJob.priority == 0 && kJob.flags == 0 && kJob.queue_timeout_ns == 0);
 static_assert(kOptions.struct_size == sizeof(lane_options_t) && kOptions.max_concurrent == 0 &&
-              kOptions.policy == LANE_POLICY_DEFAULT && kOptions.clock == nullptr);
+              kOptions.policy == LANE_POLICY_DEFAULT && kOptions.clock == nullptr &&
+              kOptions.fair_half_life_ns == 0);
+// Appended fields go at the end, after every field of the first release.
+static_assert(offsetof(lane_options_t, fair_half_life_ns) > offsetof(lane_options_t, clock_ud));
 static_assert(kTicket.struct_size == sizeof(lane_ticket_t) && kTicket.position == 0 &&
               kTicket.blocked_by == LANE_BLOCKED_NONE);
 
