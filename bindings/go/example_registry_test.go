@@ -31,7 +31,7 @@ func ExampleRegistry() {
 	dir, _ := os.MkdirTemp("", "lane-history")
 	defer os.RemoveAll(dir)
 	db := filepath.Join(dir, "history.db")
-	sampler, _ := reg.NewSampler(lane.SamplerOptions{Interval: 30 * time.Second, SQLitePath: db})
+	sampler, _ := reg.NewSampler(db, lane.WithInterval(30*time.Second))
 	defer sampler.Close()
 	_ = sampler.SampleOnce() // or sampler.Start() for one sample per Interval
 	rows, _ := lane.QueryHistory(db, "llm", time.Now().Add(-time.Hour), time.Now().Add(time.Second))
