@@ -713,7 +713,8 @@ func TestBadInputIsRefusedWithAMessage(t *testing.T) {
 	wantIs(t, err, ErrInvalid)
 	wantIs(t, l.Cancel("nul\x00cut"), ErrInvalid)
 	wantIs(t, l.CancelRunning("nul\x00"), ErrInvalid)
-	wantIs(t, l.SubmitWait(nil, Job{ID: "noctx", Run: noop}), ErrInvalid) //nolint:staticcheck // a nil ctx is bad input
+	//lint:ignore SA1012 a nil ctx is the bad input under test
+	wantIs(t, l.SubmitWait(nil, Job{ID: "noctx", Run: noop}), ErrInvalid)
 	_, err = l.Submit(context.Background(), Job{ID: "norun"})
 	wantIs(t, err, ErrInvalid)
 	g := newGate()
