@@ -75,7 +75,7 @@ func (c *regConfig) set(k string, v int64) {
 // WithConfig makes m the registry's config source instead of the
 // environment. Keys are lanes.<name>.<option>, the options of lane.h's
 // "Registry lane options": max_concurrent, policy (1 FIFO, 2 FairShare),
-// eta_window, preemption_off (0/1), preempt_min_runtime_ns (< 0 = no guard),
+// eta_window (0 means the default for these two, as in lane_options_t), preemption_off (0/1), preempt_min_runtime_ns (< 0 = no guard),
 // preempt_overcommit (0/1), max_queued, eta_default_runtime_ns, aging_ns. A
 // key that is absent gets the default. An unknown key or a value out of
 // range makes NewRegistry fail with ErrInvalid. The values are copied.
@@ -200,8 +200,8 @@ func WithIdleRetire(d time.Duration) RegistryOption {
 // configRanges are the valid values of each lane option key (lane.h).
 var configRanges = map[string][2]int64{
 	"max_concurrent":         {1, math.MaxUint32},
-	"policy":                 {int64(FIFO), int64(FairShare)},
-	"eta_window":             {1, math.MaxUint32},
+	"policy":                 {0, int64(FairShare)}, // 0: the registry's default
+	"eta_window":             {0, math.MaxUint32},   // 0: 16
 	"preemption_off":         {0, 1},
 	"preempt_min_runtime_ns": {math.MinInt64, math.MaxInt64},
 	"preempt_overcommit":     {0, 1},

@@ -320,8 +320,8 @@ enum { LANE_LOG_ERROR = 0, LANE_LOG_WARN = 1, LANE_LOG_INFO = 2 };
  * lanes.<name>.<option>, each named like its lane_options_t field and taking
  * the same values (integers; 0 and booleans as there):
  *   max_concurrent          1 .. 4294967295  (default: default_max_concurrent)
- *   policy                  1 FIFO, 2 FAIR_SHARE (default: default_policy)
- *   eta_window              1 .. 4294967295  (16)
+ *   policy                  1 FIFO, 2 FAIR_SHARE; 0 -> default_policy
+ *   eta_window              0 .. 4294967295; 0 -> 16
  *   preemption_off          0 or 1           (0: preemption on)
  *   preempt_min_runtime_ns  any; 0 -> 30 s, < 0 = no guard
  *   preempt_overcommit      0 or 1

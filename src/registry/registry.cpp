@@ -90,10 +90,13 @@ lane::core::Config lane_registry_s::lane_config(const std::string &name, std::ve
   constexpr std::int64_t u32 = UINT32_MAX;
   lane::core::Config c;  // lane_create's defaults
   c.max_concurrent = static_cast<std::uint32_t>(config_int(name, "max_concurrent", default_max_, 1, u32, notes));
-  c.policy = static_cast<lane_policy_t>(config_int(name, "policy", policy_, LANE_POLICY_FIFO, LANE_POLICY_FAIR_SHARE, notes));
+  // As in lane_options_t, 0 means the default for policy and eta_window.
+  const std::int64_t policy = config_int(name, "policy", policy_, 0, LANE_POLICY_FAIR_SHARE, notes);
+  c.policy = policy == 0 ? policy_ : static_cast<lane_policy_t>(policy);
   bool *eta_set = live ? &live->eta_window : nullptr;
   bool *pre_set = live ? &live->preemption : nullptr;
-  c.eta_window = static_cast<std::uint32_t>(config_int(name, "eta_window", c.eta_window, 1, u32, notes, eta_set));
+  const std::int64_t window = config_int(name, "eta_window", c.eta_window, 0, u32, notes, eta_set);
+  if (window != 0) c.eta_window = static_cast<std::uint32_t>(window);
   c.preemption = config_int(name, "preemption_off", 0, 0, 1, notes, pre_set) == 0;
   // As in lane_options_t: 0 -> 30 s, < 0 = no guard.
   const std::int64_t guard = config_int(name, "preempt_min_runtime_ns", 0, INT64_MIN, INT64_MAX, notes, pre_set);

@@ -242,7 +242,11 @@ TEST_CASE("a lane option out of range falls back to its default and is logged on
   f.config.set("lanes.bad.preemption_off", 2);
   f.config.set("lanes.bad.policy", 7);
   f.config.set("lanes.bad.aging_ns", -3);
-  f.config.set("lanes.bad.eta_window", 0);
+  f.config.set("lanes.bad.eta_window", -1);
+  f.config.set("lanes.zero.eta_window", 0);  // 0 means the default, as in lane_options_t
+  f.config.set("lanes.zero.policy", 0);
+  f.lane("zero");
+  CHECK(f.log.count_containing("lanes.zero.") == 0);
   lane_t *l = f.lane("bad");
   for (const char *key : {"lanes.bad.max_queued", "lanes.bad.preemption_off", "lanes.bad.policy",
                           "lanes.bad.aging_ns", "lanes.bad.eta_window"}) {
