@@ -549,3 +549,23 @@ func TestTheStatusTableMatchesTheLibrary(t *testing.T) {
 		}
 	}
 }
+
+func TestSessionsRefuseNULBytesAndADoneContext(t *testing.T) {
+	l := newLane(t)
+	_, err := NewSession(l, "chat\x00x")
+	wantIs(t, err, ErrInvalid)
+	s, err := NewSession(l, "chat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	run := func(context.Context, *Run) error { return nil }
+	_, err = s.Enqueue(context.Background(), Message{ID: "m\x00", Run: run})
+	wantIs(t, err, ErrInvalid)
+	_, err = s.Enqueue(context.Background(), Message{ID: "m", Tenant: "t\x00", Run: run})
+	wantIs(t, err, ErrInvalid)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = s.Enqueue(ctx, Message{ID: "m", Run: run})
+	wantIs(t, err, ErrCancelled, context.Canceled)
+}
