@@ -569,3 +569,83 @@ func TestSessionsRefuseNULBytesAndADoneContext(t *testing.T) {
 	_, err = s.Enqueue(ctx, Message{ID: "m", Run: run})
 	wantIs(t, err, ErrCancelled, context.Canceled)
 }
+
+// Tickets under fire: 8 goroutines submit 400 jobs with ids from a small
+// pool onto 2 slots and, at random, cancel their own ticket, wait with a
+// short ctx, or cancel the caller's ctx, while the jobs end by themselves.
+// Every accepted job gets exactly one outcome, and the stats add up.
+func TestTicketStress(t *testing.T) {
+	l := newLane(t, WithMaxConcurrent(2), WithPolicy(FairShare))
+	var accepted, outcomes, dup atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func(seed int64) {
+			defer wg.Done()
+			rng := rand.New(rand.NewSource(seed))
+			for i := 0; i < 50; i++ {
+				ctx, cancel := context.WithCancel(context.Background())
+				var once atomic.Int32
+				runFor := time.Duration(rng.Intn(400)) * time.Microsecond
+				tk, err := l.Submit(ctx, Job{
+					ID:     fmt.Sprintf("id-%d", rng.Intn(6)),
+					Tenant: fmt.Sprint(seed % 3),
+					Run: func(ctx context.Context) error {
+						select {
+						case <-time.After(runFor):
+							return nil
+						case <-ctx.Done():
+							return context.Cause(ctx)
+						}
+					},
+					OnDone: func(error) {
+						if once.Add(1) != 1 {
+							t.Error("two outcomes for one job")
+						}
+						outcomes.Add(1)
+					},
+				})
+				if errors.Is(err, ErrDuplicate) {
+					dup.Add(1)
+					cancel()
+					continue
+				}
+				if err != nil {
+					t.Errorf("Submit: %v", err)
+					cancel()
+					continue
+				}
+				accepted.Add(1)
+				switch rng.Intn(4) {
+				case 0:
+					_ = tk.Cancel()
+				case 1:
+					cancel()
+				case 2:
+					short, c2 := context.WithTimeout(context.Background(), time.Duration(rng.Intn(200))*time.Microsecond)
+					_ = tk.Wait(short)
+					c2()
+				}
+				err = tk.Wait(context.Background())
+				if err != nil && !errors.Is(err, ErrCancelled) {
+					t.Errorf("outcome %v", err)
+				}
+				cancel()
+			}
+		}(int64(w))
+	}
+	wg.Wait()
+	if err := l.WaitIdle(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s := l.Stats()
+	if outcomes.Load() != accepted.Load() || int64(s.Submitted) != accepted.Load() {
+		t.Fatalf("accepted %d, outcomes %d, stats %+v", accepted.Load(), outcomes.Load(), s)
+	}
+	if s.Completed+s.Failed+s.Cancelled != s.Submitted || s.Running != 0 || s.Queued != 0 {
+		t.Fatalf("stats do not add up: %+v", s)
+	}
+	if accepted.Load() == 0 {
+		t.Fatal("nothing accepted")
+	}
+}
