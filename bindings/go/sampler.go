@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// samplerConfig is what the SamplerOptions set; zero durations take the
+// samplerConfig is what the SamplerOption functions set; zero durations take the
 // library's defaults.
 type samplerConfig struct {
 	interval, retention, purgeInterval time.Duration
