@@ -54,7 +54,7 @@ func benchID() string { return strconv.FormatUint(benchSeq.Add(1), 10) }
 func BenchmarkSubmitWait(b *testing.B) {
 	ctx := context.Background()
 	b.Run("liblane", func(b *testing.B) {
-		l := newLane(b, MaxConcurrent(benchSlots))
+		l := newLane(b, WithMaxConcurrent(benchSlots))
 		b.ReportAllocs()
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
@@ -81,7 +81,7 @@ func BenchmarkSubmitWait(b *testing.B) {
 func BenchmarkSubmitToCompletion(b *testing.B) {
 	ctx := context.Background()
 	b.Run("liblane", func(b *testing.B) {
-		l := newLane(b, MaxConcurrent(benchSlots))
+		l := newLane(b, WithMaxConcurrent(benchSlots))
 		b.ReportAllocs()
 		b.SetParallelism(16)
 		b.ResetTimer()

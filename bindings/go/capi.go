@@ -9,153 +9,9 @@ package lane
 // into C memory and converted there, so Go reads only plain integers.
 
 /*
+#cgo CFLAGS: -Wall -Wextra
 #cgo LDFLAGS: -llane
-#include <lane/lane.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include "golane.h"
-
-typedef struct golane_options {
-  uint32_t max_concurrent;
-  int32_t policy;
-  uint32_t eta_window;
-  int32_t preemption_off;
-  int64_t preempt_min_runtime_ns;
-  int32_t preempt_overcommit;
-  uint32_t max_queued;
-  int64_t eta_default_runtime_ns;
-  int64_t aging_ns;
-  int64_t fair_half_life_ns;
-  int64_t *manual_clock; // NULL: real time; else C memory read by golane_manual_now
-} golane_options;
-
-static int64_t golane_manual_now(void *ud) { return __atomic_load_n((int64_t *)ud, __ATOMIC_SEQ_CST); }
-static int64_t *golane_clock_new(int64_t t) {
-  int64_t *p = (int64_t *)malloc(sizeof *p);
-  if (p) __atomic_store_n(p, t, __ATOMIC_SEQ_CST);
-  return p;
-}
-static void golane_clock_set(int64_t *p, int64_t t) { __atomic_store_n(p, t, __ATOMIC_SEQ_CST); }
-static int64_t golane_clock_get(int64_t *p) { return __atomic_load_n(p, __ATOMIC_SEQ_CST); }
-
-static golane_result golane_create(const char *name, golane_options o, lane_t **out_lane, lane_port_t **out_port) {
-  lane_options_t opts = LANE_OPTIONS_INIT;
-  opts.max_concurrent = o.max_concurrent;
-  opts.policy = (lane_policy_t)o.policy;
-  opts.eta_window = o.eta_window;
-  opts.preemption_off = o.preemption_off;
-  opts.preempt_min_runtime_ns = o.preempt_min_runtime_ns;
-  opts.preempt_overcommit = o.preempt_overcommit;
-  opts.max_queued = o.max_queued;
-  opts.eta_default_runtime_ns = o.eta_default_runtime_ns;
-  opts.aging_ns = o.aging_ns;
-  opts.fair_half_life_ns = o.fair_half_life_ns;
-  if (o.manual_clock) {
-    opts.clock = golane_manual_now;
-    opts.clock_ud = o.manual_clock;
-  }
-  lane_status_t s = lane_create(name, &opts, out_lane);
-  if (s != LANE_OK) return golane_res(s);
-  s = lane_port_create(out_port);
-  if (s != LANE_OK) {
-    golane_result r = golane_res(s);
-    lane_destroy(*out_lane);
-    *out_lane = NULL;
-    return r;
-  }
-  return golane_res(LANE_OK);
-}
-
-typedef struct golane_submitted {
-  int32_t status;
-  int32_t position;
-  int64_t eta_ns;
-  uint64_t token;
-  int32_t blocked_by;
-  char *msg;
-} golane_submitted;
-
-// id and tenant point into one Go byte slice (NUL-terminated strings, no Go
-// pointers inside); the library copies them before returning.
-static golane_submitted golane_submit(lane_t *lane, lane_port_t *port, const char *id, const char *tenant,
-                                      int32_t priority, uint32_t flags, int64_t max_wait_ns,
-                                      int64_t queue_timeout_ns, uintptr_t handle) {
-  lane_job_t job = LANE_JOB_INIT;
-  job.id = id;
-  job.tenant = tenant;
-  job.priority = priority;
-  job.flags = flags;
-  job.max_wait_ns = max_wait_ns;
-  job.queue_timeout_ns = queue_timeout_ns;
-  job.run = NULL;  // host-run: granted through the port, run by a goroutine
-  job.user_data = (void *)handle;
-  job.port = port;
-  lane_ticket_t t = LANE_TICKET_INIT;
-  lane_status_t s = lane_submit(lane, &job, &t);
-  golane_submitted r = {(int32_t)s, t.position, t.eta_ns, t.job_token, (int32_t)t.blocked_by, NULL};
-  if (s != LANE_OK) r.msg = strdup(lane_last_error());
-  return r;
-}
-
-static golane_result golane_cancel(lane_t *lane, const char *id, uint32_t flags) {
-  return golane_res(lane_cancel(lane, id, flags));
-}
-static golane_result golane_cancel_token(lane_t *lane, uint64_t token, uint32_t flags) {
-  return golane_res(lane_cancel_token(lane, token, flags));
-}
-static golane_result golane_stats(lane_t *lane, lane_stats_t *out) {
-  out->struct_size = sizeof *out;
-  return golane_res(lane_stats(lane, out));
-}
-static golane_result golane_set_max_concurrent(lane_t *lane, uint32_t n) {
-  return golane_res(lane_set_max_concurrent(lane, n));
-}
-static golane_result golane_set_preemption(lane_t *lane, int32_t enabled, int64_t min_runtime_ns) {
-  return golane_res(lane_set_preemption(lane, enabled, min_runtime_ns));
-}
-static golane_result golane_set_eta_window(lane_t *lane, uint32_t n) {
-  return golane_res(lane_set_eta_window(lane, n));
-}
-static golane_result golane_set_tenant_weight(lane_t *lane, const char *tenant, uint32_t w) {
-  return golane_res(lane_set_tenant_weight(lane, tenant, w));
-}
-static golane_result golane_pause(lane_t *lane) { return golane_res(lane_pause(lane)); }
-static golane_result golane_resume(lane_t *lane) { return golane_res(lane_resume(lane)); }
-static golane_result golane_cooldown(lane_t *lane, int64_t d) { return golane_res(lane_cooldown(lane, d)); }
-static golane_result golane_close(lane_t *lane, int32_t mode) {
-  return golane_res(lane_close(lane, (lane_close_mode_t)mode));
-}
-static golane_result golane_job_finish(lane_t *lane, uint64_t token, int32_t code) {
-  return golane_res(lane_job_finish(lane, token, code));
-}
-
-// One event as Go sees it: integers only.
-typedef struct golane_event {
-  int32_t kind;
-  int32_t status;
-  int32_t job_code;
-  int32_t pad;
-  uint64_t token;
-  uintptr_t handle;
-  lane_ctx_t *ctx;  // GRANT only: the run's context until lane_job_finish
-} golane_event;
-
-// Polls into raw (C memory, max elements) and converts into out (C memory).
-static int32_t golane_poll(lane_port_t *port, lane_event_t *raw, golane_event *out, int32_t max, int64_t timeout_ns) {
-  raw[0].struct_size = sizeof(lane_event_t);
-  int32_t n = lane_port_poll(port, raw, max, timeout_ns);
-  for (int32_t i = 0; i < n; i++) {
-    out[i].kind = (int32_t)raw[i].kind;
-    out[i].status = (int32_t)raw[i].status;
-    out[i].job_code = raw[i].job_code;
-    out[i].pad = 0;
-    out[i].token = raw[i].job_token;
-    out[i].handle = (uintptr_t)raw[i].user_data;
-    out[i].ctx = raw[i].kind == LANE_EVENT_GRANT ? raw[i].ctx : NULL;
-  }
-  return n;
-}
 */
 import "C"
 
@@ -416,3 +272,7 @@ func (b *pollBuf) poll(p cPort, timeout time.Duration, dst []event) ([]event, er
 
 // Version is the linked library's version string.
 func Version() string { return C.GoString(C.lane_version_string()) }
+
+// cStatusName is lane_status_name(s), for the test that checks the status
+// table against the library.
+func cStatusName(s Status) string { return C.GoString(C.lane_status_name(C.lane_status_t(s))) }

@@ -11,229 +11,7 @@ package lane
 
 /*
 #cgo LDFLAGS: -llane -lpthread
-#include <lane/lane.h>
-#include <pthread.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include "golane.h"
-
-// A static config table: n keys (pointers into one blob) and their values.
-typedef struct golane_cfg {
-  pthread_mutex_t mu;
-  size_t n;
-  char *blob;
-  char **keys;
-  int64_t *vals;
-} golane_cfg;
-
-static golane_cfg *golane_cfg_new(void) {
-  golane_cfg *c = (golane_cfg *)calloc(1, sizeof *c);
-  if (c != NULL) pthread_mutex_init(&c->mu, NULL);
-  return c;
-}
-
-// Replaces the table. blob holds n NUL-terminated keys back to back
-// (blob_len bytes in all); vals holds n values. Both are copied. 0 or -1
-// (out of memory: the old table stays).
-static int golane_cfg_set(golane_cfg *c, const char *blob, size_t blob_len, const int64_t *vals, size_t n) {
-  char *nb = NULL;
-  char **nk = NULL;
-  int64_t *nv = NULL;
-  if (n > 0) {
-    nb = (char *)malloc(blob_len);
-    nk = (char **)malloc(n * sizeof *nk);
-    nv = (int64_t *)malloc(n * sizeof *nv);
-    if (nb == NULL || nk == NULL || nv == NULL) {
-      free(nb);
-      free(nk);
-      free(nv);
-      return -1;
-    }
-    memcpy(nb, blob, blob_len);
-    memcpy(nv, vals, n * sizeof *nv);
-    char *p = nb;
-    for (size_t i = 0; i < n; i++) {
-      nk[i] = p;
-      p += strlen(p) + 1;
-    }
-  }
-  pthread_mutex_lock(&c->mu);
-  char *ob = c->blob;
-  char **ok = c->keys;
-  int64_t *ov = c->vals;
-  c->blob = nb;
-  c->keys = nk;
-  c->vals = nv;
-  c->n = n;
-  pthread_mutex_unlock(&c->mu);
-  free(ob);
-  free(ok);
-  free(ov);
-  return 0;
-}
-
-// The registry's lane_config_int_fn: runs on whichever thread asks, pure C.
-static int64_t golane_cfg_lookup(const char *key, int64_t def, void *ud) {
-  golane_cfg *c = (golane_cfg *)ud;
-  int64_t v = def;
-  pthread_mutex_lock(&c->mu);
-  for (size_t i = 0; i < c->n; i++) {
-    if (strcmp(c->keys[i], key) == 0) {
-      v = c->vals[i];
-      break;
-    }
-  }
-  pthread_mutex_unlock(&c->mu);
-  return v;
-}
-
-static void golane_cfg_free(golane_cfg *c) {
-  if (c == NULL) return;
-  pthread_mutex_destroy(&c->mu);
-  free(c->blob);
-  free(c->keys);
-  free(c->vals);
-  free(c);
-}
-
-static golane_result golane_registry_create(golane_cfg *cfg, int32_t policy, uint32_t def_max, int64_t retire_ns,
-                                          lane_registry_t **out) {
-  lane_registry_options_t o = LANE_REGISTRY_OPTIONS_INIT;
-  if (cfg != NULL) {
-    o.config_int = golane_cfg_lookup;
-    o.config_ud = cfg;
-  }
-  o.log = NULL;  // stderr: a Go logger would be a library thread calling Go
-  o.default_policy = (lane_policy_t)policy;
-  o.default_max_concurrent = def_max;
-  o.idle_retire_ns = retire_ns;
-  return golane_res(lane_registry_create(&o, out));
-}
-
-// Borrows (or creates) the lane and makes the binding's port for it.
-static golane_result golane_registry_lane(lane_registry_t *r, const char *name, lane_t **out_lane,
-                                        lane_port_t **out_port) {
-  lane_status_t s = lane_registry_get_or_create(r, name, out_lane);
-  if (s != LANE_OK) return golane_res(s);
-  return golane_res(lane_port_create(out_port));  // the lane stays in the registry either way
-}
-
-// Borrows the lane again (re-creating it if it was retired); NULL on failure.
-static lane_t *golane_registry_borrow(lane_registry_t *r, const char *name) {
-  lane_t *l = NULL;
-  if (lane_registry_get_or_create(r, name, &l) != LANE_OK) return NULL;
-  return l;
-}
-
-// Every name, copied at once into one malloc'd blob of NUL-terminated
-// strings; *count names, *len bytes. NULL (with *count 0) if out of memory.
-static char *golane_registry_names(lane_registry_t *r, size_t *count, size_t *len) {
-  *count = 0;
-  *len = 0;
-  size_t cap = lane_registry_names(r, NULL, 0) + 8;
-  for (;;) {
-    const char **arr = (const char **)malloc(cap * sizeof *arr);
-    if (arr == NULL) return NULL;
-    size_t n = lane_registry_names(r, arr, cap);
-    if (n > cap) {
-      free(arr);
-      cap = n + 8;
-      continue;
-    }
-    size_t total = 0;
-    for (size_t i = 0; i < n; i++) total += strlen(arr[i]) + 1;
-    char *blob = (char *)malloc(total + 1);
-    if (blob == NULL) {
-      free(arr);
-      return NULL;
-    }
-    char *p = blob;
-    for (size_t i = 0; i < n; i++) {
-      size_t k = strlen(arr[i]) + 1;
-      memcpy(p, arr[i], k);
-      p += k;
-    }
-    free(arr);
-    *count = n;
-    *len = total;
-    return blob;
-  }
-}
-
-static golane_result golane_registry_reload(lane_registry_t *r) { return golane_res(lane_registry_reload(r)); }
-static golane_result golane_registry_remove(lane_registry_t *r, const char *name) {
-  return golane_res(lane_registry_remove(r, name));
-}
-
-// The metrics text in a malloc'd buffer (*out, *len bytes), retried with
-// the size the library asks for.
-static golane_result golane_registry_metrics(lane_registry_t *r, char **out, size_t *len) {
-  *out = NULL;
-  *len = 0;
-  size_t need = 0;
-  lane_status_t s = lane_registry_metrics(r, NULL, 0, &need);
-  if (s == LANE_OK) {  // cannot fit in 0 bytes, but be safe
-    need = 1;
-  } else if (s != LANE_ERR_INVALID || need == 0) {
-    return golane_res(s);
-  }
-  for (int tries = 0; tries < 16; tries++) {
-    size_t cap = need + need / 4 + 256;
-    char *buf = (char *)malloc(cap);
-    if (buf == NULL) return golane_res(LANE_ERR_NOMEM);
-    size_t n = 0;
-    s = lane_registry_metrics(r, buf, cap, &n);
-    if (s == LANE_OK) {
-      *out = buf;
-      *len = n;
-      return golane_res(LANE_OK);
-    }
-    free(buf);
-    if (s != LANE_ERR_INVALID || n <= cap) return golane_res(s);
-    need = n;
-  }
-  return golane_res(LANE_ERR_INTERNAL);
-}
-
-static golane_result golane_sampler_create(lane_registry_t *r, int64_t interval, int64_t retention, int64_t purge,
-                                         const char *path, lane_sampler_t **out) {
-  lane_sampler_options_t o = LANE_SAMPLER_OPTIONS_INIT;
-  o.interval_ns = interval;
-  o.retention_ns = retention;
-  o.purge_interval_ns = purge;
-  o.sink = NULL;  // the built-in SQLite sink: a Go sink would be a library thread calling Go
-  o.sqlite_path = path;
-  return golane_res(lane_sampler_create(r, &o, out));
-}
-static golane_result golane_sampler_start(lane_sampler_t *s) { return golane_res(lane_sampler_start(s)); }
-static golane_result golane_sampler_stop(lane_sampler_t *s) { return golane_res(lane_sampler_stop(s)); }
-static golane_result golane_sampler_sample_once(lane_sampler_t *s) { return golane_res(lane_sampler_sample_once(s)); }
-static golane_result golane_sampler_purge_once(lane_sampler_t *s) { return golane_res(lane_sampler_purge_once(s)); }
-
-// The matching rows in a malloc'd array (*out, *n rows), retried with the total.
-static golane_result golane_sqlite_query(const char *path, const char *lane, int64_t from, int64_t to,
-                                       lane_sample_t **out, size_t *n) {
-  *out = NULL;
-  *n = 0;
-  size_t total = 0;
-  lane_status_t s = lane_sqlite_query(path, lane, from, to, NULL, 0, &total);
-  for (int tries = 0; s == LANE_OK && tries < 16; tries++) {
-    if (total == 0) return golane_res(LANE_OK);
-    size_t cap = total + 64;
-    lane_sample_t *rows = (lane_sample_t *)calloc(cap, sizeof *rows);
-    if (rows == NULL) return golane_res(LANE_ERR_NOMEM);
-    rows[0].struct_size = sizeof *rows;
-    s = lane_sqlite_query(path, lane, from, to, rows, cap, &total);
-    if (s == LANE_OK && total <= cap) {
-      *out = rows;
-      *n = total;
-      return golane_res(LANE_OK);
-    }
-    free(rows);
-  }
-  return golane_res(s == LANE_OK ? LANE_ERR_INTERNAL : s);
-}
 */
 import "C"
 
@@ -247,7 +25,9 @@ type cRegistry = *C.lane_registry_t
 type cConfig = *C.golane_cfg
 type cSampler = *C.lane_sampler_t
 
-func cConfigNew() cConfig { return C.golane_cfg_new() }
+func cConfigNew(envFallback bool, logFD int) cConfig {
+	return C.golane_cfg_new(C.int(boolInt(envFallback)), C.int(logFD))
+}
 
 func cConfigFree(c cConfig) { C.golane_cfg_free(c) }
 
@@ -275,9 +55,10 @@ func cConfigSet(c cConfig, m map[string]int64) error {
 	return nil
 }
 
-func cRegistryCreate(cfg cConfig, policy Policy, defMax uint32, retire int64) (cRegistry, error) {
+func cRegistryCreate(cfg cConfig, policy Policy, defMax uint32, retire int64, logFD int) (cRegistry, error) {
 	var r *C.lane_registry_t
-	err := result("new registry", C.golane_registry_create(cfg, C.int32_t(policy), C.uint32_t(defMax), C.int64_t(retire), &r))
+	err := result("new registry", C.golane_registry_create(cfg, C.int32_t(policy), C.uint32_t(defMax), C.int64_t(retire),
+		C.int(logFD), &r))
 	return r, err
 }
 
@@ -332,11 +113,11 @@ func cRegistryMetrics(r cRegistry) (string, error) {
 	return C.GoStringN(buf, C.int(n)), nil
 }
 
-func cSamplerCreate(r cRegistry, o *SamplerOptions) (cSampler, error) {
+func cSamplerCreate(r cRegistry, path string, o *samplerConfig) (cSampler, error) {
 	var s *C.lane_sampler_t
-	p := cstr(o.SQLitePath)
-	err := result("new sampler", C.golane_sampler_create(r, C.int64_t(o.Interval), C.int64_t(o.Retention),
-		C.int64_t(o.PurgeInterval), bptr(p), &s))
+	p := cstr(path)
+	err := result("new sampler", C.golane_sampler_create(r, C.int64_t(o.interval), C.int64_t(o.retention),
+		C.int64_t(o.purgeInterval), bptr(p), &s))
 	return s, err
 }
 

@@ -3,6 +3,7 @@ package lane
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Status is a lane_status_t: 0 is OK, negative values are errors. Values are
@@ -31,17 +32,37 @@ const (
 	StatusIO        Status = -17
 )
 
-var statusNames = [...]string{
-	"LANE_OK", "LANE_ERR_INVALID", "LANE_ERR_CLOSED", "LANE_ERR_BUSY", "LANE_ERR_NOT_QUEUED",
-	"LANE_ERR_CANCELLED", "LANE_ERR_PREEMPTED", "LANE_ERR_DUPLICATE", "LANE_ERR_QUEUE_FULL",
-	"LANE_ERR_DROPPED", "LANE_ERR_STALE", "LANE_ERR_CLEARED", "LANE_ERR_TIMEOUT", "LANE_ERR_NOMEM",
-	"LANE_ERR_JOB_FAILED", "LANE_ERR_INTERNAL", "LANE_ERR_DEADLOCK", "LANE_ERR_IO",
+// statusTable is the one table of statuses: the C name (as
+// lane_status_name gives it; a test compares them) and the sentinel,
+// indexed by -status.
+var statusTable = [...]struct {
+	name     string
+	sentinel error
+}{
+	{"LANE_OK", nil},
+	{"LANE_ERR_INVALID", ErrInvalid},
+	{"LANE_ERR_CLOSED", ErrClosed},
+	{"LANE_ERR_BUSY", ErrBusy},
+	{"LANE_ERR_NOT_QUEUED", ErrNotQueued},
+	{"LANE_ERR_CANCELLED", ErrCancelled},
+	{"LANE_ERR_PREEMPTED", ErrPreempted},
+	{"LANE_ERR_DUPLICATE", ErrDuplicate},
+	{"LANE_ERR_QUEUE_FULL", ErrQueueFull},
+	{"LANE_ERR_DROPPED", ErrDropped},
+	{"LANE_ERR_STALE", ErrStale},
+	{"LANE_ERR_CLEARED", ErrCleared},
+	{"LANE_ERR_TIMEOUT", ErrTimeout},
+	{"LANE_ERR_NOMEM", ErrNoMem},
+	{"LANE_ERR_JOB_FAILED", ErrJobFailed},
+	{"LANE_ERR_INTERNAL", ErrInternal},
+	{"LANE_ERR_DEADLOCK", ErrDeadlock},
+	{"LANE_ERR_IO", ErrIO},
 }
 
 // String gives the C name, as lane_status_name does.
 func (s Status) String() string {
-	if s <= 0 && int(-s) < len(statusNames) {
-		return statusNames[-s]
+	if s <= 0 && int(-s) < len(statusTable) {
+		return statusTable[-s].name
 	}
 	return "LANE_ERR_UNKNOWN"
 }
@@ -69,19 +90,21 @@ var (
 	ErrIO = errors.New("lane: i/o error")
 )
 
-var sentinels = [...]error{
-	nil, ErrInvalid, ErrClosed, ErrBusy, ErrNotQueued, ErrCancelled, ErrPreempted, ErrDuplicate,
-	ErrQueueFull, ErrDropped, ErrStale, ErrCleared, ErrTimeout, ErrNoMem, ErrJobFailed, ErrInternal,
-	ErrDeadlock, ErrIO,
-}
-
 // Sentinel returns the sentinel error of a status (nil for StatusOK,
 // ErrInternal for an unknown one).
 func (s Status) Sentinel() error {
-	if s <= 0 && int(-s) < len(sentinels) {
-		return sentinels[-s]
+	if s <= 0 && int(-s) < len(statusTable) {
+		return statusTable[-s].sentinel
 	}
 	return ErrInternal
+}
+
+// text is the status in words, for error strings: "busy", "queue full".
+func (s Status) text() string {
+	if err := s.Sentinel(); err != nil {
+		return strings.TrimPrefix(err.Error(), "lane: ")
+	}
+	return "ok"
 }
 
 // Error is a refusal or an outcome from liblane: the status, the operation,
@@ -95,12 +118,17 @@ type Error struct {
 	cause   error
 }
 
+// newError makes an Error; a message from lane_last_error() loses its
+// leading "LANE_ERR_...: " (the status is said once, in words).
 func newError(op string, s Status, msg string) *Error {
+	msg = strings.TrimPrefix(msg, s.String()+": ")
 	return &Error{Status: s, Op: op, Message: msg}
 }
 
+// Error reads "lane: <op>: <status in words>: <message>[: <cause>]", for
+// example "lane: submit: busy: ...".
 func (e *Error) Error() string {
-	s := "lane: " + e.Op + ": " + e.Status.String()
+	s := "lane: " + e.Op + ": " + e.Status.text()
 	if e.Message != "" {
 		s += ": " + e.Message
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +15,10 @@ import (
 
 // The README's registry and history example, kept compiling and passing here.
 func ExampleRegistry() {
-	reg, err := lane.NewRegistry(lane.WithConfig(map[string]int64{"lanes.llm.max_concurrent": 2}))
+	reg, err := lane.NewRegistry(
+		lane.WithConfig(map[string]int64{"lanes.llm.max_concurrent": 2}),
+		lane.WithLane("gpu", lane.WithMaxConcurrent(1), lane.WithMaxQueued(8), lane.WithPreemptMinRuntime(5*time.Second)),
+		lane.WithLogger(slog.Default()))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -23,15 +27,18 @@ func ExampleRegistry() {
 	_ = llm.SubmitWait(context.Background(), lane.Job{ID: "q1", Run: func(context.Context) error { return nil }})
 	fmt.Println("slots:", llm.Stats().MaxConcurrent)
 
-	_ = reg.SetConfig(map[string]int64{"lanes.llm.max_concurrent": 4})
-	_ = reg.Reload() // resizes in place
+	_ = reg.SetConfig(map[string]int64{"lanes.llm.max_concurrent": 4}) // merged; checked
+	_ = reg.Reload()                                                   // resizes in place
 	text, _ := reg.Metrics()
 	fmt.Println(strings.Contains(text, `lane_max_concurrent{lane="llm"} 4`))
+	fmt.Println(reg.SetConfig(map[string]int64{"lanes.llm.max_concurrent": 0}) != nil) // refused
+	gpu, _ := reg.Lane("gpu")
+	fmt.Println("gpu slots:", gpu.Stats().MaxConcurrent, "max queued:", reg.Config()["lanes.gpu.max_queued"])
 
 	dir, _ := os.MkdirTemp("", "lane-history")
 	defer os.RemoveAll(dir)
 	db := filepath.Join(dir, "history.db")
-	sampler, _ := reg.NewSampler(lane.SamplerOptions{Interval: 30 * time.Second, SQLitePath: db})
+	sampler, _ := reg.NewSampler(db, lane.WithInterval(30*time.Second))
 	defer sampler.Close()
 	_ = sampler.SampleOnce() // or sampler.Start() for one sample per Interval
 	rows, _ := lane.QueryHistory(db, "llm", time.Now().Add(-time.Hour), time.Now().Add(time.Second))
@@ -39,5 +46,7 @@ func ExampleRegistry() {
 	// Output:
 	// slots: 2
 	// true
+	// true
+	// gpu slots: 1 max queued: 8
 	// rows: 1 running: 0
 }

@@ -15,7 +15,7 @@ import (
 // every message that arrived while it was busy (or quiet for less than the
 // debounce) in one run.
 func ExampleNewSession() {
-	llm, err := lane.New("llm", lane.MaxConcurrent(2))
+	llm, err := lane.New("llm", lane.WithMaxConcurrent(2))
 	if err != nil {
 		log.Fatal(err)
 	}

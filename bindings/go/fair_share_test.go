@@ -15,7 +15,7 @@ import (
 // however loaded the machine is and the start order is the scheduler's.
 func TestFairShareNewcomersStartBeforeAlicesFourthRound(t *testing.T) {
 	clock := NewManualClock(time.Unix(1_700_000_000, 0))
-	l := newLane(t, MaxConcurrent(3), WithPolicy(FairShare), WithClock(clock))
+	l := newLane(t, WithMaxConcurrent(3), WithPolicy(FairShare), WithClock(clock))
 
 	type job struct {
 		id      string

@@ -145,11 +145,11 @@ func noop(context.Context) error { return nil }
 
 func mustSubmit(t testing.TB, l *Lane, j Job) (int, time.Duration) {
 	t.Helper()
-	pos, eta, err := l.Submit(context.Background(), j)
+	tk, err := l.Submit(context.Background(), j)
 	if err != nil {
 		t.Fatalf("Submit(%s): %v", j.ID, err)
 	}
-	return pos, eta
+	return tk.Position, tk.ETA
 }
 
 func waitFor(t testing.TB, what string, cond func() bool) {

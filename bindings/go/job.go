@@ -5,6 +5,8 @@ import (
 	"errors"
 	"runtime/cgo"
 	"runtime/debug"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,7 +18,9 @@ import (
 // context.Cause(ctx) says why: ErrPreempted, ErrCancelled, ErrClosed or
 // ErrTimeout.
 type Job struct {
-	ID               string // required; unique among the lane's live jobs
+	// ID is unique among the lane's live jobs; empty: the binding makes one
+	// ("go-<n>", see Ticket.ID). It may not contain a NUL byte.
+	ID               string
 	Tenant           string // fair-share key
 	Priority         int32  // higher first
 	Preemptible      bool   // a higher-priority job may preempt it
@@ -51,6 +55,86 @@ var callerCancelHook atomic.Pointer[func() (after func())]
 
 type runKey struct{}
 
+// jobSeq numbers generated job ids.
+var jobSeq atomic.Uint64
+
+// A Ticket is the handle of one accepted job: where it was placed, and a
+// way to wait for or cancel that job (and no later job that reuses its
+// ID). It is safe for concurrent use.
+type Ticket struct {
+	js *jobState
+	// ID is the job's id (the generated one when Job.ID was empty).
+	ID string
+	// Position is 0 when the job was granted a slot at once; otherwise its
+	// place in the queue, in the policy's order.
+	Position int
+	// ETA is the estimated wait (0 when running now).
+	ETA time.Duration
+	// BlockedBy says why it waits (BlockedNone when running now).
+	BlockedBy BlockedBy
+	refused   error // set on the ticket of an ErrBusy refusal
+}
+
+// Done is closed once the job's outcome has been delivered (after OnDone
+// has returned, if set).
+func (t *Ticket) Done() <-chan struct{} {
+	if t == nil || t.js == nil {
+		return closedChan
+	}
+	return t.js.done
+}
+
+// Err is the job's outcome once Done is closed (nil before, and for
+// success): the same value SubmitWait would return.
+func (t *Ticket) Err() error {
+	if t == nil {
+		return newError("ticket", StatusInvalid, "nil *Ticket")
+	}
+	if t.js == nil {
+		return t.refused
+	}
+	select {
+	case <-t.js.done:
+		return t.js.err
+	default:
+		return nil
+	}
+}
+
+// Wait waits for the job's outcome and returns it, or returns ctx.Err()
+// when ctx is done first (the job is not cancelled then: see Cancel).
+func (t *Ticket) Wait(ctx context.Context) error {
+	if t == nil {
+		return newError("ticket wait", StatusInvalid, "nil *Ticket")
+	}
+	if t.js == nil {
+		return t.refused
+	}
+	select {
+	case <-t.js.done:
+		return t.js.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Cancel cancels this job wherever it is: removed if queued, its context
+// cancelled (cause ErrCancelled) if running; its outcome then says
+// ErrCancelled. ErrNotQueued once it has ended. It never reaches a later
+// job with the same ID.
+func (t *Ticket) Cancel() error {
+	if t == nil || t.js == nil {
+		return newError("cancel", StatusInvalid, "no job behind this ticket")
+	}
+	return t.js.lane.cancelJob(t.js, cancelQueued|cancelRunning)
+}
+
+var closedChan = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
+
 // jobState is the Go side of one submitted job. Its cgo.Handle travels in
 // lane_job_t.user_data and comes back in every port event; the poller
 // deletes it when DONE arrives (or Submit does, when liblane refuses).
@@ -61,82 +145,149 @@ type jobState struct {
 	// accepted the job (0 before). The binding's own cancellations name the
 	// job by it, never by id: an id may already belong to a later job once
 	// this one has ended, a token never does.
-	token    atomic.Uint64
-	run      func(context.Context) error
-	onDone   func(error)
-	valueCtx context.Context // the caller's values, its cancellation removed
-	done     chan struct{}   // closed once settled; nil unless SubmitWait waits
+	token  atomic.Uint64
+	run    func(context.Context) error
+	onDone func(error)
+	// caller is the submitting ctx: Run's ctx carries its values and its
+	// deadline, but is cancelled only through liblane (or at the deadline).
+	caller context.Context
+	done   chan struct{} // closed once settled and OnDone has returned
 
 	mu          sync.Mutex
 	runCancel   context.CancelCauseFunc // the current run's context
 	runErr      error
 	callerCause error // the caller's ctx was cancelled: why
+	closing     bool  // cancelled by Close of its registry *Lane: outcome ErrClosed
 	stopAfter   func() bool
 	settled     bool
 	err         error // the outcome, once settled
 }
 
-// Submit offers job to the lane. It returns at once: position 0 means the
-// job was granted a slot and Run is starting; otherwise it is queued at
-// that position with an estimated wait. A refusal (ErrBusy, ErrQueueFull,
-// ErrDuplicate, ErrClosed, ErrInvalid) queues nothing; with ErrBusy the
-// position and estimate are still given. If ctx is cancelled while the job
-// is queued it is removed; while it runs, its context is cancelled (cause
-// ErrCancelled). Use Job.OnDone to learn the outcome.
-func (l *Lane) Submit(ctx context.Context, job Job) (pos int, eta time.Duration, err error) {
-	_, t, err := l.submit(ctx, &job, false)
-	return t.position, t.eta, err
+// Submit offers job to the lane and returns at once with the job's Ticket:
+// Position 0 means the job was granted a slot and Run is starting;
+// otherwise it is queued at that position with an estimated wait. A
+// refusal (ErrBusy, ErrQueueFull, ErrDuplicate, ErrClosed, ErrInvalid,
+// ErrCancelled for a ctx already done) queues nothing and returns a nil
+// Ticket, except ErrBusy, whose Ticket gives the Position and ETA that were
+// refused (its Wait returns the refusal). If ctx is cancelled while the job
+// is queued it is removed; while it runs, its context is cancelled. Either
+// way its outcome matches both ErrCancelled and ctx's cause. Wait on the
+// Ticket, or use Job.OnDone, to learn the outcome.
+func (l *Lane) Submit(ctx context.Context, job Job) (*Ticket, error) {
+	if err := l.usable("submit"); err != nil {
+		return nil, err
+	}
+	return l.submit(ctx, &job)
 }
 
 // SubmitWait submits job and waits for its outcome: nil when Run returned
 // nil; Run's own error when it failed (a *PanicError when it panicked);
 // otherwise an error matching ErrCancelled, ErrPreempted, ErrClosed or
-// ErrTimeout, or the refusal. When ctx is cancelled the job is cancelled
-// (queued: removed; running: its context cancelled) and SubmitWait returns,
-// once Run has returned, an error matching both ErrCancelled and ctx's
-// cause. Called with the ctx of a running job of the same lane (or one
-// derived from it) when no slot is free, it returns ErrDeadlock instead of
-// waiting for itself.
+// ErrTimeout, or the refusal. When ctx is cancelled (or its deadline
+// passes) the job is cancelled (queued: removed; running: its context
+// cancelled) and SubmitWait returns, once Run has returned, an error
+// matching both ErrCancelled and ctx's cause (context.Canceled,
+// context.DeadlineExceeded or the cause given to the CancelCauseFunc).
+// Called with the ctx of a running job of the same lane (or one derived
+// from it) when no slot is free, it returns ErrDeadlock instead of waiting
+// for itself.
 func (l *Lane) SubmitWait(ctx context.Context, job Job) error {
+	if err := l.usable("submit wait"); err != nil {
+		return err
+	}
+	if ctx == nil {
+		return newError("submit wait", StatusInvalid, "nil context")
+	}
 	inside := ctx.Value(runKey{}) == l
-	js, t, err := l.submit(ctx, &job, true)
+	if inside && l.full() {
+		l.refused.Add(1)
+		return l.deadlockErr(job.ID)
+	}
+	t, err := l.submit(ctx, &job)
 	if err != nil {
 		return err
 	}
-	if inside && t.position > 0 && l.cancelQueued(js) {
-		<-js.done
-		return newError("submit wait", StatusDeadlock, "job '"+job.ID+"' submitted from inside a job of lane '"+
-			l.name+"' while it has no free slot would wait on itself")
+	// The lane filled up between the look and the submission: take the job
+	// back (it then counts as submitted and cancelled in the stats).
+	if inside && t.Position > 0 && l.cancelQueued(t.js) {
+		<-t.js.done
+		return l.deadlockErr(t.ID)
 	}
-	<-js.done
-	return js.err
+	<-t.js.done
+	return t.js.err
 }
 
-// Cancel removes a queued job (its outcome is ErrCancelled); ErrNotQueued
-// if no job with that id is queued.
+func (l *Lane) deadlockErr(id string) error {
+	return newError("submit wait", StatusDeadlock, "job '"+id+"' submitted from inside a job of lane '"+
+		l.name+"' while it has no free slot would wait on itself")
+}
+
+// full reports whether a new job would queue now (no free slot, a queue, or
+// paused); the deadlock check of SubmitWait.
+func (l *Lane) full() bool {
+	s := l.Stats()
+	return s.Running >= s.MaxConcurrent || s.Queued > 0 || s.Paused
+}
+
+// Cancel removes a queued job by id (its outcome is ErrCancelled);
+// ErrNotQueued if no job with that id is queued (a running one is not
+// touched: see CancelRunning).
 func (l *Lane) Cancel(id string) error {
+	if err := l.usable("cancel"); err != nil {
+		return err
+	}
+	if err := checkString("cancel", "job id", id); err != nil {
+		return err
+	}
 	return l.call("cancel", func(c cLane) error { return cCancel(c, id, cancelQueued) })
 }
 
-// CancelRunning cancels a job wherever it is: removed if queued, its
-// context cancelled (cause ErrCancelled) if running. ErrNotQueued if no such
-// job is live.
+// CancelRunning cancels the job with that id wherever it is, despite its
+// name: removed if still queued, its context cancelled (cause ErrCancelled)
+// if running. ErrNotQueued if no such job is live. An id names whichever
+// job holds it at that moment; Ticket.Cancel names one job for good.
 func (l *Lane) CancelRunning(id string) error {
+	if err := l.usable("cancel"); err != nil {
+		return err
+	}
+	if err := checkString("cancel", "job id", id); err != nil {
+		return err
+	}
 	return l.call("cancel", func(c cLane) error { return cCancel(c, id, cancelQueued|cancelRunning) })
 }
 
-func (l *Lane) submit(ctx context.Context, job *Job, wait bool) (*jobState, ticket, error) {
-	if job.ID == "" {
-		return nil, ticket{}, newError("submit", StatusInvalid, "job ID is empty")
+// checkString refuses a string that C would cut at a NUL byte.
+func checkString(op, what, v string) error {
+	if strings.IndexByte(v, 0) >= 0 {
+		return newError(op, StatusInvalid, what+" "+strconv.Quote(v)+" contains a NUL byte")
+	}
+	return nil
+}
+
+func (l *Lane) submit(ctx context.Context, job *Job) (*Ticket, error) {
+	if ctx == nil {
+		return nil, newError("submit", StatusInvalid, "nil context")
+	}
+	generated := job.ID == ""
+	if err := checkString("submit", "job id", job.ID); err != nil {
+		return nil, err
+	}
+	if err := checkString("submit", "tenant", job.Tenant); err != nil {
+		return nil, err
 	}
 	if job.Run == nil {
-		return nil, ticket{}, newError("submit", StatusInvalid, "job '"+job.ID+"' has no Run")
+		return nil, newError("submit", StatusInvalid, "job '"+job.ID+"' has no Run")
 	}
 	if job.MaxWait < 0 || job.QueueTimeout < 0 {
-		return nil, ticket{}, newError("submit", StatusInvalid, "job '"+job.ID+"' has a negative MaxWait or QueueTimeout")
+		return nil, newError("submit", StatusInvalid, "job '"+job.ID+"' has a negative MaxWait or QueueTimeout")
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, ticket{}, err
+	if ctx.Err() != nil {
+		// Refused before liblane sees it, but counted, and said like a
+		// cancellation: ErrCancelled and the ctx's cause.
+		l.refused.Add(1)
+		e := newError("submit", StatusCancelled, "job '"+job.ID+"' not submitted: its context is already done")
+		e.cause = context.Cause(ctx)
+		return nil, e
 	}
 	var flags uint32
 	if job.Preemptible {
@@ -145,22 +296,33 @@ func (l *Lane) submit(ctx context.Context, job *Job, wait bool) (*jobState, tick
 	if job.RequeueOnPreempt {
 		flags |= flagRequeueOnPreempt
 	}
-	js := &jobState{
-		lane:     l,
-		id:       job.ID,
-		run:      job.Run,
-		onDone:   job.OnDone,
-		valueCtx: context.WithValue(context.WithoutCancel(ctx), runKey{}, l),
+	for tries := 0; ; tries++ {
+		if generated {
+			job.ID = "go-" + strconv.FormatUint(jobSeq.Add(1), 10)
+		}
+		t, err := l.submitOnce(ctx, job, flags)
+		if generated && tries < 8 && errors.Is(err, ErrDuplicate) {
+			continue // a host took that name: the next number
+		}
+		return t, err
 	}
-	if wait {
-		js.done = make(chan struct{})
+}
+
+func (l *Lane) submitOnce(ctx context.Context, job *Job, flags uint32) (*Ticket, error) {
+	js := &jobState{
+		lane:   l,
+		id:     job.ID,
+		run:    job.Run,
+		onDone: job.OnDone,
+		caller: ctx,
+		done:   make(chan struct{}),
 	}
 
 	l.mu.Lock()
 	if l.closing {
 		l.mu.Unlock()
 		l.refused.Add(1)
-		return nil, ticket{}, l.closedErr("submit")
+		return nil, l.closedErr("submit")
 	}
 	l.jobs[js] = struct{}{}
 	l.mu.Unlock()
@@ -181,9 +343,12 @@ func (l *Lane) submit(ctx context.Context, job *Job, wait bool) (*jobState, tick
 		l.forgetLocked(js)
 		l.mu.Unlock()
 		if err == errClosedSentinel {
-			err = l.closedErr("submit")
+			return nil, l.closedErr("submit")
 		}
-		return nil, t, err
+		if errors.Is(err, ErrBusy) {
+			return &Ticket{ID: job.ID, Position: t.position, ETA: t.eta, BlockedBy: t.blockedBy, refused: err}, err
+		}
+		return nil, err
 	}
 
 	// Accepted. The job may already be settled; whoever comes second stops
@@ -200,7 +365,7 @@ func (l *Lane) submit(ctx context.Context, job *Job, wait bool) (*jobState, tick
 			js.mu.Unlock()
 		}
 	}
-	return js, t, nil
+	return &Ticket{js: js, ID: job.ID, Position: t.position, ETA: t.eta, BlockedBy: t.blockedBy}, nil
 }
 
 var errClosedSentinel = errors.New("closed")
@@ -211,9 +376,6 @@ var errClosedSentinel = errors.New("closed")
 func (l *Lane) cancelFromCaller(js *jobState, ctx context.Context) {
 	js.mu.Lock()
 	settled := js.settled
-	if !settled {
-		js.callerCause = context.Cause(ctx)
-	}
 	js.mu.Unlock()
 	if settled {
 		return
@@ -223,7 +385,45 @@ func (l *Lane) cancelFromCaller(js *jobState, ctx context.Context) {
 			defer after()
 		}
 	}
+	l.cancelForCaller(js, context.Cause(ctx))
+}
+
+// cancelForCaller cancels js (by token) because its caller's ctx is done
+// with cause; the run's context, if running, gets ErrCancelled and cause.
+func (l *Lane) cancelForCaller(js *jobState, cause error) {
+	js.mu.Lock()
+	if js.settled {
+		js.mu.Unlock()
+		return
+	}
+	if js.callerCause == nil {
+		js.callerCause = cause
+	}
+	runCancel := js.runCancel
+	js.mu.Unlock()
+	if runCancel != nil {
+		runCancel(js.cancelCause())
+	}
 	_ = l.cancelJob(js, cancelQueued|cancelRunning)
+}
+
+// cancelCause is the cause a run's context gets when it is cancelled
+// through liblane with LANE_ERR_CANCELLED: ErrCancelled, and the caller's
+// cause when the caller's ctx was the reason.
+func (js *jobState) cancelCause() error {
+	js.mu.Lock()
+	caller := js.callerCause
+	closing := js.closing
+	js.mu.Unlock()
+	if closing {
+		return ErrClosed
+	}
+	if caller == nil {
+		return ErrCancelled
+	}
+	e := newError("job", StatusCancelled, "job '"+js.id+"': its caller's context is done")
+	e.cause = caller
+	return e
 }
 
 // cancelQueued removes js if it is still queued; true if it was.
@@ -269,7 +469,7 @@ func (l *Lane) dispatchEvent(ev *event) {
 	}
 	switch ev.kind {
 	case eventGrant:
-		ctx, cancel := context.WithCancelCause(js.valueCtx)
+		ctx, cancel := js.runContext()
 		js.mu.Lock()
 		js.runCancel = cancel
 		js.mu.Unlock()
@@ -279,7 +479,11 @@ func (l *Lane) dispatchEvent(ev *event) {
 		cancel := js.runCancel
 		js.mu.Unlock()
 		if cancel != nil {
-			cancel(ev.status.Sentinel())
+			if ev.status == StatusCancelled {
+				cancel(js.cancelCause())
+			} else {
+				cancel(ev.status.Sentinel())
+			}
 		}
 	case eventDone:
 		ev.handle.Delete()
@@ -287,6 +491,28 @@ func (l *Lane) dispatchEvent(ev *event) {
 		l.settle(js, ev.status)
 	default:
 		strayEvents.Add(1)
+	}
+}
+
+// runContext makes the context of one run: the caller's values and
+// deadline, cancelled by liblane's CANCEL events (through cancel) or when
+// the caller's deadline passes (cause: ErrCancelled and
+// context.DeadlineExceeded; ctx.Err() is DeadlineExceeded then), not by the
+// caller's cancellation directly: that goes through liblane, so the lane
+// counts it.
+func (js *jobState) runContext() (context.Context, context.CancelCauseFunc) {
+	base := context.WithValue(context.WithoutCancel(js.caller), runKey{}, js.lane)
+	ctx, cancel := context.WithCancelCause(base)
+	d, ok := js.caller.Deadline()
+	if !ok {
+		return ctx, cancel
+	}
+	cause := newError("job", StatusCancelled, "job '"+js.id+"': its caller's deadline passed")
+	cause.cause = context.DeadlineExceeded
+	dctx, stop := context.WithDeadlineCause(ctx, d, cause)
+	return dctx, func(err error) {
+		cancel(err)
+		stop()
 	}
 }
 
@@ -303,6 +529,14 @@ func (l *Lane) runJob(js *jobState, ctx context.Context, cancel context.CancelCa
 		} else if !returned {
 			err = &PanicError{JobID: js.id, Value: "runtime.Goexit called in Run"}
 			code = 3
+		}
+		// Run may have returned because the caller's deadline passed (its
+		// own timer) before the caller's ctx watch reached liblane: ask for
+		// the cancel first, so that the outcome says cancelled, not failed.
+		if js.caller.Err() != nil {
+			l.cancelForCaller(js, context.Cause(js.caller))
+		} else if ctx.Err() == context.DeadlineExceeded {
+			l.cancelForCaller(js, context.DeadlineExceeded) // our timer beat the caller's
 		}
 		cancel(nil)
 		js.mu.Lock()
@@ -343,14 +577,12 @@ func (l *Lane) settle(js *jobState, status Status) {
 	}()
 }
 
-// release drops the job from the Go view, then wakes SubmitWait.
+// release drops the job from the Go view, then wakes its waiters.
 func (l *Lane) release(js *jobState) {
 	l.mu.Lock()
 	l.forgetLocked(js)
 	l.mu.Unlock()
-	if js.done != nil {
-		close(js.done)
-	}
+	close(js.done)
 }
 
 // outcomeErr maps a DONE status to what SubmitWait and OnDone report;
@@ -365,6 +597,9 @@ func (js *jobState) outcomeErr(s Status) error {
 		}
 		return newError("job", s, "job '"+js.id+"' failed")
 	case StatusCancelled:
+		if js.closing {
+			return newError("job", StatusClosed, "job '"+js.id+"' ended because lane '"+js.lane.name+"' was closed")
+		}
 		e := newError("job", s, "job '"+js.id+"' was cancelled")
 		e.cause = js.callerCause
 		return e

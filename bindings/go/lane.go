@@ -79,7 +79,7 @@ func wrapLane(name string, c cLane, p cPort, reg *Registry) *Lane {
 }
 
 // cl is the C lane for one call, between enter and leave. A registry with
-// IdleRetire may retire an idle lane it owns, so such a registry's lanes are
+// WithIdleRetire may retire an idle lane it owns, so such a registry's lanes are
 // borrowed again (lane_registry_get_or_create) for every call, as lane.h
 // asks, instead of keeping the lane_t.
 func (l *Lane) cl() cLane {
@@ -89,11 +89,32 @@ func (l *Lane) cl() cLane {
 	return l.c
 }
 
-// Name is the lane's name.
-func (l *Lane) Name() string { return l.name }
+// Name is the lane's name ("" for a nil or zero Lane).
+func (l *Lane) Name() string {
+	if l == nil {
+		return ""
+	}
+	return l.name
+}
 
-// enter holds the C handles alive for one call; false once destroyed.
+// usable is ErrInvalid for a nil *Lane and ErrClosed for a zero Lane (one
+// not made by New or Registry.Lane), so that neither panics.
+func (l *Lane) usable(op string) error {
+	if l == nil {
+		return newError(op, StatusInvalid, "nil *Lane")
+	}
+	if l.finished == nil {
+		return newError(op, StatusClosed, "zero Lane: make lanes with New or Registry.Lane")
+	}
+	return nil
+}
+
+// enter holds the C handles alive for one call; false once destroyed (and
+// for a nil or zero Lane).
 func (l *Lane) enter() bool {
+	if l.usable("") != nil {
+		return false
+	}
 	l.cmu.RLock()
 	if l.destroyed {
 		l.cmu.RUnlock()
@@ -110,6 +131,9 @@ func (l *Lane) closedErr(op string) error {
 
 // call runs one fallible call on the live lane.
 func (l *Lane) call(op string, f func(cLane) error) error {
+	if err := l.usable(op); err != nil {
+		return err
+	}
 	if !l.enter() {
 		return l.closedErr(op)
 	}
@@ -120,6 +144,9 @@ func (l *Lane) call(op string, f func(cLane) error) error {
 // Stats returns the lane's counters. After Close it returns the last
 // counters taken before the lane was destroyed.
 func (l *Lane) Stats() Stats {
+	if l.usable("stats") != nil {
+		return Stats{Name: l.Name()}
+	}
 	if !l.enter() {
 		l.mu.Lock()
 		s := l.final
@@ -180,6 +207,9 @@ func (l *Lane) Cooldown(d time.Duration) error {
 // WaitIdle waits until no job of this lane is queued or running and every
 // outcome has been delivered, or ctx is done.
 func (l *Lane) WaitIdle(ctx context.Context) error {
+	if err := l.usable("wait idle"); err != nil {
+		return err
+	}
 	l.mu.Lock()
 	if len(l.jobs) == 0 {
 		l.mu.Unlock()
@@ -214,11 +244,21 @@ func (l *Lane) forgetLocked(js *jobState) {
 // the same lane: it would wait for itself.
 //
 // On a lane borrowed from a Registry, Close does not destroy or close the C
-// lane (its registry owns it): it cancels this *Lane's own queued and
-// running jobs (outcome ErrCancelled, context cause ErrCancelled), waits for
-// them, and stops this *Lane's poller and port. The lane stays in the
-// registry; the next reg.Lane(name) returns a fresh *Lane for it.
+// lane (its registry owns it, and other hosts may use it): it cancels this
+// *Lane's own queued and running jobs (outcome ErrClosed, context cause
+// ErrClosed, as on a standalone lane; liblane's stats count them as
+// cancelled), waits for them, and stops this *Lane's poller and port. The
+// *Lane stays closed: reg.Lane(name) keeps returning it (its methods return
+// ErrClosed) until reg.Remove(name) removes the lane.
+//
+// Close of a nil *Lane is ErrInvalid; of a zero Lane, a no-op.
 func (l *Lane) Close() error {
+	if l == nil {
+		return newError("close", StatusInvalid, "nil *Lane")
+	}
+	if l.finished == nil {
+		return nil
+	}
 	return l.shutdown(closeCancel, nil)
 }
 
@@ -226,6 +266,12 @@ func (l *Lane) Close() error {
 // finish (drain). If ctx is done first, it cancels what is left as Close
 // does and returns ctx.Err(). Either way the lane is destroyed on return.
 func (l *Lane) Shutdown(ctx context.Context) error {
+	if l == nil {
+		return newError("shutdown", StatusInvalid, "nil *Lane")
+	}
+	if l.finished == nil {
+		return nil
+	}
 	return l.shutdown(closeDrain, ctx)
 }
 
@@ -281,9 +327,6 @@ func (l *Lane) shutdown(mode int32, ctx context.Context) error {
 	l.stopPoller()
 	cPortDestroy(l.port)
 	l.port = nil
-	if l.reg != nil {
-		l.reg.forget(l)
-	}
 	close(l.finished)
 	return ret
 }
@@ -305,6 +348,9 @@ func (l *Lane) cancelAll() {
 			return
 		}
 		for _, js := range live {
+			js.mu.Lock()
+			js.closing = true
+			js.mu.Unlock()
 			_ = l.cancelJob(js, cancelQueued|cancelRunning)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)

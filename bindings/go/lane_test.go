@@ -15,18 +15,18 @@ import (
 func TestAFreeSlotDispatchesTheJobAtOnce(t *testing.T) {
 	l := newLane(t)
 	ran := make(chan struct{})
-	pos, eta, err := l.Submit(context.Background(), Job{ID: "a", Run: func(context.Context) error {
+	tk, err := l.Submit(context.Background(), Job{ID: "a", Run: func(context.Context) error {
 		close(ran)
 		return nil
 	}})
-	if err != nil || pos != 0 || eta != 0 {
-		t.Fatalf("Submit = %d, %v, %v; want 0, 0, nil", pos, eta, err)
+	if err != nil || tk.Position != 0 || tk.ETA != 0 || tk.BlockedBy != BlockedNone || tk.ID != "a" {
+		t.Fatalf("Submit = %+v, %v; want position 0, ETA 0, nil", tk, err)
 	}
 	<-ran
 }
 
 func TestAFullLaneQueuesWithPositionAndETA(t *testing.T) {
-	l := newLane(t, ETADefaultRuntime(100*time.Millisecond))
+	l := newLane(t, WithETADefaultRuntime(100*time.Millisecond))
 	g := newGate()
 	defer g.open()
 	mustSubmit(t, l, Job{ID: "running", Run: g.run})
@@ -118,7 +118,7 @@ func TestSubmitWaitBlocksUntilRunReturns(t *testing.T) {
 }
 
 func TestStatsCountEveryOutcome(t *testing.T) {
-	l := newLane(t, MaxConcurrent(2), ETAWindow(8))
+	l := newLane(t, WithMaxConcurrent(2), WithETAWindow(8))
 	for i := 0; i < 5; i++ {
 		if err := l.SubmitWait(context.Background(), Job{ID: fmt.Sprint("ok", i), Run: func(context.Context) error {
 			time.Sleep(2 * time.Millisecond)
@@ -203,12 +203,12 @@ func TestAHigherPriorityJobPreemptsAndTheCapStaysStrict(t *testing.T) {
 	}), OnDone: victimOut.onDone})
 	victim.waitStarted(t)
 	highRan := make(chan struct{})
-	pos, _, err := l.Submit(context.Background(), Job{ID: "high", Priority: 9, Run: track(func(context.Context) error {
+	tk, err := l.Submit(context.Background(), Job{ID: "high", Priority: 9, Run: track(func(context.Context) error {
 		close(highRan)
 		return nil
 	})})
-	if err != nil || pos != 1 {
-		t.Fatalf("preemptor: pos %d, err %v; want queued at 1 behind its victim", pos, err)
+	if err != nil || tk.Position != 1 {
+		t.Fatalf("preemptor: %+v, err %v; want queued at 1 behind its victim", tk, err)
 	}
 	wantIs(t, victimOut.wait(t), ErrPreempted)
 	if victim.seenCause() != ErrPreempted {
@@ -225,7 +225,7 @@ func TestAHigherPriorityJobPreemptsAndTheCapStaysStrict(t *testing.T) {
 }
 
 func TestAPreemptedJobWithRequeueRunsAgain(t *testing.T) {
-	l := newLane(t, PreemptMinRuntime(0))
+	l := newLane(t, WithPreemptMinRuntime(0))
 	victim := newGate()
 	out := newOutcome()
 	mustSubmit(t, l, Job{ID: "low", Preemptible: true, RequeueOnPreempt: true, Run: victim.run, OnDone: out.onDone})
@@ -284,13 +284,15 @@ func TestFairShareServesTheTenantWithLeastSlotTime(t *testing.T) {
 }
 
 func TestMaxWaitRefusesWithBusyAndQueuesNothing(t *testing.T) {
-	l := newLane(t, ETADefaultRuntime(time.Second))
+	l := newLane(t, WithETADefaultRuntime(time.Second))
 	g := newGate()
 	defer g.open()
 	mustSubmit(t, l, Job{ID: "running", Run: g.run})
 	g.waitStarted(t)
-	pos, eta, err := l.Submit(context.Background(), Job{ID: "hurry", MaxWait: 10 * time.Millisecond, Run: noop})
+	tk, err := l.Submit(context.Background(), Job{ID: "hurry", MaxWait: 10 * time.Millisecond, Run: noop})
 	wantIs(t, err, ErrBusy)
+	pos, eta := tk.Position, tk.ETA
+	wantIs(t, tk.Wait(context.Background()), ErrBusy)
 	var le *Error
 	if !errors.As(err, &le) || le.Status != StatusBusy || !strings.Contains(le.Message, "max_wait_ns") {
 		t.Fatalf("error %#v", err)
@@ -325,9 +327,15 @@ func TestCallerContextCancelledWhileQueuedRemovesTheJob(t *testing.T) {
 	if s := l.Stats(); s.Queued != 0 || s.Cancelled != 1 {
 		t.Fatalf("stats %+v", s)
 	}
-	// An already-cancelled context submits nothing.
-	_, _, err = l.Submit(ctx, Job{ID: "late", Run: noop})
-	wantIs(t, err, context.Canceled)
+	// An already-cancelled context submits nothing, says so like a
+	// cancellation, and counts as refused.
+	before := l.Stats()
+	_, err = l.Submit(ctx, Job{ID: "late", Run: noop})
+	wantIs(t, err, ErrCancelled, context.Canceled)
+	wantIs(t, l.SubmitWait(ctx, Job{ID: "late", Run: noop}), ErrCancelled, context.Canceled)
+	if s := l.Stats(); s.Refused != before.Refused+2 || s.Submitted != before.Submitted {
+		t.Fatalf("stats after two submissions with a done ctx: %+v", s)
+	}
 }
 
 func TestCallerContextCancelledWhileRunningCancelsTheJobsContext(t *testing.T) {
@@ -337,9 +345,7 @@ func TestCallerContextCancelledWhileRunningCancelsTheJobsContext(t *testing.T) {
 	defer cancel()
 	err := l.SubmitWait(ctx, Job{ID: "r", Run: g.run})
 	wantIs(t, err, ErrCancelled, context.DeadlineExceeded)
-	if g.seenCause() != ErrCancelled {
-		t.Fatalf("job's cause %v, want ErrCancelled", g.seenCause())
-	}
+	wantIs(t, g.seenCause(), ErrCancelled, context.DeadlineExceeded)
 	if s := l.Stats(); s.Cancelled != 1 || s.Running != 0 {
 		t.Fatalf("stats %+v", s)
 	}
@@ -347,12 +353,13 @@ func TestCallerContextCancelledWhileRunningCancelsTheJobsContext(t *testing.T) {
 	g2 := newGate()
 	out := newOutcome()
 	ctx2, cancel2 := context.WithCancel(context.Background())
-	if _, _, err := l.Submit(ctx2, Job{ID: "r2", Run: g2.run, OnDone: out.onDone}); err != nil {
+	if _, err := l.Submit(ctx2, Job{ID: "r2", Run: g2.run, OnDone: out.onDone}); err != nil {
 		t.Fatal(err)
 	}
 	g2.waitStarted(t)
 	cancel2()
 	wantIs(t, out.wait(t), ErrCancelled, context.Canceled)
+	wantIs(t, g2.seenCause(), ErrCancelled, context.Canceled)
 }
 
 // The caller's ctx of job A ends at the moment A ends, and job B takes A's
@@ -392,7 +399,7 @@ func TestACallerCancelRacingTheJobsEndNeverReachesTheNextJobWithItsID(t *testing
 		ctxA, cancelA := context.WithCancel(context.Background())
 		bOut := newOutcome()
 		submitB := func() {
-			_, _, err := l.Submit(context.Background(), Job{ID: "x", OnDone: bOut.onDone, Run: func(ctx context.Context) error {
+			_, err := l.Submit(context.Background(), Job{ID: "x", OnDone: bOut.onDone, Run: func(ctx context.Context) error {
 				<-ctxA.Done() // then give A's ctx watch time to act
 				wait := 200 * time.Microsecond
 				if hold {
@@ -436,7 +443,7 @@ func TestACallerCancelRacingTheJobsEndNeverReachesTheNextJobWithItsID(t *testing
 		var errA error
 		if i%2 == 0 { // B from A's OnDone: the earliest moment
 			aOut := newOutcome()
-			_, _, err := l.Submit(ctxA, Job{ID: "x", Run: runA, OnDone: func(err error) {
+			_, err := l.Submit(ctxA, Job{ID: "x", Run: runA, OnDone: func(err error) {
 				submitB()
 				aOut <- err
 			}})
@@ -499,7 +506,7 @@ func TestAPanickingRunFailsTheJobAndTheProcessLives(t *testing.T) {
 
 func TestFiveThousandConcurrentJobsEachEndExactlyOnce(t *testing.T) {
 	const n = 5000
-	l := newLane(t, MaxConcurrent(8), WithPolicy(FairShare))
+	l := newLane(t, WithMaxConcurrent(8), WithPolicy(FairShare))
 	var runs, dones [n]atomic.Int32
 	var wg sync.WaitGroup
 	wg.Add(n)
@@ -522,7 +529,7 @@ func TestFiveThousandConcurrentJobsEachEndExactlyOnce(t *testing.T) {
 				if i%3 == 0 {
 					// Half of these wait; the rest fire and forget.
 					go func() { _ = l.SubmitWait(context.Background(), job) }()
-				} else if _, _, err := l.Submit(context.Background(), job); err != nil {
+				} else if _, err := l.Submit(context.Background(), job); err != nil {
 					t.Errorf("Submit %d: %v", i, err)
 					wg.Done()
 				}
@@ -549,7 +556,7 @@ func TestFiveThousandConcurrentJobsEachEndExactlyOnce(t *testing.T) {
 }
 
 func TestCloseEndsEveryJobAndIsIdempotent(t *testing.T) {
-	l, err := New("closing", MaxConcurrent(1))
+	l, err := New("closing", WithMaxConcurrent(1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -569,7 +576,7 @@ func TestCloseEndsEveryJobAndIsIdempotent(t *testing.T) {
 	if g.seenCause() != ErrClosed {
 		t.Fatalf("cause %v", g.seenCause())
 	}
-	_, _, err = l.Submit(context.Background(), Job{ID: "x", Run: noop})
+	_, err = l.Submit(context.Background(), Job{ID: "x", Run: noop})
 	wantIs(t, err, ErrClosed)
 	wantIs(t, l.Pause(), ErrClosed)
 	wantIs(t, l.SubmitWait(context.Background(), Job{ID: "y", Run: noop}), ErrClosed)
@@ -632,7 +639,7 @@ func TestADuplicateIDIsRefused(t *testing.T) {
 	g := newGate()
 	defer g.open()
 	mustSubmit(t, l, Job{ID: "same", Run: g.run})
-	_, _, err := l.Submit(context.Background(), Job{ID: "same", Run: noop})
+	_, err := l.Submit(context.Background(), Job{ID: "same", Run: noop})
 	wantIs(t, err, ErrDuplicate)
 }
 
@@ -691,22 +698,31 @@ func TestBadInputIsRefusedWithAMessage(t *testing.T) {
 	if !strings.Contains(err.Error(), "name is NULL or empty") {
 		t.Fatalf("message %q", err)
 	}
-	for _, o := range []Option{MaxConcurrent(0), WithPolicy(7), ETAWindow(0), MaxQueued(-1), Aging(-1), FairHalfLife(-1), WithClock(nil), PreemptMinRuntime(-1), ETADefaultRuntime(0)} {
+	for _, o := range []Option{WithMaxConcurrent(0), WithPolicy(7), WithETAWindow(0), WithMaxQueued(-1), WithAging(-1), WithPreemptMinRuntime(-1), WithETADefaultRuntime(0), WithFairHalfLife(-1), WithClock(nil)} {
 		if _, err := New("x", o); !errors.Is(err, ErrInvalid) {
 			t.Fatalf("option accepted: %v", err)
 		}
 	}
-	l := newLane(t, MaxQueued(1))
-	_, _, err = l.Submit(context.Background(), Job{Run: noop})
+	l := newLane(t, WithMaxQueued(1))
+	_, err = l.Submit(context.Background(), Job{ID: "nul\x00cut", Run: noop})
 	wantIs(t, err, ErrInvalid)
-	_, _, err = l.Submit(context.Background(), Job{ID: "norun"})
+	if !strings.Contains(err.Error(), "NUL") {
+		t.Fatalf("NUL id refused with %q", err)
+	}
+	_, err = l.Submit(context.Background(), Job{ID: "t", Tenant: "a\x00b", Run: noop})
+	wantIs(t, err, ErrInvalid)
+	wantIs(t, l.Cancel("nul\x00cut"), ErrInvalid)
+	wantIs(t, l.CancelRunning("nul\x00"), ErrInvalid)
+	//lint:ignore SA1012 a nil ctx is the bad input under test
+	wantIs(t, l.SubmitWait(nil, Job{ID: "noctx", Run: noop}), ErrInvalid)
+	_, err = l.Submit(context.Background(), Job{ID: "norun"})
 	wantIs(t, err, ErrInvalid)
 	g := newGate()
 	defer g.open()
 	mustSubmit(t, l, Job{ID: "r", Run: g.run})
 	g.waitStarted(t)
 	mustSubmit(t, l, Job{ID: "q", Run: noop})
-	_, _, err = l.Submit(context.Background(), Job{ID: "full", Run: noop})
+	_, err = l.Submit(context.Background(), Job{ID: "full", Run: noop})
 	wantIs(t, err, ErrQueueFull)
 	wantIs(t, l.SetPreemption(true, -1), ErrInvalid)
 	if Version() == "" || StatusBusy.String() != "LANE_ERR_BUSY" || StatusDeadlock.Sentinel() != ErrDeadlock {
@@ -717,7 +733,7 @@ func TestBadInputIsRefusedWithAMessage(t *testing.T) {
 func TestManyLanesOpenAndCloseWithoutLeaks(t *testing.T) {
 	before := runtime.NumGoroutine()
 	for i := 0; i < 20; i++ {
-		l, err := New(fmt.Sprint("lane-", i), MaxConcurrent(2))
+		l, err := New(fmt.Sprint("lane-", i), WithMaxConcurrent(2))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -744,7 +760,7 @@ func TestManyLanesOpenAndCloseWithoutLeaks(t *testing.T) {
 func TestTheBlockingPollerWorksToo(t *testing.T) {
 	useNetpoller = false
 	defer func() { useNetpoller = true }()
-	l := newLane(t, MaxConcurrent(4))
+	l := newLane(t, WithMaxConcurrent(4))
 	if l.portFile != nil {
 		t.Fatal("netpoller in use")
 	}

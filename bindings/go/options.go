@@ -82,11 +82,11 @@ func (c *config) invalid(format string, args ...any) {
 	}
 }
 
-// MaxConcurrent sets the number of slots (default 1).
-func MaxConcurrent(n int) Option {
+// WithMaxConcurrent sets the number of slots (default 1).
+func WithMaxConcurrent(n int) Option {
 	return func(c *config) {
 		if n < 1 || n > 1<<31 {
-			c.invalid("MaxConcurrent(%d): must be at least 1", n)
+			c.invalid("WithMaxConcurrent(%d): must be at least 1", n)
 			return
 		}
 		c.maxConcurrent = uint32(n)
@@ -104,27 +104,27 @@ func WithPolicy(p Policy) Option {
 	}
 }
 
-// ETAWindow sets how many recent runtimes the ETA uses (default 16).
-func ETAWindow(n int) Option {
+// WithETAWindow sets how many recent runtimes the ETA uses (default 16).
+func WithETAWindow(n int) Option {
 	return func(c *config) {
 		if n < 1 || n > 1<<31 {
-			c.invalid("ETAWindow(%d): must be at least 1", n)
+			c.invalid("WithETAWindow(%d): must be at least 1", n)
 			return
 		}
 		c.etaWindow = uint32(n)
 	}
 }
 
-// PreemptionOff turns preemption off (it is on by default).
-func PreemptionOff() Option { return func(c *config) { c.preemptionOff = true } }
+// WithoutPreemption turns preemption off (it is on by default).
+func WithoutPreemption() Option { return func(c *config) { c.preemptionOff = true } }
 
-// PreemptMinRuntime sets how long a job must have run before it may be
+// WithPreemptMinRuntime sets how long a job must have run before it may be
 // preempted (default 30 s). Zero means no guard, as in SetPreemption.
-func PreemptMinRuntime(d time.Duration) Option {
+func WithPreemptMinRuntime(d time.Duration) Option {
 	return func(c *config) {
 		switch {
 		case d < 0:
-			c.invalid("PreemptMinRuntime(%v): negative", d)
+			c.invalid("WithPreemptMinRuntime(%v): negative", d)
 		case d == 0:
 			c.preemptMinRuntime = -1
 		default:
@@ -133,40 +133,40 @@ func PreemptMinRuntime(d time.Duration) Option {
 	}
 }
 
-// PreemptOvercommit dispatches a preemptor at once instead of waiting for
+// WithPreemptOvercommit dispatches a preemptor at once instead of waiting for
 // its victim to return (the cap is briefly exceeded by one).
-func PreemptOvercommit() Option { return func(c *config) { c.overcommit = true } }
+func WithPreemptOvercommit() Option { return func(c *config) { c.overcommit = true } }
 
-// MaxQueued bounds the queue; a submission beyond it fails with
+// WithMaxQueued bounds the queue; a submission beyond it fails with
 // ErrQueueFull. Zero (the default) is unbounded.
-func MaxQueued(n int) Option {
+func WithMaxQueued(n int) Option {
 	return func(c *config) {
 		if n < 0 || n > 1<<31 {
-			c.invalid("MaxQueued(%d): negative", n)
+			c.invalid("WithMaxQueued(%d): negative", n)
 			return
 		}
 		c.maxQueued = uint32(n)
 	}
 }
 
-// ETADefaultRuntime is the runtime assumed per slot-round before the lane
+// WithETADefaultRuntime is the runtime assumed per slot-round before the lane
 // has history (default 1 s).
-func ETADefaultRuntime(d time.Duration) Option {
+func WithETADefaultRuntime(d time.Duration) Option {
 	return func(c *config) {
 		if d <= 0 {
-			c.invalid("ETADefaultRuntime(%v): must be positive", d)
+			c.invalid("WithETADefaultRuntime(%v): must be positive", d)
 			return
 		}
 		c.etaDefaultRuntime = int64(d)
 	}
 }
 
-// Aging makes a queued job gain one priority level per d waited (default
+// WithAging makes a queued job gain one priority level per d waited (default
 // off).
-func Aging(d time.Duration) Option {
+func WithAging(d time.Duration) Option {
 	return func(c *config) {
 		if d < 0 {
-			c.invalid("Aging(%v): negative", d)
+			c.invalid("WithAging(%v): negative", d)
 			return
 		}
 		c.aging = int64(d)
@@ -209,14 +209,14 @@ func WithClock(c *ManualClock) Option {
 	}
 }
 
-// FairHalfLife gives a FAIR_SHARE lane usage memory: a tenant's past
+// WithFairHalfLife gives a FAIR_SHARE lane usage memory: a tenant's past
 // slot-time decays with half-life d, so a tenant that just used the lane
 // heavily waits behind one that did not, for a while. 0 (the default)
 // forgets a tenant once it has no live job.
-func FairHalfLife(d time.Duration) Option {
+func WithFairHalfLife(d time.Duration) Option {
 	return func(c *config) {
 		if d < 0 {
-			c.invalid("FairHalfLife(%v): negative", d)
+			c.invalid("WithFairHalfLife(%v): negative", d)
 			return
 		}
 		c.fairHalfLife = int64(d)

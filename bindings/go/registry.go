@@ -1,23 +1,34 @@
 package lane
 
 import (
+	"bufio"
+	"context"
+	"errors"
 	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
 // A Registry is a set of named lanes (lane_registry_t) created on first
-// use, sized from a config source, with Prometheus metrics and an optional
-// occupancy history (NewSampler). It is safe for concurrent use. Close it
-// when done.
+// use, configured from a config source, with Prometheus metrics and an
+// optional occupancy history (NewSampler). It is safe for concurrent use.
+// Close it when done.
 //
 // No library thread ever calls into Go: the config source is either the
-// environment (the library's default) or a static table that the binding
-// keeps in C memory and looks up with a C callback (WithConfig, SetConfig);
-// the registry's log goes to stderr (a Go logger would be a library thread
-// calling Go).
+// environment (the library's default) or a table that the binding keeps in
+// C memory and looks up with a C callback (WithConfig, WithLane,
+// SetConfig); the registry's log lines (WithLogger) go through a pipe that
+// a goroutine of the registry reads.
 type Registry struct {
-	retire bool // IdleRetire > 0: lanes are borrowed again for every call
+	retire bool // WithIdleRetire > 0: lanes are borrowed again for every call
 
 	// cmu guards the C handle: calls hold it for reading, Close for writing.
 	cmu sync.RWMutex
@@ -29,14 +40,19 @@ type Registry struct {
 	done     chan struct{} // closed when Close is complete
 	lanes    map[string]*Lane
 	samplers map[*Sampler]struct{}
+	table    map[string]int64 // the Go copy of the C table (SetConfig merges into it)
+
+	logW    int           // the pipe's write end (C writes), -1 without WithLogger
+	logDone chan struct{} // the log reader has stopped
 }
 
 type regConfig struct {
-	config    map[string]int64
+	table     map[string]int64
 	hasConfig bool
 	policy    Policy
 	defMax    uint32
 	retire    int64
+	logger    *slog.Logger
 	err       error
 }
 
@@ -49,31 +65,115 @@ func (c *regConfig) invalid(format string, args ...any) {
 	}
 }
 
+func (c *regConfig) set(k string, v int64) {
+	if c.table == nil {
+		c.table = make(map[string]int64)
+	}
+	c.table[k] = v
+}
+
 // WithConfig makes m the registry's config source instead of the
-// environment. Keys are the library's, such as "lanes.llm.max_concurrent";
-// a key that is absent gets the default. The values are copied into C
-// memory (see SetConfig to replace them).
+// environment. Keys are lanes.<name>.<option>, the options of lane.h's
+// "Registry lane options": max_concurrent, policy (1 FIFO, 2 FairShare),
+// eta_window (0 means the default for these two, as in lane_options_t), preemption_off (0/1), preempt_min_runtime_ns (< 0 = no guard),
+// preempt_overcommit (0/1), max_queued, eta_default_runtime_ns, aging_ns. A
+// key that is absent gets the default. An unknown key or a value out of
+// range makes NewRegistry fail with ErrInvalid. The values are copied.
 func WithConfig(m map[string]int64) RegistryOption {
 	return func(c *regConfig) {
-		c.config = m
 		c.hasConfig = true
+		for k, v := range m {
+			if err := checkConfigKey(k, v); err != nil {
+				c.invalid("%s", err.(*Error).Message)
+				return
+			}
+			c.set(k, v)
+		}
 	}
 }
 
-// DefaultMaxConcurrent sets the slots of a lane the config says nothing
+// WithLane configures one lane from code, with the options of New
+// (WithMaxConcurrent, WithPolicy, WithETAWindow, WithoutPreemption,
+// WithPreemptMinRuntime, WithPreemptOvercommit, WithMaxQueued,
+// WithETADefaultRuntime, WithAging).
+// They become the lane's config keys (lanes.<name>.<option>) in the
+// registry's table, so Reload and Metrics see them like any other config;
+// keys that WithConfig also gives are overridden. Without WithConfig the
+// other keys still come from the environment.
+func WithLane(name string, opts ...Option) RegistryOption {
+	return func(c *regConfig) {
+		var lc config
+		for _, o := range opts {
+			o(&lc)
+		}
+		if lc.err != nil {
+			if c.err == nil {
+				e := *lc.err.(*Error)
+				e.Op = "new registry"
+				e.Message = "lane '" + name + "': " + e.Message
+				c.err = &e
+			}
+			return
+		}
+		if err := checkString("new registry", "lane name", name); err != nil || name == "" {
+			c.invalid("WithLane: bad lane name %q", name)
+			return
+		}
+		k := func(opt string) string { return "lanes." + name + "." + opt }
+		if lc.maxConcurrent != 0 {
+			c.set(k("max_concurrent"), int64(lc.maxConcurrent))
+		}
+		if lc.policy != 0 {
+			c.set(k("policy"), int64(lc.policy))
+		}
+		if lc.etaWindow != 0 {
+			c.set(k("eta_window"), int64(lc.etaWindow))
+		}
+		if lc.preemptionOff {
+			c.set(k("preemption_off"), 1)
+		}
+		if lc.preemptMinRuntime != 0 {
+			c.set(k("preempt_min_runtime_ns"), lc.preemptMinRuntime)
+		}
+		if lc.overcommit {
+			c.set(k("preempt_overcommit"), 1)
+		}
+		if lc.maxQueued != 0 {
+			c.set(k("max_queued"), int64(lc.maxQueued))
+		}
+		if lc.etaDefaultRuntime != 0 {
+			c.set(k("eta_default_runtime_ns"), lc.etaDefaultRuntime)
+		}
+		if lc.aging != 0 {
+			c.set(k("aging_ns"), lc.aging)
+		}
+	}
+}
+
+// WithLogger sends the registry's log lines (bad config values, and its
+// samplers' failures) to logger instead of stderr: LANE_LOG_ERROR as
+// slog.LevelError, WARN as LevelWarn, INFO as LevelInfo, with attribute
+// "source"="liblane". liblane writes them from its threads into a pipe
+// that a goroutine reads, so a line may arrive a moment later; if the pipe
+// is full (a stalled logger) lines are dropped rather than block liblane.
+func WithLogger(logger *slog.Logger) RegistryOption {
+	return func(c *regConfig) { c.logger = logger }
+}
+
+// WithDefaultMaxConcurrent sets the slots of a lane the config says nothing
 // about (default 1).
-func DefaultMaxConcurrent(n int) RegistryOption {
+func WithDefaultMaxConcurrent(n int) RegistryOption {
 	return func(c *regConfig) {
 		if n < 1 || n > 1<<31 {
-			c.invalid("DefaultMaxConcurrent(%d): must be at least 1", n)
+			c.invalid("WithDefaultMaxConcurrent(%d): must be at least 1", n)
 			return
 		}
 		c.defMax = uint32(n)
 	}
 }
 
-// DefaultPolicy sets the registry lanes' queue order (default FairShare).
-func DefaultPolicy(p Policy) RegistryOption {
+// WithDefaultPolicy sets the registry lanes' queue order (default FairShare).
+func WithDefaultPolicy(p Policy) RegistryOption {
 	return func(c *regConfig) {
 		if p != FIFO && p != FairShare {
 			c.invalid("unknown policy %d", int32(p))
@@ -83,22 +183,63 @@ func DefaultPolicy(p Policy) RegistryOption {
 	}
 }
 
-// IdleRetire removes a lane that has had nothing running or queued and has
-// not been borrowed for d (0, the default, never). The binding then borrows
-// the lane again for every call on its *Lane, so a retired lane comes back
-// on its next use; d must be far longer than one call.
-func IdleRetire(d time.Duration) RegistryOption {
+// WithIdleRetire removes a lane that has had nothing running or queued and
+// has not been borrowed for d (0, the default, never). The binding then
+// borrows the lane again for every call on its *Lane, so a retired lane
+// comes back on its next use; d must be far longer than one call.
+func WithIdleRetire(d time.Duration) RegistryOption {
 	return func(c *regConfig) {
 		if d < 0 {
-			c.invalid("IdleRetire(%v): negative", d)
+			c.invalid("WithIdleRetire(%v): negative", d)
 			return
 		}
 		c.retire = int64(d)
 	}
 }
 
+// configRanges are the valid values of each lane option key (lane.h).
+var configRanges = map[string][2]int64{
+	"max_concurrent":         {1, math.MaxUint32},
+	"policy":                 {0, int64(FairShare)}, // 0: the registry's default
+	"eta_window":             {0, math.MaxUint32},   // 0: 16
+	"preemption_off":         {0, 1},
+	"preempt_min_runtime_ns": {math.MinInt64, math.MaxInt64},
+	"preempt_overcommit":     {0, 1},
+	"max_queued":             {0, math.MaxUint32},
+	"eta_default_runtime_ns": {0, math.MaxInt64},
+	"aging_ns":               {0, math.MaxInt64},
+}
+
+// checkConfigKey says whether k = v is a key the registry reads with a
+// value in its range.
+func checkConfigKey(k string, v int64) error {
+	bad := func(why string) error {
+		return newError("set config", StatusInvalid, fmt.Sprintf("config %s = %d: %s", k, v, why))
+	}
+	rest, ok := strings.CutPrefix(k, "lanes.")
+	dot := strings.LastIndexByte(rest, '.')
+	if !ok || dot <= 0 {
+		return bad("keys are lanes.<name>.<option>")
+	}
+	name, opt := rest[:dot], rest[dot+1:]
+	if len(name) > 128 || strings.ContainsFunc(name, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_.:-", r))
+	}) {
+		return bad("the lane name is not 1 to 128 of [A-Za-z0-9_.:-]")
+	}
+	rng, ok := configRanges[opt]
+	if !ok {
+		return bad("unknown option '" + opt + "'")
+	}
+	if v < rng[0] || v > rng[1] {
+		return bad(fmt.Sprintf("must be in [%d, %d]", rng[0], rng[1]))
+	}
+	return nil
+}
+
 // NewRegistry creates a registry. Without WithConfig its config source is
-// the environment: lanes.<name>.max_concurrent is LANE_<NAME>_MAX_CONCURRENT.
+// the environment: lanes.<name>.<option> is LANE_<NAME>_<OPTION> (e.g.
+// LANE_LLM_MAX_CONCURRENT), under the keys that WithLane sets.
 func NewRegistry(opts ...RegistryOption) (*Registry, error) {
 	var rc regConfig
 	for _, o := range opts {
@@ -107,30 +248,82 @@ func NewRegistry(opts ...RegistryOption) (*Registry, error) {
 	if rc.err != nil {
 		return nil, rc.err
 	}
-	var cfg cConfig
-	if rc.hasConfig {
-		cfg = cConfigNew()
-		if cfg == nil {
-			return nil, newError("new registry", StatusNoMem, "out of memory")
+	logR, logW := -1, -1
+	if rc.logger != nil {
+		var fds [2]int
+		if err := syscall.Pipe2(fds[:], syscall.O_CLOEXEC|syscall.O_NONBLOCK); err != nil {
+			return nil, newError("new registry", StatusInternal, "log pipe: "+err.Error())
 		}
-		if err := cConfigSet(cfg, rc.config); err != nil {
-			cConfigFree(cfg)
-			return nil, err
-		}
+		logR, logW = fds[0], fds[1]
 	}
-	c, err := cRegistryCreate(cfg, rc.policy, rc.defMax, rc.retire)
-	if err != nil {
-		cConfigFree(cfg)
+	fail := func(err error) (*Registry, error) {
+		if logR >= 0 {
+			syscall.Close(logR)
+			syscall.Close(logW)
+		}
 		return nil, err
 	}
-	return &Registry{
+	var cfg cConfig
+	if rc.hasConfig || len(rc.table) > 0 {
+		cfg = cConfigNew(!rc.hasConfig, logW)
+		if cfg == nil {
+			return fail(newError("new registry", StatusNoMem, "out of memory"))
+		}
+		if err := cConfigSet(cfg, rc.table); err != nil {
+			cConfigFree(cfg)
+			return fail(err)
+		}
+	}
+	c, err := cRegistryCreate(cfg, rc.policy, rc.defMax, rc.retire, logW)
+	if err != nil {
+		cConfigFree(cfg)
+		return fail(err)
+	}
+	r := &Registry{
 		retire:   rc.retire > 0,
 		c:        c,
 		cfg:      cfg,
 		done:     make(chan struct{}),
 		lanes:    make(map[string]*Lane),
 		samplers: make(map[*Sampler]struct{}),
-	}, nil
+		table:    rc.table,
+		logW:     logW,
+	}
+	if logR >= 0 {
+		r.logDone = make(chan struct{})
+		go readLog(os.NewFile(uintptr(logR), "liblane-log"), rc.logger, r.logDone)
+	}
+	return r, nil
+}
+
+// readLog hands each line of the registry's log pipe to logger until the
+// write end is closed (Registry.Close).
+func readLog(f *os.File, logger *slog.Logger, done chan struct{}) {
+	defer close(done)
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		levelText, msg, _ := strings.Cut(sc.Text(), " ")
+		level := slog.LevelInfo
+		switch levelText {
+		case "0":
+			level = slog.LevelError
+		case "1":
+			level = slog.LevelWarn
+		}
+		logger.Log(context.Background(), level, msg, "source", "liblane")
+	}
+}
+
+// usable is ErrInvalid for a nil *Registry and ErrClosed for a zero one.
+func (r *Registry) usable(op string) error {
+	if r == nil {
+		return newError(op, StatusInvalid, "nil *Registry")
+	}
+	if r.done == nil {
+		return newError(op, StatusClosed, "zero Registry: make one with NewRegistry")
+	}
+	return nil
 }
 
 func (r *Registry) closedErr(op string) error {
@@ -139,6 +332,9 @@ func (r *Registry) closedErr(op string) error {
 
 // use runs f on the live C registry.
 func (r *Registry) use(op string, f func(cRegistry) error) error {
+	if err := r.usable(op); err != nil {
+		return err
+	}
 	r.cmu.RLock()
 	defer r.cmu.RUnlock()
 	if r.c == nil {
@@ -157,16 +353,59 @@ func (r *Registry) borrow(name string) cLane {
 	return cRegistryBorrow(r.c, name)
 }
 
-// SetConfig replaces the static config table of a registry made with
-// WithConfig (ErrInvalid otherwise). Lanes created from now on read it;
-// existing lanes are resized by Reload.
+// SetConfig merges m into the registry's config table: each key of m is
+// set (added or replaced), every other key keeps its value; a key is never
+// removed (set it to its default instead). Every key is checked first, as
+// WithConfig does: an unknown key or a value out of range is ErrInvalid and
+// nothing is changed. Lanes created from now on read the table; Reload
+// applies it to existing lanes. A registry that reads the environment (no
+// WithConfig and no WithLane) has no table: ErrInvalid.
 func (r *Registry) SetConfig(m map[string]int64) error {
+	if err := r.usable("set config"); err != nil {
+		return err
+	}
+	for k, v := range m {
+		if err := checkConfigKey(k, v); err != nil {
+			return err
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	return r.use("set config", func(cRegistry) error {
 		if r.cfg == nil {
-			return newError("set config", StatusInvalid, "the registry reads the environment (no WithConfig)")
+			return newError("set config", StatusInvalid, "the registry reads the environment (no WithConfig or WithLane)")
 		}
-		return cConfigSet(r.cfg, m)
+		merged := make(map[string]int64, len(r.table)+len(m))
+		for k, v := range r.table {
+			merged[k] = v
+		}
+		for k, v := range m {
+			merged[k] = v
+		}
+		if err := cConfigSet(r.cfg, merged); err != nil {
+			return err
+		}
+		r.table = merged
+		return nil
 	})
+}
+
+// Config returns a copy of the registry's config table (nil when it reads
+// the environment).
+func (r *Registry) Config() map[string]int64 {
+	if r.usable("config") != nil {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cfg == nil {
+		return nil
+	}
+	out := make(map[string]int64, len(r.table))
+	for k, v := range r.table {
+		out[k] = v
+	}
+	return out
 }
 
 // Lane returns the lane called name, created on first use with its
@@ -176,18 +415,19 @@ func (r *Registry) SetConfig(m map[string]int64) error {
 // *Lane. The *Lane has every method of a standalone one; see Lane.Close for
 // what closing a borrowed lane does.
 func (r *Registry) Lane(name string) (*Lane, error) {
+	if err := r.usable("registry lane"); err != nil {
+		return nil, err
+	}
+	if err := checkString("registry lane", "lane name", name); err != nil {
+		return nil, err
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
 		return nil, r.closedErr("registry lane")
 	}
 	if l := r.lanes[name]; l != nil {
-		l.mu.Lock()
-		closing := l.closing
-		l.mu.Unlock()
-		if !closing {
-			return l, nil
-		}
+		return l, nil // closed or not: one *Lane per name until Remove
 	}
 	var c cLane
 	var p cPort
@@ -202,15 +442,6 @@ func (r *Registry) Lane(name string) (*Lane, error) {
 	l := wrapLane(name, c, p, r)
 	r.lanes[name] = l
 	return l, nil
-}
-
-// forget drops a closed *Lane from the cache (if it is still the cached one).
-func (r *Registry) forget(l *Lane) {
-	r.mu.Lock()
-	if r.lanes[l.name] == l {
-		delete(r.lanes, l.name)
-	}
-	r.mu.Unlock()
 }
 
 // Names lists the registry's lanes in sorted order.
@@ -234,6 +465,12 @@ func (r *Registry) Reload() error {
 // Once removed, the lane's *Lane is closed (its methods return ErrClosed)
 // and the next Lane(name) creates a new lane.
 func (r *Registry) Remove(name string) error {
+	if err := r.usable("remove"); err != nil {
+		return err
+	}
+	if err := checkString("remove", "lane name", name); err != nil {
+		return err
+	}
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
@@ -253,6 +490,9 @@ func (r *Registry) Remove(name string) error {
 		final, _ = cStats(l.cl(), l.name)
 	}
 	err := r.use("remove", func(rc cRegistry) error { return cRegistryRemove(rc, name) })
+	if err == nil {
+		delete(r.lanes, name) // a closed *Lane goes too: the next Lane(name) is new
+	}
 	if l != nil {
 		if err == nil {
 			l.c = nil
@@ -260,7 +500,6 @@ func (r *Registry) Remove(name string) error {
 			l.mu.Lock()
 			l.final = final
 			l.mu.Unlock()
-			delete(r.lanes, name)
 		}
 		l.cmu.Unlock()
 	}
@@ -285,6 +524,34 @@ func (r *Registry) Metrics() (string, error) {
 	return text, err
 }
 
+// MetricsHandler serves Metrics over HTTP (GET or HEAD; content type
+// text/plain; version=0.0.4), for a mux such as
+// http.Handle("/metrics", reg.MetricsHandler()). A failure is a 500 with
+// the error's text; a closed registry is a 503.
+func (r *Registry) MetricsHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.Method != http.MethodGet && req.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		text, err := r.Metrics()
+		if err != nil {
+			code := http.StatusInternalServerError
+			if errors.Is(err, ErrClosed) {
+				code = http.StatusServiceUnavailable
+			}
+			http.Error(w, err.Error(), code)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		w.Header().Set("Content-Length", strconv.Itoa(len(text)))
+		if req.Method == http.MethodGet {
+			_, _ = io.WriteString(w, text)
+		}
+	})
+}
+
 // Close closes the registry's samplers (as Sampler.Close does), then the
 // binding's *Lanes (as Lane.Close does for a borrowed lane: their jobs are
 // cancelled and awaited, their pollers and ports stopped), then destroys the
@@ -292,6 +559,12 @@ func (r *Registry) Metrics() (string, error) {
 // ErrClosed from its methods; closing it again is a no-op. Idempotent. Do
 // not call it from inside a Run of one of its lanes.
 func (r *Registry) Close() error {
+	if r == nil {
+		return newError("close", StatusInvalid, "nil *Registry")
+	}
+	if r.done == nil {
+		return nil
+	}
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
@@ -321,6 +594,10 @@ func (r *Registry) Close() error {
 	cConfigFree(r.cfg)
 	r.cfg = nil
 	r.cmu.Unlock()
+	if r.logW >= 0 {
+		syscall.Close(r.logW) // nothing writes any more: the reader sees EOF
+		<-r.logDone
+	}
 	close(r.done)
 	return nil
 }

@@ -34,7 +34,7 @@ func regLane(t testing.TB, r *Registry, name string) *Lane {
 }
 
 func TestRegistryConfigFromAMapAndReloadAfterSetConfig(t *testing.T) {
-	r := newRegistry(t, WithConfig(map[string]int64{"lanes.llm.max_concurrent": 2}), DefaultMaxConcurrent(3))
+	r := newRegistry(t, WithConfig(map[string]int64{"lanes.llm.max_concurrent": 2}), WithDefaultMaxConcurrent(3))
 	llm := regLane(t, r, "llm")
 	if got := llm.Stats().MaxConcurrent; got != 2 {
 		t.Fatalf("llm max concurrent %d, want 2 (config)", got)
@@ -63,7 +63,7 @@ func TestRegistryConfigFromAMapAndReloadAfterSetConfig(t *testing.T) {
 }
 
 func TestRegistryLaneIsCachedAndRunsJobs(t *testing.T) {
-	r := newRegistry(t, DefaultMaxConcurrent(1))
+	r := newRegistry(t, WithDefaultMaxConcurrent(1))
 	a := regLane(t, r, "llm")
 	if b := regLane(t, r, "llm"); b != a {
 		t.Fatal("Lane returned a different *Lane for the same name")
@@ -110,7 +110,7 @@ func TestRegistryNamesAndRemove(t *testing.T) {
 	if err := r.Remove("a"); err != nil {
 		t.Fatal(err)
 	}
-	_, _, err := a.Submit(context.Background(), Job{ID: "x", Run: noop})
+	_, err := a.Submit(context.Background(), Job{ID: "x", Run: noop})
 	wantIs(t, err, ErrClosed)
 	if strings.Join(r.Names(), ",") != "b,c.d" {
 		t.Fatalf("names after remove %v", r.Names())
@@ -181,16 +181,16 @@ func TestRegistryInvalidNameCarriesTheLibrarysMessage(t *testing.T) {
 	if len(r.Names()) != 0 {
 		t.Fatalf("names %v", r.Names())
 	}
-	if _, err := NewRegistry(DefaultMaxConcurrent(0)); err == nil {
-		t.Fatal("DefaultMaxConcurrent(0) accepted")
+	if _, err := NewRegistry(WithDefaultMaxConcurrent(0)); err == nil {
+		t.Fatal("WithDefaultMaxConcurrent(0) accepted")
 	}
-	if _, err := NewRegistry(DefaultPolicy(9)); err == nil {
-		t.Fatal("DefaultPolicy(9) accepted")
+	if _, err := NewRegistry(WithDefaultPolicy(9)); err == nil {
+		t.Fatal("WithDefaultPolicy(9) accepted")
 	}
 }
 
 func TestSamplerWritesSQLiteAndQueryHistoryReadsIt(t *testing.T) {
-	r := newRegistry(t, DefaultMaxConcurrent(1))
+	r := newRegistry(t, WithDefaultMaxConcurrent(1))
 	l := regLane(t, r, "llm")
 	g := newGate()
 	defer g.open()
@@ -200,7 +200,7 @@ func TestSamplerWritesSQLiteAndQueryHistoryReadsIt(t *testing.T) {
 	mustSubmit(t, l, Job{ID: "q2", Run: noop})
 
 	path := filepath.Join(t.TempDir(), "history.db")
-	s, err := r.NewSampler(SamplerOptions{Interval: 10 * time.Millisecond, SQLitePath: path})
+	s, err := r.NewSampler(path, WithInterval(10*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,7 +241,7 @@ func TestSamplerWritesSQLiteAndQueryHistoryReadsIt(t *testing.T) {
 	if _, err := QueryHistory(filepath.Join(t.TempDir(), "missing", "no.db"), "llm", time.Time{}, time.Time{}); err == nil {
 		t.Fatal("a missing history file gave no error")
 	}
-	if _, err := r.NewSampler(SamplerOptions{}); err == nil {
+	if _, err := r.NewSampler(""); err == nil {
 		t.Fatal("a sampler without SQLitePath was accepted")
 	}
 }
@@ -258,7 +258,7 @@ func TestRegistryCloseWithLanesAndASamplerOpen(t *testing.T) {
 	mustSubmit(t, l, Job{ID: "run", Run: g.run, OnDone: out.onDone})
 	mustSubmit(t, l, Job{ID: "queued", Run: noop})
 	g.waitStarted(t)
-	s, err := r.NewSampler(SamplerOptions{Interval: time.Millisecond, SQLitePath: filepath.Join(t.TempDir(), "h.db")})
+	s, err := r.NewSampler(filepath.Join(t.TempDir(), "h.db"), WithInterval(time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,13 +268,13 @@ func TestRegistryCloseWithLanesAndASamplerOpen(t *testing.T) {
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}
-	wantIs(t, out.wait(t), ErrCancelled)
-	wantIs(t, g.seenCause(), ErrCancelled)
+	wantIs(t, out.wait(t), ErrClosed)
+	wantIs(t, g.seenCause(), ErrClosed)
 	wantIs(t, s.SampleOnce(), ErrClosed)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	_, _, err = l.Submit(context.Background(), Job{ID: "late", Run: noop})
+	_, err = l.Submit(context.Background(), Job{ID: "late", Run: noop})
 	wantIs(t, err, ErrClosed)
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
@@ -304,24 +304,31 @@ func TestClosingABorrowedLaneKeepsTheRegistryLane(t *testing.T) {
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
-	wantIs(t, out.wait(t), ErrCancelled)
+	// Its jobs end as on a standalone lane's Close: ErrClosed, cause ErrClosed.
+	wantIs(t, out.wait(t), ErrClosed)
+	wantIs(t, g.seenCause(), ErrClosed)
 	if strings.Join(r.Names(), ",") != "llm" {
 		t.Fatalf("names %v", r.Names())
 	}
-	l2 := regLane(t, r, "llm")
-	if l2 == l {
-		t.Fatal("a closed *Lane was handed out again")
+	// The same, closed, *Lane until Remove.
+	if l2 := regLane(t, r, "llm"); l2 != l {
+		t.Fatal("a new *Lane for a closed one")
 	}
-	if err := l2.SubmitWait(context.Background(), Job{ID: "again", Run: noop}); err != nil {
+	wantIs(t, l.SubmitWait(context.Background(), Job{ID: "again", Run: noop}), ErrClosed)
+	if err := r.Remove("llm"); err != nil {
 		t.Fatal(err)
 	}
-	if s := l2.Stats(); s.Cancelled != 1 || s.Completed != 1 {
-		t.Fatalf("stats of the registry lane %+v", s)
+	l3 := regLane(t, r, "llm")
+	if l3 == l {
+		t.Fatal("Remove kept the closed *Lane")
+	}
+	if err := l3.SubmitWait(context.Background(), Job{ID: "again", Run: noop}); err != nil {
+		t.Fatal(err)
 	}
 }
 
 func TestIdleRetireBorrowsTheLaneAgain(t *testing.T) {
-	r := newRegistry(t, IdleRetire(20*time.Millisecond))
+	r := newRegistry(t, WithIdleRetire(20*time.Millisecond))
 	l := regLane(t, r, "llm")
 	if err := l.SubmitWait(context.Background(), Job{ID: "1", Run: noop}); err != nil {
 		t.Fatal(err)

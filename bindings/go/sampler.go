@@ -6,16 +6,52 @@ import (
 	"time"
 )
 
-// SamplerOptions configure a Registry's occupancy sampler. Zero durations
-// take the library's defaults.
-type SamplerOptions struct {
-	Interval      time.Duration // between samples (default 30 s)
-	Retention     time.Duration // rows older than this are purged (default 7 days)
-	PurgeInterval time.Duration // between purges (default 24 h)
-	// SQLitePath is the history file (required): created if missing, WAL
-	// mode, shareable by several samplers and processes. Read it back with
-	// QueryHistory.
-	SQLitePath string
+// samplerConfig is what the SamplerOption functions set; zero durations take the
+// library's defaults.
+type samplerConfig struct {
+	interval, retention, purgeInterval time.Duration
+	err                                error
+}
+
+// A SamplerOption configures NewSampler.
+type SamplerOption func(*samplerConfig)
+
+func (c *samplerConfig) positive(name string, d time.Duration) bool {
+	if d > 0 {
+		return true
+	}
+	if c.err == nil {
+		c.err = newError("new sampler", StatusInvalid, name+"("+d.String()+"): must be positive")
+	}
+	return false
+}
+
+// WithInterval sets the time between samples (default 30 s).
+func WithInterval(d time.Duration) SamplerOption {
+	return func(c *samplerConfig) {
+		if c.positive("WithInterval", d) {
+			c.interval = d
+		}
+	}
+}
+
+// WithRetention sets how old a row may get before a purge deletes it
+// (default 7 days).
+func WithRetention(d time.Duration) SamplerOption {
+	return func(c *samplerConfig) {
+		if c.positive("WithRetention", d) {
+			c.retention = d
+		}
+	}
+}
+
+// WithPurgeInterval sets the time between purges (default 24 h).
+func WithPurgeInterval(d time.Duration) SamplerOption {
+	return func(c *samplerConfig) {
+		if c.positive("WithPurgeInterval", d) {
+			c.purgeInterval = d
+		}
+	}
 }
 
 // A Sampler records every lane's running and queued counts into a SQLite
@@ -29,13 +65,26 @@ type Sampler struct {
 	c   cSampler
 }
 
-// NewSampler creates a sampler of r's lanes, not yet started.
-func (r *Registry) NewSampler(o SamplerOptions) (*Sampler, error) {
-	if o.SQLitePath == "" {
-		return nil, newError("new sampler", StatusInvalid, "SQLitePath is empty (only the SQLite sink is supported)")
+// NewSampler creates a sampler of r's lanes, not yet started, writing the
+// SQLite history at sqlitePath (required): created if missing, WAL mode,
+// shareable by several samplers and processes; read it back with
+// QueryHistory.
+func (r *Registry) NewSampler(sqlitePath string, opts ...SamplerOption) (*Sampler, error) {
+	if err := r.usable("new sampler"); err != nil {
+		return nil, err
 	}
-	if o.Interval < 0 || o.Retention < 0 || o.PurgeInterval < 0 {
-		return nil, newError("new sampler", StatusInvalid, "negative duration")
+	if sqlitePath == "" {
+		return nil, newError("new sampler", StatusInvalid, "the SQLite path is empty (only the SQLite sink is supported)")
+	}
+	if err := checkString("new sampler", "SQLite path", sqlitePath); err != nil {
+		return nil, err
+	}
+	var o samplerConfig
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.err != nil {
+		return nil, o.err
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -45,7 +94,7 @@ func (r *Registry) NewSampler(o SamplerOptions) (*Sampler, error) {
 	var c cSampler
 	err := r.use("new sampler", func(rc cRegistry) error {
 		var err error
-		c, err = cSamplerCreate(rc, &o)
+		c, err = cSamplerCreate(rc, sqlitePath, &o)
 		return err
 	})
 	if err != nil {
@@ -57,6 +106,9 @@ func (r *Registry) NewSampler(o SamplerOptions) (*Sampler, error) {
 }
 
 func (s *Sampler) call(op string, f func(cSampler) error) error {
+	if s == nil {
+		return newError(op, StatusInvalid, "nil *Sampler")
+	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.c == nil {
@@ -83,6 +135,9 @@ func (s *Sampler) PurgeOnce() error { return s.call("purge once", cSamplerPurgeO
 // Close stops the sampler and frees it. Idempotent; Registry.Close closes
 // its samplers itself, after which Close is a no-op.
 func (s *Sampler) Close() error {
+	if s == nil {
+		return newError("sampler close", StatusInvalid, "nil *Sampler")
+	}
 	s.mu.Lock()
 	c := s.c
 	s.c = nil

@@ -41,6 +41,12 @@ type Session struct {
 // in front of l. Several sessions may share a lane. Closing the lane closes
 // its sessions first.
 func NewSession(l *Lane, key string, opts ...SessionOption) (*Session, error) {
+	if err := l.usable("new session"); err != nil {
+		return nil, err
+	}
+	if err := checkString("new session", "session key", key); err != nil {
+		return nil, err
+	}
 	var cfg sessionConfig
 	for _, o := range opts {
 		o(&cfg)
@@ -83,11 +89,33 @@ func NewSession(l *Lane, key string, opts ...SessionOption) (*Session, error) {
 	return s, nil
 }
 
-// Key is the session's key.
-func (s *Session) Key() string { return s.key }
+// Key is the session's key ("" for a nil or zero Session).
+func (s *Session) Key() string {
+	if s == nil {
+		return ""
+	}
+	return s.key
+}
 
-// Lane is the lane behind the session.
-func (s *Session) Lane() *Lane { return s.lane }
+// Lane is the lane behind the session (nil for a nil or zero Session).
+func (s *Session) Lane() *Lane {
+	if s == nil {
+		return nil
+	}
+	return s.lane
+}
+
+// usable is ErrInvalid for a nil *Session and ErrClosed for a zero one
+// (not made by NewSession), so that neither panics.
+func (s *Session) usable(op string) error {
+	if s == nil {
+		return newError(op, StatusInvalid, "nil *Session")
+	}
+	if s.finished == nil {
+		return newError(op, StatusClosed, "zero Session: make sessions with NewSession")
+	}
+	return nil
+}
 
 func (s *Session) closedErr(op string) error {
 	return newError(op, StatusClosed, "session '"+s.key+"' is closed")
@@ -95,6 +123,9 @@ func (s *Session) closedErr(op string) error {
 
 // enter holds the C handle alive for one call; false once taken away.
 func (s *Session) enter() bool {
+	if s.usable("") != nil {
+		return false
+	}
 	s.cmu.RLock()
 	if s.destroyed {
 		s.cmu.RUnlock()
@@ -116,6 +147,18 @@ func (s *Session) leave() { s.cmu.RUnlock() }
 // withdraw the message: a session has no per-message cancel (use
 // CancelOne, CancelAll or Reset, or stop waiting with Pending.Wait).
 func (s *Session) Enqueue(ctx context.Context, m Message) (*Pending, error) {
+	if err := s.usable("enqueue"); err != nil {
+		return nil, err
+	}
+	if ctx == nil {
+		return nil, newError("enqueue", StatusInvalid, "nil context")
+	}
+	if err := checkString("enqueue", "message id", m.ID); err != nil {
+		return nil, err
+	}
+	if err := checkString("enqueue", "tenant", m.Tenant); err != nil {
+		return nil, err
+	}
 	if m.ID == "" {
 		return nil, newError("enqueue", StatusInvalid, "message ID is empty")
 	}
@@ -125,8 +168,10 @@ func (s *Session) Enqueue(ctx context.Context, m Message) (*Pending, error) {
 	if m.MaxWait < 0 || m.QueueTimeout < 0 {
 		return nil, newError("enqueue", StatusInvalid, "message '"+m.ID+"' has a negative MaxWait or QueueTimeout")
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
+	if ctx.Err() != nil {
+		e := newError("enqueue", StatusCancelled, "message '"+m.ID+"' not enqueued: its context is already done")
+		e.cause = context.Cause(ctx)
+		return nil, e
 	}
 	var flags uint32
 	if m.Preemptible {
@@ -184,8 +229,9 @@ func (s *Session) EnqueueWait(ctx context.Context, m Message) error {
 }
 
 // CancelOne cancels the oldest active run (its context's cause is
-// ErrCancelled; its messages end ErrCancelled unless Run returns nil
-// anyway). It reports whether there was one.
+// ErrCancelled) and reports whether there was one. Its messages end
+// ErrCancelled whatever Run returns, nil included (lane.h: a cancelled
+// run's outcome is CANCELLED).
 func (s *Session) CancelOne() bool {
 	if !s.enter() {
 		return false
@@ -197,9 +243,9 @@ func (s *Session) CancelOne() bool {
 // CancelAll cancels every active run and drains the session: every message
 // enqueued before the call that has not started ends ErrStale (queued, in a
 // mailbox, or in a run still waiting in the lane). A run already running
-// has its context cancelled (cause ErrCancelled) and its messages get its
-// outcome (ErrCancelled unless Run returns nil anyway). It returns the
-// number of runs it cancelled.
+// has its context cancelled (cause ErrCancelled) and its messages end
+// ErrCancelled, whatever Run returns. It returns the number of runs it
+// cancelled.
 func (s *Session) CancelAll() int {
 	if !s.enter() {
 		return 0
@@ -285,6 +331,9 @@ func (s *Session) SetTokens(tokens, window int64) error {
 // WaitIdle waits until every accepted message has its outcome delivered
 // (OnDone returned), or ctx is done.
 func (s *Session) WaitIdle(ctx context.Context) error {
+	if err := s.usable("wait idle"); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	if s.live == 0 {
 		s.mu.Unlock()
@@ -321,6 +370,12 @@ func (s *Session) released() {
 // call it from inside a Run or an OnDone of this session: it would wait for
 // itself.
 func (s *Session) Close() error {
+	if s == nil {
+		return newError("close", StatusInvalid, "nil *Session")
+	}
+	if s.finished == nil {
+		return nil
+	}
 	s.mu.Lock()
 	first := !s.closing
 	s.closing = true

@@ -96,7 +96,7 @@ func (rc *recorder) snapshot() (batches, dropped [][]string, peak int) {
 }
 
 func TestSessionQueueCapDropsTheOldest(t *testing.T) {
-	l := newLane(t, MaxConcurrent(2))
+	l := newLane(t, WithMaxConcurrent(2))
 	s := newSession(t, l, WithCap(2))
 	g := newGate()
 	run := mustEnqueue(t, s, Message{ID: "run", Run: gateRun(g)})
@@ -175,7 +175,7 @@ func TestSessionDropSummarizeHandsTheDroppedIDsToTheNextRun(t *testing.T) {
 }
 
 func TestSessionFollowupRunsOneAfterAnother(t *testing.T) {
-	l := newLane(t, MaxConcurrent(4))
+	l := newLane(t, WithMaxConcurrent(4))
 	s := newSession(t, l, WithMode(ModeFollowup), WithSessionMaxConcurrent(4))
 	var rc recorder
 	body := rc.run(func(context.Context, *Run) error { time.Sleep(5 * time.Millisecond); return nil })
@@ -200,7 +200,7 @@ func TestSessionFollowupRunsOneAfterAnother(t *testing.T) {
 }
 
 func TestSessionQueueRunsUpToMaxConcurrent(t *testing.T) {
-	l := newLane(t, MaxConcurrent(4))
+	l := newLane(t, WithMaxConcurrent(4))
 	s := newSession(t, l, WithSessionMaxConcurrent(2), WithCap(10))
 	g := newGate()
 	var ps []*Pending
@@ -281,7 +281,7 @@ func TestSessionInterruptCancelsTheActiveRunAndEndsTheQueued(t *testing.T) {
 }
 
 func TestSessionSteerDeliversIntoTheMailbox(t *testing.T) {
-	l := newLane(t, MaxConcurrent(2))
+	l := newLane(t, WithMaxConcurrent(2))
 	s := newSession(t, l, WithMode(ModeSteer))
 	started := make(chan struct{})
 	leave := make(chan struct{})
@@ -372,7 +372,7 @@ func TestSessionCancelAllMakesNeverStartedMessagesStale(t *testing.T) {
 }
 
 func TestSessionCancelOneCancelsTheOldestRun(t *testing.T) {
-	l := newLane(t, MaxConcurrent(2))
+	l := newLane(t, WithMaxConcurrent(2))
 	s := newSession(t, l, WithSessionMaxConcurrent(2))
 	g1, g2 := newGate(), newGate()
 	p1 := mustEnqueue(t, s, Message{ID: "p1", Run: gateRun(g1)})
@@ -468,7 +468,7 @@ func TestSessionDebounceDefaultIs800ms(t *testing.T) {
 }
 
 func TestSessionThrottleSerialisesNearTheWindow(t *testing.T) {
-	l := newLane(t, MaxConcurrent(3))
+	l := newLane(t, WithMaxConcurrent(3))
 	s := newSession(t, l, WithSessionMaxConcurrent(3), WithThrottle(0.5))
 	if err := s.SetTokens(80, 100); err != nil {
 		t.Fatal(err)
@@ -685,7 +685,7 @@ func TestSessionEnqueueWaitAndContextValues(t *testing.T) {
 // message that ended nil was carried by exactly one run, and nothing is
 // left behind (TestMain checks handles and goroutines).
 func TestSessionConcurrentExactlyOnce(t *testing.T) {
-	l := newLane(t, MaxConcurrent(3), WithPolicy(FairShare))
+	l := newLane(t, WithMaxConcurrent(3), WithPolicy(FairShare))
 	modes := []SessionMode{ModeQueue, ModeFollowup, ModeCollect, ModeSteer, ModeInterrupt}
 	type tally struct {
 		outcomes atomic.Int32
@@ -813,7 +813,7 @@ func TestSessionConcurrentExactlyOnce(t *testing.T) {
 }
 
 func TestSessionRunsShareTheLane(t *testing.T) {
-	l := newLane(t, PreemptMinRuntime(0))
+	l := newLane(t, WithPreemptMinRuntime(0))
 	s := newSession(t, l)
 	lg := newGate()
 	job := newOutcome()
@@ -880,7 +880,7 @@ func TestSessionOnARegistryLane(t *testing.T) {
 }
 
 func TestSessionRunRefusedByTheLaneEndsItsMessages(t *testing.T) {
-	l := newLane(t, MaxQueued(1))
+	l := newLane(t, WithMaxQueued(1))
 	s := newSession(t, l)
 	g := newGate()
 	first, second := newOutcome(), newOutcome()

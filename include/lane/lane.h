@@ -347,8 +347,28 @@ LANE_API lane_status_t lane_job_finish(lane_t *lane, uint64_t job_token, int32_t
 /* Log levels passed to lane_log_fn. */
 enum { LANE_LOG_ERROR = 0, LANE_LOG_WARN = 1, LANE_LOG_INFO = 2 };
 
-/* Returns the configured value for key (e.g. "lanes.llm.max_concurrent"), or
- * def when the host has none. Called from whichever thread called
+/* Registry lane options. A registry lane is configured by the keys
+ * lanes.<name>.<option>, each named like its lane_options_t field and taking
+ * the same values (integers; 0 and booleans as there):
+ *   max_concurrent          1 .. 4294967295  (default: default_max_concurrent)
+ *   policy                  1 FIFO, 2 FAIR_SHARE; 0 -> default_policy
+ *   eta_window              0 .. 4294967295; 0 -> 16
+ *   preemption_off          0 or 1           (0: preemption on)
+ *   preempt_min_runtime_ns  any; 0 -> 30 s, < 0 = no guard
+ *   preempt_overcommit      0 or 1
+ *   max_queued              0 .. 4294967295  (0 = unbounded)
+ *   eta_default_runtime_ns  >= 0; 0 -> 1 s
+ *   aging_ns                >= 0; 0 = off
+ * All are read when the lane is created. lane_registry_reload re-reads them
+ * and applies max_concurrent (absent = the default again), and preemption_off
+ * with preempt_min_runtime_ns and eta_window when the source sets them (so a
+ * lane_set_preemption of the host stays otherwise); the others keep their
+ * creation-time values. A value out of range falls back to the default and is
+ * logged once per key and value. From the environment: LANE_<NAME>_<OPTION>,
+ * e.g. LANE_GPU_PREEMPT_MIN_RUNTIME_NS=-1 (an optional '-' and digits).
+ *
+ * Returns the configured value for key (e.g. "lanes.llm.max_concurrent"), or
+ * def when the host has none (a returned def counts as "not set"). Called from whichever thread called
  * get_or_create or reload, with no library lock held. */
 typedef int64_t (*lane_config_int_fn)(const char *key, int64_t def, void *user_data);
 /* Receives one line (no trailing newline) from the registry or its samplers,
@@ -410,7 +430,9 @@ LANE_API lane_status_t lane_registry_reload(lane_registry_t *reg);
  * The host must not use its lane_t for that lane afterwards. */
 LANE_API lane_status_t lane_registry_remove(lane_registry_t *reg, const char *name);
 /* Writes every lane's metrics as Prometheus text exposition format 0.0.4,
- * NUL-terminated. LANE_OK when it fit: *len = the text's length (without
+ * NUL-terminated. The summaries lane_wait_seconds and lane_run_seconds give
+ * quantiles 0.5 and 0.99, _sum and _count over the same window (the last
+ * 1024 jobs): their mean, not lifetime totals (use lane_jobs_total for rates). LANE_OK when it fit: *len = the text's length (without
  * the NUL). Too small a buffer (buf may be NULL with cap 0): LANE_ERR_INVALID
  * with *len = the size needed including the NUL (lanes may change before the
  * next call, so allow some room). */

@@ -225,6 +225,16 @@ SubmitResult Scheduler::submit(Job *job, std::string_view tenant, std::int64_t n
     std::size_t position = preemptors_.size() + ahead.jobs + 1;
     r.position = static_cast<std::int32_t>(std::min<std::size_t>(position, INT32_MAX));
     r.eta_ns = eta_for(position);
+    // Next in line with a victim that is only guarded: it will preempt when
+    // the earliest such victim has run preempt_min_runtime_ns, if that
+    // comes before a slot frees up by itself.
+    if (position == 1 && cfg_.preemption && preemptible_running_ > 0 && !paused_ && !cooling()) {
+      for (const Job *j = running_.front(); j; j = JobList::next(j)) {
+        if (!j->preemptible() || j->cancel_cause != LANE_OK || j->priority >= job->priority) continue;
+        const std::int64_t at = j->started_at + cfg_.preempt_min_runtime_ns - now_;
+        r.eta_ns = std::min(r.eta_ns, std::max<std::int64_t>(0, at));
+      }
+    }
     r.blocked_by = paused_ ? LANE_BLOCKED_PAUSED
                    : cooling() ? LANE_BLOCKED_COOLDOWN
                    : !preemptors_.empty() && ahead.reason == LANE_BLOCKED_FULL ? LANE_BLOCKED_PRIORITY

@@ -40,6 +40,14 @@ std::string max_concurrent_key(std::string_view name) {
   return k;
 }
 
+std::string lane_key(std::string_view name, std::string_view option) {
+  std::string k = "lanes.";
+  k += name;
+  k += '.';
+  k += option;
+  return k;
+}
+
 std::string env_var_for(std::string_view key) {
   constexpr std::string_view prefix = "lanes.";
   if (key.substr(0, prefix.size()) == prefix) key.remove_prefix(prefix.size());
@@ -51,12 +59,22 @@ std::string env_var_for(std::string_view key) {
 }
 
 ConfigValue ConfigSource::read(const std::string &key, std::uint32_t def) const {
+  const IntValue v = read_int(key, def, 1, static_cast<std::int64_t>(UINT32_MAX));
   ConfigValue out;
+  out.value = static_cast<std::uint32_t>(v.value);
+  out.bad = v.bad;
+  return out;
+}
+
+IntValue ConfigSource::read_int(const std::string &key, std::int64_t def, std::int64_t lo, std::int64_t hi) const {
+  IntValue out;
   out.value = def;
   if (fn_) {
     const std::int64_t v = fn_(key.c_str(), def, ud_);
-    if (v >= 1 && v <= static_cast<std::int64_t>(UINT32_MAX)) {
-      out.value = static_cast<std::uint32_t>(v);
+    if (v == def) return out;
+    if (v >= lo && v <= hi) {
+      out.value = v;
+      out.set = true;
     } else {
       out.bad = std::to_string(v);
     }
@@ -65,16 +83,27 @@ ConfigValue ConfigSource::read(const std::string &key, std::uint32_t def) const 
   const std::string var = env_var_for(key);
   const char *s = std::getenv(var.c_str());
   if (!s) return out;
-  // Digits only: "8", not " 8", "+8", "8x" or "0x8".
-  std::uint64_t v = 0;
-  bool ok = *s != '\0';
-  for (const char *p = s; *p && ok; ++p) {
-    if (*p < '0' || *p > '9') ok = false;
-    else v = v * 10 + static_cast<std::uint64_t>(*p - '0');
-    if (v > UINT32_MAX) ok = false;
+  // An optional '-' and digits only: "8", not " 8", "+8", "8x" or "0x8".
+  const char *p = s;
+  const bool neg = *p == '-';
+  if (neg) ++p;
+  std::uint64_t mag = 0;
+  bool ok = *p != '\0';
+  const std::uint64_t limit = neg ? static_cast<std::uint64_t>(INT64_MAX) + 1 : static_cast<std::uint64_t>(INT64_MAX);
+  for (; *p && ok; ++p) {
+    if (*p < '0' || *p > '9') {
+      ok = false;
+    } else {
+      const auto d = static_cast<std::uint64_t>(*p - '0');
+      if (mag > (limit - d) / 10) ok = false;
+      else mag = mag * 10 + d;
+    }
   }
-  if (ok && v >= 1) {
-    out.value = static_cast<std::uint32_t>(v);
+  std::int64_t v = 0;
+  if (ok) v = neg ? static_cast<std::int64_t>(0 - mag) : static_cast<std::int64_t>(mag);
+  if (ok && v >= lo && v <= hi) {
+    out.value = v;
+    out.set = true;
   } else {
     out.bad = std::string(s).substr(0, 64);
   }

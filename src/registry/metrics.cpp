@@ -12,6 +12,7 @@ struct LaneRow {
   std::string name;
   lane_stats_t s;
   std::int64_t now_ns;
+  lane::registry::WindowSums sums;
 };
 
 double seconds(std::int64_t ns) { return static_cast<double>(ns) / 1e9; }
@@ -64,8 +65,8 @@ class Writer {
 std::string lane_registry_s::metrics() {
   std::vector<LaneRow> rows;
   for (const auto &[name, e] : snapshot()) {
-    LaneRow r{name, {}, 0};
-    r.s = lane::registry::read_stats(e->lane, &r.now_ns);
+    LaneRow r{name, {}, 0, {}};
+    r.s = lane::registry::read_stats(e->lane, &r.now_ns, &r.sums);
     rows.push_back(std::move(r));
   }
   using U = std::uint64_t;
@@ -97,15 +98,22 @@ std::string lane_registry_s::metrics() {
   });
   w.family("lane_refused_total", "counter", "Submissions refused (busy, duplicate, full, closed, deadlock).",
            [](const LaneRow &r, Writer &o) { o.sample("lane_refused_total", r, U{r.s.refused}); });
+  // A summary's _sum and _count cover the same window as its quantiles (the
+  // last 1024 jobs), so they are its mean, not lifetime totals: they stop
+  // growing once the window is full.
   w.family("lane_wait_seconds", "summary", "Time from submission to a slot, over the last 1024 jobs.",
            [](const LaneRow &r, Writer &o) {
              o.sample("lane_wait_seconds", r, seconds(r.s.wait_p50_ns), "quantile", "0.5");
              o.sample("lane_wait_seconds", r, seconds(r.s.wait_p99_ns), "quantile", "0.99");
+             o.sample("lane_wait_seconds_sum", r, seconds(r.sums.wait_sum_ns));
+             o.sample("lane_wait_seconds_count", r, U{r.sums.wait_count});
            });
   w.family("lane_run_seconds", "summary", "Time holding a slot, over the last 1024 jobs.",
            [](const LaneRow &r, Writer &o) {
              o.sample("lane_run_seconds", r, seconds(r.s.run_p50_ns), "quantile", "0.5");
              o.sample("lane_run_seconds", r, seconds(r.s.run_p99_ns), "quantile", "0.99");
+             o.sample("lane_run_seconds_sum", r, seconds(r.sums.run_sum_ns));
+             o.sample("lane_run_seconds_count", r, U{r.sums.run_count});
            });
   return std::move(w.out);
 }

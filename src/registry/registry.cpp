@@ -16,7 +16,7 @@ Entry::~Entry() {
   lane->release();     // freed now, or by its last session
 }
 
-lane_stats_t read_stats(lane_s *lane, std::int64_t *now_ns) {
+lane_stats_t read_stats(lane_s *lane, std::int64_t *now_ns, WindowSums *sums) {
   lane_stats_t s{};
   s.struct_size = sizeof s;
   s.name = lane->name.c_str();
@@ -25,6 +25,12 @@ lane_stats_t read_stats(lane_s *lane, std::int64_t *now_ns) {
   {
     std::lock_guard lk(lane->mu);
     lane->sched.stats(t, s, &samples);
+  }
+  if (sums) {
+    for (const std::int64_t w : samples.waits) sums->wait_sum_ns += w;
+    for (const std::int64_t r : samples.runs) sums->run_sum_ns += r;
+    sums->wait_count = samples.waits.size();
+    sums->run_count = samples.runs.size();
   }
   lane::core::Scheduler::fill_quantiles(s, samples);
   if (now_ns) *now_ns = t;
@@ -56,27 +62,58 @@ void lane_registry_s::log(std::int32_t level, const std::string &message) const 
   }
 }
 
-lane::core::Config lane_registry_s::lane_config(std::uint32_t max_concurrent) const {
-  lane::core::Config c;  // lane_create's defaults
-  c.max_concurrent = max_concurrent;
-  c.policy = policy_;
-  return c;
-}
+namespace {
 
-std::uint32_t lane_registry_s::config_max_concurrent(const std::string &name, std::string *note) {
-  const std::string key = lane::registry::max_concurrent_key(name);
-  lane::registry::ConfigValue v;
+constexpr std::int64_t kSecondNs = 1000000000;
+
+}  // namespace
+
+std::int64_t lane_registry_s::config_int(const std::string &name, const char *option, std::int64_t def,
+                                         std::int64_t lo, std::int64_t hi, std::vector<std::string> *notes,
+                                         bool *set) {
+  const std::string key = lane::registry::lane_key(name, option);
+  lane::registry::IntValue v;
   {
-    lane::exec::CallbackScope scope(this, this);
-    v = config_.read(key, default_max_);
+    lane::exec::CallbackScope scope(this, this);  // the host's config callback
+    v = config_.read_int(key, def, lo, hi);
   }
+  if (set) *set = *set || v.set;
   if (v.bad) {
-    std::lock_guard lk(mu_);
-    if (logged_.insert(key + '=' + *v.bad).second) {
-      *note = "config " + key + " = '" + *v.bad + "' is not a positive integer; using " + std::to_string(v.value);
+    bool first;
+    {
+      std::lock_guard lk(mu_);
+      first = logged_.insert(key + '=' + *v.bad).second;
+    }
+    if (first) {
+      notes->push_back("config " + key + " = '" + *v.bad + "' is not an integer in [" + std::to_string(lo) + ", " +
+                       std::to_string(hi) + "]; using " + std::to_string(v.value));
     }
   }
   return v.value;
+}
+
+lane::core::Config lane_registry_s::lane_config(const std::string &name, std::vector<std::string> *notes,
+                                                LiveSet *live) {
+  constexpr std::int64_t u32 = UINT32_MAX;
+  lane::core::Config c;  // lane_create's defaults
+  c.max_concurrent = static_cast<std::uint32_t>(config_int(name, "max_concurrent", default_max_, 1, u32, notes));
+  // As in lane_options_t, 0 means the default for policy and eta_window.
+  const std::int64_t policy = config_int(name, "policy", policy_, 0, LANE_POLICY_FAIR_SHARE, notes);
+  c.policy = policy == 0 ? policy_ : static_cast<lane_policy_t>(policy);
+  bool *eta_set = live ? &live->eta_window : nullptr;
+  bool *pre_set = live ? &live->preemption : nullptr;
+  const std::int64_t window = config_int(name, "eta_window", c.eta_window, 0, u32, notes, eta_set);
+  if (window != 0) c.eta_window = static_cast<std::uint32_t>(window);
+  c.preemption = config_int(name, "preemption_off", 0, 0, 1, notes, pre_set) == 0;
+  // As in lane_options_t: 0 -> 30 s, < 0 = no guard.
+  const std::int64_t guard = config_int(name, "preempt_min_runtime_ns", 0, INT64_MIN, INT64_MAX, notes, pre_set);
+  c.preempt_min_runtime_ns = guard == 0 ? 30 * kSecondNs : guard < 0 ? 0 : guard;
+  c.preempt_overcommit = config_int(name, "preempt_overcommit", 0, 0, 1, notes) != 0;
+  c.max_queued = static_cast<std::uint32_t>(config_int(name, "max_queued", 0, 0, u32, notes));
+  const std::int64_t eta_def = config_int(name, "eta_default_runtime_ns", 0, 0, INT64_MAX, notes);
+  c.eta_default_runtime_ns = eta_def ? eta_def : kSecondNs;
+  c.aging_ns = config_int(name, "aging_ns", 0, 0, INT64_MAX, notes);
+  return c;
 }
 
 void lane_registry_s::sweep_locked(std::int64_t t, Retired *retired) {
@@ -109,9 +146,9 @@ lane_status_t lane_registry_s::get_or_create(const char *name, lane_t **out, std
     }
   }
   retired.clear();  // shut down outside the lock
-  std::string note;
-  const std::uint32_t n = config_max_concurrent(name, &note);
-  auto entry = std::make_shared<lane::registry::Entry>(new lane_s(name, lane_config(n), clock_, clock_ud_), t);
+  std::vector<std::string> notes;
+  const lane::core::Config cfg = lane_config(name, &notes, nullptr);
+  auto entry = std::make_shared<lane::registry::Entry>(new lane_s(name, cfg, clock_, clock_ud_), t);
   entry->lane->registry = this;
   EntryRef loser;
   {
@@ -122,7 +159,7 @@ lane_status_t lane_registry_s::get_or_create(const char *name, lane_t **out, std
     *out = it->second->lane;
   }
   loser.reset();
-  if (!note.empty()) log(LANE_LOG_WARN, note);
+  for (const auto &n : notes) log(LANE_LOG_WARN, n);
   return LANE_OK;
 }
 
@@ -151,12 +188,19 @@ std::vector<std::pair<std::string, EntryRef>> lane_registry_s::snapshot() {
 
 void lane_registry_s::reload() {
   for (const auto &[name, e] : snapshot()) {
-    std::string note;
-    const std::uint32_t n = config_max_concurrent(name, &note);
-    if (!note.empty()) log(LANE_LOG_WARN, note);
+    std::vector<std::string> notes;
+    LiveSet live;
+    const lane::core::Config c = lane_config(name, &notes, &live);
+    for (const auto &n : notes) log(LANE_LOG_WARN, n);
+    // What a lane can change in place: max_concurrent always (absent = the
+    // default), preemption and eta_window only when the source sets them (a
+    // host's lane_set_preemption stays otherwise). The other options keep
+    // their creation-time values (lane.h says so).
     lane_s *l = e->lane;
     l->with_effects([&](std::int64_t t, lane::core::Effects &eff) {
-      l->sched.set_max_concurrent(n, t, eff);
+      l->sched.set_max_concurrent(c.max_concurrent, t, eff);
+      if (live.preemption) l->sched.set_preemption(c.preemption, c.preempt_min_runtime_ns, t, eff);
+      if (live.eta_window) l->sched.set_eta_window(c.eta_window);
       return 0;
     });
   }

@@ -50,8 +50,16 @@ struct Occupancy {
   std::uint32_t running = 0, queued = 0;
 };
 
-// Reads a lane's stats without the registry lock (the lane's clock is a host callback).
-lane_stats_t read_stats(lane_s *lane, std::int64_t *now_ns);
+// The sum and count of the recent waits and runs that the quantiles of
+// lane_stats_t are computed over (the same window).
+struct WindowSums {
+  std::int64_t wait_sum_ns = 0, run_sum_ns = 0;
+  std::uint64_t wait_count = 0, run_count = 0;
+};
+
+// Reads a lane's stats without the registry lock (the lane's clock is a host
+// callback); fills *sums when given.
+lane_stats_t read_stats(lane_s *lane, std::int64_t *now_ns, WindowSums *sums = nullptr);
 
 }  // namespace lane::registry
 
@@ -86,9 +94,19 @@ struct lane_registry_s : lane::exec::Tagged<lane::exec::kRegistryTag> {
   using Retired = std::vector<lane::registry::EntryRef>;
   // Under mu_: takes stale idle lanes out of the map into *retired.
   void sweep_locked(std::int64_t t, Retired *retired);
-  // Reads a config value and notes a bad one in *note (logged once per key and value).
-  std::uint32_t config_max_concurrent(const std::string &name, std::string *note);
-  lane::core::Config lane_config(std::uint32_t max_concurrent) const;
+  // Reads lanes.<name>.<option> in [lo, hi] (def when unset or rejected) and
+  // adds a message for a rejected value to *notes (once per key and value).
+  // Takes mu_ briefly; call it with no lock held (it calls the host).
+  // *set (if given) becomes true when the source set the key.
+  std::int64_t config_int(const std::string &name, const char *option, std::int64_t def, std::int64_t lo,
+                          std::int64_t hi, std::vector<std::string> *notes, bool *set = nullptr);
+  // Which of the options that reload may change in place the source set.
+  struct LiveSet {
+    bool preemption = false;  // preemption_off or preempt_min_runtime_ns
+    bool eta_window = false;
+  };
+  // Every lanes.<name>.* option, over lane_create's defaults.
+  lane::core::Config lane_config(const std::string &name, std::vector<std::string> *notes, LiveSet *live);
 
   lane::registry::ConfigSource config_;
   lane_log_fn log_;

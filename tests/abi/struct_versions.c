@@ -48,6 +48,7 @@ SAME(lane_options_t, preemption_off); SAME(lane_options_t, preempt_min_runtime_n
 SAME(lane_options_t, preempt_overcommit); SAME(lane_options_t, max_queued);
 SAME(lane_options_t, eta_default_runtime_ns); SAME(lane_options_t, aging_ns); SAME(lane_options_t, clock);
 SAME(lane_options_t, clock_ud); GREW_ONLY(lane_options_t);
+APPENDED(lane_options_t, fair_half_life_ns);
 SAME(lane_stats_t, name); SAME(lane_stats_t, max_concurrent); SAME(lane_stats_t, running);
 SAME(lane_stats_t, queued); SAME(lane_stats_t, oldest_queued_at_ns); SAME(lane_stats_t, throughput_1m);
 SAME(lane_stats_t, submitted); SAME(lane_stats_t, completed); SAME(lane_stats_t, failed);

@@ -108,6 +108,33 @@ TEST_CASE("a job blocked only by the guard preempts once the guard has passed, a
   lane.expect_one_outcome_each();
 }
 
+TEST_CASE("the ETA of a job that will preempt once the guard has passed is the guard's end, not a slot round") {
+  CoreLane lane(Config{});  // guard 30 s
+  // History: runs of 100 s, so a slot frees by itself only after 100 s.
+  lane.submit("old", 0, {.priority = 0});
+  lane.finish("old", sec(100));
+  lane.submit("v", sec(100), {.priority = 0, .flags = kPreemptible});
+  lane.submit("h", sec(110), {.priority = 5});
+  CHECK(lane.last.position == 1);
+  CHECK(lane.last.eta_ns == sec(20));  // v is preemptible at 130 s
+  // Without a victim (not preemptible, or not lower priority) the slot round stands.
+  lane.submit("peer", sec(111), {.priority = 0});
+  CHECK(lane.last.eta_ns > sec(20));
+  lane.finish_all(sec(200));
+  lane.expect_one_outcome_each();
+}
+
+TEST_CASE("a non-preemptible running job gives no preemption ETA") {
+  CoreLane lane(Config{});
+  lane.submit("old", 0, {.priority = 0});
+  lane.finish("old", sec(100));
+  lane.submit("v", sec(100), {.priority = 0});
+  lane.submit("h", sec(110), {.priority = 5});
+  CHECK(lane.last.eta_ns == sec(90));  // the mean runtime less what v has run
+  lane.finish_all(sec(300));
+  lane.expect_one_outcome_each();
+}
+
 TEST_CASE("in FAIR_SHARE a guarded preemptor queued behind lower-priority work still preempts via tick") {
   Config cfg = fair(1);  // default guard: 30 s
   CoreLane lane(cfg);

@@ -24,6 +24,13 @@ static int32_t ok_job(lane_ctx_t *ctx, void *ud) {
   (void)ud;
   return 0;
 }
+/* Holds its slot for 250 ms of the fake clock. */
+static int32_t quarter_second_job(lane_ctx_t *ctx, void *ud) {
+  (void)ctx;
+  (void)ud;
+  __atomic_add_fetch(&fake_now, INT64_C(250000000), __ATOMIC_SEQ_CST);
+  return 0;
+}
 static int32_t failing_job(lane_ctx_t *ctx, void *ud) {
   (void)ctx;
   (void)ud;
@@ -59,6 +66,8 @@ int main(void) {
   must(lane_registry_get_or_create(reg, "llm", &llm), "llm");
   must(lane_registry_get_or_create(reg, "tools", &tools), "tools");
   must(lane_registry_get_or_create(reg, "idle.lane:x-1", &idle), "idle");
+  lane_t *timed;
+  must(lane_registry_get_or_create(reg, "timed", &timed), "timed");
 
   /* llm: 2 running forever, 3 queued, one refused duplicate. */
   submit(llm, "r1", until_cancelled);
@@ -90,6 +99,15 @@ int main(void) {
     j.run = failing_job;
     if (lane_submit_wait(tools, &j, -1, NULL) != LANE_ERR_JOB_FAILED) return 1;
   }
+
+  /* timed (1 slot): two jobs wait 1 s while paused; each runs 250 ms, so
+   * the second waits 1.25 s: wait sum 2.25 s, run sum 0.5 s, counts 2. */
+  must(lane_pause(timed), "pause");
+  submit(timed, "t1", quarter_second_job);
+  submit(timed, "t2", quarter_second_job);
+  __atomic_add_fetch(&fake_now, INT64_C(1000000000), __ATOMIC_SEQ_CST);
+  must(lane_resume(timed), "resume");
+  must(lane_wait_idle(timed, -1), "wait idle");
 
   size_t len = 0;
   if (lane_registry_metrics(reg, NULL, 0, &len) != LANE_ERR_INVALID || len == 0) return fprintf(stderr, "size query\n"), 1;

@@ -13,7 +13,7 @@ def main():
     out = subprocess.run([sys.argv[1]], check=True, capture_output=True, text=True).stdout
     text, stats_text = out.split("#STATS\n")
     stats = {s["lane"]: s for s in map(json.loads, stats_text.splitlines())}
-    assert set(stats) == {"llm", "tools", "idle.lane:x-1"}, stats.keys()
+    assert set(stats) == {"llm", "tools", "idle.lane:x-1", "timed"}, stats.keys()
 
     samples = {}  # (sample name, lane, extra label value) -> value
     types = {}
@@ -63,10 +63,27 @@ def main():
             got = v(name, extra)
             assert near(got, want), f"{lane} {name} {extra}: metrics say {got}, lane_stats says {want}"
 
+    # A summary's _sum and _count: the window the quantiles are taken over.
+    # client_golang and Prometheus read a summary without them as count 0.
+    for lane in stats:
+        for fam in ("lane_wait_seconds", "lane_run_seconds"):
+            assert (fam + "_sum", lane, "") in samples, f"{lane}: no {fam}_sum"
+            assert (fam + "_count", lane, "") in samples, f"{lane}: no {fam}_count"
+    want = {
+        ("lane_wait_seconds_sum", "timed"): 2.25, ("lane_wait_seconds_count", "timed"): 2,
+        ("lane_run_seconds_sum", "timed"): 0.5, ("lane_run_seconds_count", "timed"): 2,
+        ("lane_run_seconds_count", "tools"): 7, ("lane_run_seconds_sum", "tools"): 0.0,
+        ("lane_wait_seconds_count", "llm"): 2,  # r1 and r2 started; the queued ones have no wait yet
+    }
+    for (name, lane), value in want.items():
+        got = samples[(name, lane, "")]
+        assert near(got, value), f"{lane} {name}: {got}, want {value}"
+
     llm, tools = stats["llm"], stats["tools"]
     assert (llm["max_concurrent"], llm["running"], llm["queued"]) == (2, 2, 2), llm
     assert llm["cancelled"] == 1 and llm["refused"] == 1, llm
-    assert samples[("lane_oldest_queued_age_seconds", "llm", "")] == 3.5
+    # q1 queued 1.5 + 2 s before the tools jobs; the timed lane then adds 1.5 s.
+    assert samples[("lane_oldest_queued_age_seconds", "llm", "")] == 5.0
     assert (tools["completed"], tools["failed"]) == (5, 2), tools
     print(f"{len(samples)} samples parsed and equal to lane_stats for {len(stats)} lanes")
 

@@ -33,6 +33,26 @@ struct Blocker {
     probes.push_back(std::move(p));
     return lane_submit(lane, &j, nullptr);
   }
+  // A blocking job with a priority and flags; the ticket goes to *t.
+  lane_status_t submit(lane_t *lane, const std::string &id, std::int32_t priority, std::uint32_t flags,
+                       lane_ticket_t *t) {
+    auto p = std::make_unique<Probe>();
+    p->rec = &rec;
+    p->id = id;
+    Gate *g = &gate;
+    p->body = [g](lane_ctx_t *ctx) -> std::int32_t {
+      block(ctx, *g);
+      return 0;
+    };
+    lane_job_t j = make_job(p->id.c_str());
+    j.priority = priority;
+    j.flags = flags;
+    j.run = probe_run;
+    j.on_done = probe_done;
+    j.user_data = p.get();
+    probes.push_back(std::move(p));
+    return lane_submit(lane, &j, t);
+  }
   ~Blocker() { gate.open(); }
 };
 
@@ -150,6 +170,125 @@ TEST_CASE("without a config callback the environment is read: lanes.llm-transpor
   }
   ::unsetenv("LANE_LLM_TRANSPORT_MAX_CONCURRENT");
   ::unsetenv("LANE_BAD_ENV_MAX_CONCURRENT");
+}
+
+TEST_CASE("lanes.<name>.max_queued and eta_default_runtime_ns from the config shape a new lane") {
+  Blocker b;  // outlives the registry, which cancels and awaits its jobs
+  RegistryFixture f;
+  f.config.set("lanes.q.max_queued", 1);
+  f.config.set("lanes.q.eta_default_runtime_ns", 5 * kSec);
+  lane_t *q = f.lane("q");
+  lane_t *other = f.lane("other");  // keys of one lane do not leak into another
+  REQUIRE(b.submit(q, "run") == LANE_OK);
+  lane_ticket_t t = LANE_TICKET_INIT;
+  REQUIRE(b.submit(q, "queued", 0, 0, &t) == LANE_OK);
+  CHECK(t.position == 1);
+  CHECK(t.eta_ns == 5 * kSec);  // no history: eta_default_runtime_ns per slot-round
+  CHECK(b.submit(q, "third") == LANE_ERR_QUEUE_FULL);
+  REQUIRE(b.submit(other, "o1") == LANE_OK);
+  REQUIRE(b.submit(other, "o2", 0, 0, &t) == LANE_OK);
+  CHECK(t.eta_ns == kSec);
+  CHECK(b.submit(other, "o3") == LANE_OK);
+  CHECK(f.log.size() == 0);
+}
+
+TEST_CASE("preemption_off and preempt_min_runtime_ns from the config; reload applies them to a live lane") {
+  Blocker b;  // outlives the registry, which cancels and awaits its jobs
+  RegistryFixture f;
+  f.config.set("lanes.gpu.preempt_min_runtime_ns", -1);  // no guard
+  f.config.set("lanes.cpu.preemption_off", 1);
+  lane_t *gpu = f.lane("gpu");
+  lane_t *cpu = f.lane("cpu");
+  REQUIRE(b.submit(gpu, "g-low", 0, LANE_JOB_PREEMPTIBLE, nullptr) == LANE_OK);
+  REQUIRE(b.submit(cpu, "c-low", 0, LANE_JOB_PREEMPTIBLE, nullptr) == LANE_OK);
+  REQUIRE(b.rec.wait_started("g-low"));
+  REQUIRE(b.rec.wait_started("c-low"));
+  REQUIRE(b.submit(gpu, "g-high", 5, 0, nullptr) == LANE_OK);
+  REQUIRE(b.submit(cpu, "c-high", 5, 0, nullptr) == LANE_OK);
+  REQUIRE(b.rec.wait_outcome("g-low"));
+  CHECK(b.rec.outcome("g-low").status == LANE_ERR_PREEMPTED);  // no guard: preempted at once
+  REQUIRE(b.rec.wait_started("g-high"));
+  CHECK(stats_of(cpu).preempted == 0);  // preemption off: c-high waits
+  CHECK(stats_of(cpu).queued == 1);
+  // Turned on (no guard) by a reload: the waiting c-high now preempts.
+  f.config.set("lanes.cpu.preemption_off", 0);
+  f.config.set("lanes.cpu.preempt_min_runtime_ns", -1);
+  REQUIRE(lane_registry_reload(f.reg) == LANE_OK);
+  CHECK(lane_registry_get(f.reg, "cpu") == cpu);
+  lane_ticket_t t = LANE_TICKET_INIT;
+  REQUIRE(b.submit(cpu, "c-higher", 9, 0, &t) == LANE_OK);
+  REQUIRE(b.rec.wait_outcome("c-low"));
+  CHECK(b.rec.outcome("c-low").status == LANE_ERR_PREEMPTED);
+  CHECK(f.log.size() == 0);
+}
+
+TEST_CASE("reload leaves preemption alone when the config does not set it") {
+  Blocker b;  // outlives the registry, which cancels and awaits its jobs
+  RegistryFixture f;
+  lane_t *l = f.lane("keep");
+  REQUIRE(lane_set_preemption(l, 0, 0) == LANE_OK);
+  REQUIRE(lane_registry_reload(f.reg) == LANE_OK);
+  REQUIRE(b.submit(l, "low", 0, LANE_JOB_PREEMPTIBLE, nullptr) == LANE_OK);
+  REQUIRE(b.rec.wait_started("low"));
+  REQUIRE(b.submit(l, "high", 5, 0, nullptr) == LANE_OK);
+  CHECK(stats_of(l).queued == 1);  // still off: nothing preempted
+  CHECK(stats_of(l).preempted == 0);
+}
+
+TEST_CASE("a lane option out of range falls back to its default and is logged once") {
+  Blocker b;  // outlives the registry, which cancels and awaits its jobs
+  RegistryFixture f;
+  f.config.set("lanes.bad.max_queued", -1);
+  f.config.set("lanes.bad.preemption_off", 2);
+  f.config.set("lanes.bad.policy", 7);
+  f.config.set("lanes.bad.aging_ns", -3);
+  f.config.set("lanes.bad.eta_window", -1);
+  f.config.set("lanes.zero.eta_window", 0);  // 0 means the default, as in lane_options_t
+  f.config.set("lanes.zero.policy", 0);
+  f.lane("zero");
+  CHECK(f.log.count_containing("lanes.zero.") == 0);
+  lane_t *l = f.lane("bad");
+  for (const char *key : {"lanes.bad.max_queued", "lanes.bad.preemption_off", "lanes.bad.policy",
+                          "lanes.bad.aging_ns", "lanes.bad.eta_window"}) {
+    CAPTURE(key);
+    CHECK(f.log.count_containing(key) == 1);
+  }
+  CHECK(lane_registry_reload(f.reg) == LANE_OK);
+  CHECK(f.log.count_containing("lanes.bad.") == 5);  // once per key and value
+  REQUIRE(b.submit(l, "a") == LANE_OK);
+  CHECK(b.submit(l, "b") == LANE_OK);  // max_queued stayed unbounded
+  CHECK(b.submit(l, "c") == LANE_OK);
+}
+
+TEST_CASE("lane options from the environment: LANE_<NAME>_<OPTION>, negative numbers allowed where valid") {
+  ::setenv("LANE_ENVQ_MAX_QUEUED", "1", 1);
+  ::setenv("LANE_ENVQ_ETA_DEFAULT_RUNTIME_NS", "2000000000", 1);
+  ::setenv("LANE_ENVP_PREEMPT_MIN_RUNTIME_NS", "-1", 1);
+  ::setenv("LANE_ENVBAD_MAX_QUEUED", "-1", 1);
+  {
+    Blocker b;
+    RegistryFixture f(0, false);
+    lane_t *q = f.lane("envq");
+    REQUIRE(b.submit(q, "first") == LANE_OK);
+    REQUIRE(b.rec.wait_started("first"));
+    lane_ticket_t t = LANE_TICKET_INIT;
+    REQUIRE(b.submit(q, "next", 0, 0, &t) == LANE_OK);
+    CHECK(t.eta_ns == 2 * kSec);
+    CHECK(b.submit(q, "full") == LANE_ERR_QUEUE_FULL);
+    lane_t *p = f.lane("envp");
+    REQUIRE(b.submit(p, "low", 0, LANE_JOB_PREEMPTIBLE, nullptr) == LANE_OK);
+    REQUIRE(b.rec.wait_started("low"));
+    REQUIRE(b.submit(p, "high", 5, 0, nullptr) == LANE_OK);
+    REQUIRE(b.rec.wait_outcome("low"));
+    CHECK(b.rec.outcome("low").status == LANE_ERR_PREEMPTED);  // -1: no guard
+    f.lane("envbad");
+    CHECK(f.log.count_containing("lanes.envbad.max_queued") == 1);
+    CHECK(f.log.count_containing("lanes.envq.") == 0);
+  }
+  ::unsetenv("LANE_ENVQ_MAX_QUEUED");
+  ::unsetenv("LANE_ENVQ_ETA_DEFAULT_RUNTIME_NS");
+  ::unsetenv("LANE_ENVP_PREEMPT_MIN_RUNTIME_NS");
+  ::unsetenv("LANE_ENVBAD_MAX_QUEUED");
 }
 
 TEST_CASE("remove refuses a lane with work and removes an idle one") {

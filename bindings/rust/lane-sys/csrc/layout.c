@@ -35,7 +35,7 @@ static const struct lanesys_entry table[] = {
     T(lane_options_t) F(lane_options_t, struct_size) F(lane_options_t, max_concurrent) F(lane_options_t, policy)
     F(lane_options_t, eta_window) F(lane_options_t, preemption_off) F(lane_options_t, preempt_min_runtime_ns)
     F(lane_options_t, preempt_overcommit) F(lane_options_t, max_queued) F(lane_options_t, eta_default_runtime_ns)
-    F(lane_options_t, aging_ns) F(lane_options_t, clock) F(lane_options_t, clock_ud)
+    F(lane_options_t, aging_ns) F(lane_options_t, clock) F(lane_options_t, clock_ud) F(lane_options_t, fair_half_life_ns)
 
     T(lane_stats_t) F(lane_stats_t, struct_size) F(lane_stats_t, name) F(lane_stats_t, max_concurrent)
     F(lane_stats_t, running) F(lane_stats_t, queued) F(lane_stats_t, oldest_queued_at_ns)

@@ -158,6 +158,7 @@ pub struct lane_options_t {
     pub aging_ns: i64,
     pub clock: lane_clock_fn,
     pub clock_ud: *mut c_void,
+    pub fair_half_life_ns: i64,
 }
 
 pub const LANE_CANCEL_QUEUED: u32 = 1 << 0;
@@ -333,7 +334,7 @@ pub struct lane_api_t {
     pub abi_version_fn: unsafe extern "C" fn() -> u32,
     pub version_string: unsafe extern "C" fn() -> *const c_char,
     pub create: unsafe extern "C" fn(*const c_char, *const lane_options_t, *mut *mut lane_t) -> lane_status_t,
-    pub destroy: unsafe extern "C" fn(*mut lane_t),
+    pub destroy: unsafe extern "C" fn(*mut lane_t) -> lane_status_t,
     pub submit: unsafe extern "C" fn(*mut lane_t, *const lane_job_t, *mut lane_ticket_t) -> lane_status_t,
     pub submit_wait: unsafe extern "C" fn(*mut lane_t, *const lane_job_t, i64, *mut lane_outcome_t) -> lane_status_t,
     pub cancel: unsafe extern "C" fn(*mut lane_t, *const c_char, u32) -> lane_status_t,
@@ -355,7 +356,7 @@ pub struct lane_api_t {
     pub ctx_user_data: unsafe extern "C" fn(*const lane_ctx_t) -> *mut c_void,
     pub ctx_lane: unsafe extern "C" fn(*const lane_ctx_t) -> *mut lane_t,
     pub port_create: unsafe extern "C" fn(*mut *mut lane_port_t) -> lane_status_t,
-    pub port_destroy: unsafe extern "C" fn(*mut lane_port_t),
+    pub port_destroy: unsafe extern "C" fn(*mut lane_port_t) -> lane_status_t,
     pub port_fd: unsafe extern "C" fn(*const lane_port_t) -> c_int,
     pub port_poll: unsafe extern "C" fn(*mut lane_port_t, *mut lane_event_t, i32, i64) -> i32,
     pub port_wake: unsafe extern "C" fn(*mut lane_port_t) -> lane_status_t,
@@ -363,7 +364,7 @@ pub struct lane_api_t {
     pub get_api: unsafe extern "C" fn(u32) -> *const lane_api_t,
     pub registry_create:
         unsafe extern "C" fn(*const lane_registry_options_t, *mut *mut lane_registry_t) -> lane_status_t,
-    pub registry_destroy: unsafe extern "C" fn(*mut lane_registry_t),
+    pub registry_destroy: unsafe extern "C" fn(*mut lane_registry_t) -> lane_status_t,
     pub registry_get_or_create:
         unsafe extern "C" fn(*mut lane_registry_t, *const c_char, *mut *mut lane_t) -> lane_status_t,
     pub registry_get: unsafe extern "C" fn(*mut lane_registry_t, *const c_char) -> *mut lane_t,
@@ -376,7 +377,7 @@ pub struct lane_api_t {
         *const lane_sampler_options_t,
         *mut *mut lane_sampler_t,
     ) -> lane_status_t,
-    pub sampler_destroy: unsafe extern "C" fn(*mut lane_sampler_t),
+    pub sampler_destroy: unsafe extern "C" fn(*mut lane_sampler_t) -> lane_status_t,
     pub sampler_start: unsafe extern "C" fn(*mut lane_sampler_t) -> lane_status_t,
     pub sampler_stop: unsafe extern "C" fn(*mut lane_sampler_t) -> lane_status_t,
     pub sampler_sample_once: unsafe extern "C" fn(*mut lane_sampler_t) -> lane_status_t,
@@ -397,7 +398,7 @@ pub struct lane_api_t {
         *const lane_session_options_t,
         *mut *mut lane_session_t,
     ) -> lane_status_t,
-    pub session_destroy: unsafe extern "C" fn(*mut lane_session_t),
+    pub session_destroy: unsafe extern "C" fn(*mut lane_session_t) -> lane_status_t,
     pub session_enqueue: unsafe extern "C" fn(*mut lane_session_t, *const lane_job_t) -> lane_status_t,
     pub session_cancel_one: unsafe extern "C" fn(*mut lane_session_t) -> c_int,
     pub session_cancel_all: unsafe extern "C" fn(*mut lane_session_t) -> c_int,

@@ -61,6 +61,7 @@ struct OptionsRaw {
     max_queued: u32,
     eta_default_runtime_ns: i64,
     aging_ns: i64,
+    fair_half_life_ns: i64,
 }
 
 impl Options {
@@ -118,6 +119,15 @@ impl Options {
         self
     }
 
+    /// FAIR_SHARE usage memory: a tenant's past slot-time decays with this
+    /// half-life, so a tenant that just used the lane heavily waits behind
+    /// one that did not, for a while (default: forget a tenant once it has
+    /// no live job).
+    pub fn fair_half_life(mut self, d: Duration) -> Options {
+        self.raw.fair_half_life_ns = dur_ns(d);
+        self
+    }
+
     fn to_raw(&self) -> sys::lane_options_t {
         let r = &self.raw;
         let mut o = sys::lane_options_t::init();
@@ -130,6 +140,7 @@ impl Options {
         o.max_queued = r.max_queued;
         o.eta_default_runtime_ns = r.eta_default_runtime_ns;
         o.aging_ns = r.aging_ns;
+        o.fair_half_life_ns = r.fair_half_life_ns;
         o
     }
 }
