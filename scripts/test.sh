@@ -66,7 +66,10 @@ fi
 echo "=== Python binding"
 if bash bindings/python/test.sh build; then py_result=ok; else py_result=fail; status=1; fi
 
+echo "=== API fuzzer (libFuzzer, clang, 30 s over tests/fuzz/corpus)"
+if bash scripts/fuzz.sh 30; then fuzz_result=ok; else fuzz_result=fail; status=1; fi
+
 python3 scripts/summarize_tests.py \
   build/meson-logs/testlog.json build-release/meson-logs/testlog.json build-asan/meson-logs/testlog.json build-tsan/meson-logs/testlog.json \
-  build/meson-logs/testlog-valgrind.json "bindings/go=$go_result" "bindings/rust=$rust_result" "bindings/python=$py_result" || status=1
+  build/meson-logs/testlog-valgrind.json "bindings/go=$go_result" "bindings/rust=$rust_result" "bindings/python=$py_result" "fuzz=$fuzz_result" || status=1
 exit $status
