@@ -2,7 +2,9 @@
 # Installs what is missing, then builds liblane four times (plain, release
 # -O3, AddressSanitizer+UBSan, ThreadSanitizer; warnings are errors) and runs
 # the whole suite in each, the C and C++ suites once more under valgrind, and
-# the Go binding's tests (race detector, cgocheck2) against the plain build.
+# the Go binding's tests (race detector, cgocheck2), the Rust binding's (fmt,
+# clippy, tests linked and loaded at run time) and the Python binding's (mypy
+# --strict, pytest in a fresh virtual environment) against the plain build.
 # Ends with one line: "tests: N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,7 +52,21 @@ else
   status=1
 fi
 
+rust_result=skipped
+[ -d "$HOME/.cargo/bin" ] && export PATH="$PATH:$HOME/.cargo/bin"
+if command -v cargo >/dev/null 2>&1; then
+  echo "=== Rust binding"
+  if bash bindings/rust/test.sh build; then rust_result=ok; else rust_result=fail; status=1; fi
+else
+  echo "=== Rust binding: no 'cargo' on PATH; not run" >&2
+  rust_result=fail
+  status=1
+fi
+
+echo "=== Python binding"
+if bash bindings/python/test.sh build; then py_result=ok; else py_result=fail; status=1; fi
+
 python3 scripts/summarize_tests.py \
   build/meson-logs/testlog.json build-release/meson-logs/testlog.json build-asan/meson-logs/testlog.json build-tsan/meson-logs/testlog.json \
-  build/meson-logs/testlog-valgrind.json "bindings/go=$go_result" || status=1
+  build/meson-logs/testlog-valgrind.json "bindings/go=$go_result" "bindings/rust=$rust_result" "bindings/python=$py_result" || status=1
 exit $status

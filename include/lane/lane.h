@@ -1,12 +1,17 @@
 /*
  * liblane: named concurrency lanes for agent harnesses.
  *
- * One C ABI for every host language. Conventions (see DESIGN.md section 3):
+ * One C ABI for every host language. Conventions:
  *  - every function, type and macro has the prefix lane_ / lane_*_t / LANE_;
  *  - fallible calls return lane_status_t (0 = LANE_OK, negative = error) and
  *    leave a message for this thread in lane_last_error();
  *  - every public struct starts with `uint32_t struct_size` (the caller sets
- *    sizeof); a zero field means its documented default;
+ *    sizeof) and only grows at its end; a zero field means its documented
+ *    default. The library takes any struct_size from the struct's first
+ *    release up: fields an older host's struct lacks read as their defaults,
+ *    and a newer host's fields the library does not know are ignored on the
+ *    way in and zeroed on the way out (struct_size is left as the host set
+ *    it). Below the first release's size: LANE_ERR_INVALID;
  *  - strings passed in are copied; strings handed out in an outcome or event
  *    are valid only during the callback / until the next poll;
  *  - durations are int64_t nanoseconds, timestamps Unix-epoch nanoseconds;
@@ -179,10 +184,15 @@ typedef struct lane_options {
 /* Creates a standalone lane. `name` is copied; must be non-empty. */
 LANE_API lane_status_t lane_create(const char *name, const lane_options_t *opts, lane_t **out);
 /* Standalone lanes only: close(CANCEL), then waits until every job has ended
- * (host-run jobs end when the host calls lane_job_finish). NULL is a no-op.
- * A registry's lane is refused (message in lane_last_error()): its registry
- * destroys it. So is a lane that still has sessions (LANE_ERR_BUSY). */
-LANE_API void lane_destroy(lane_t *lane);
+ * (host-run jobs end when the host calls lane_job_finish); the handle is dead
+ * afterwards. Sessions still in front of the lane keep it alive: their queued
+ * messages end LANE_ERR_CLOSED, they refuse new ones with LANE_ERR_CLOSED, and
+ * the lane's memory goes with the last of them. NULL is a no-op (LANE_OK).
+ * Refused, nothing destroyed: LANE_ERR_INVALID for a registry's lane (its
+ * registry destroys it) or a handle that is not a live lane;
+ * LANE_ERR_DEADLOCK from inside one of the lane's own runs or on_done, where
+ * it would wait for itself. */
+LANE_API lane_status_t lane_destroy(lane_t *lane);
 
 /* Accepts the job (dispatched now, or queued) or refuses it. Accepted: the
  * job gets exactly one outcome. Refused (any error status): no outcome, the
@@ -218,7 +228,6 @@ typedef struct lane_stats {
   int64_t wait_p50_ns, wait_p99_ns, run_p50_ns, run_p99_ns;            /* recent window (last 1024) */
   int32_t paused;
   int64_t cooldown_until_ns;
-  /* appended in 0.1 beyond DESIGN.md's list */
   lane_blocked_by_t blocked_by; /* why the head of the queue waits; NONE if nothing queued */
   uint64_t preemptions;         /* preemption requests (requeued victims included) */
   uint32_t eta_window;          /* runtimes kept for the ETA */
@@ -271,7 +280,9 @@ LANE_API lane_t *lane_ctx_lane(const lane_ctx_t *ctx);
  * or task) drains it. Destroying a port while jobs still name it is allowed:
  * their later events are discarded, the jobs still end. */
 LANE_API lane_status_t lane_port_create(lane_port_t **out);
-LANE_API void lane_port_destroy(lane_port_t *port);
+/* NULL is a no-op (LANE_OK); LANE_ERR_INVALID for a handle that is not a
+ * live port (a second destroy included). */
+LANE_API lane_status_t lane_port_destroy(lane_port_t *port);
 /* An eventfd that is readable while events wait (for epoll, asyncio, tokio);
  * read it only through lane_port_poll. -1 on a NULL port. */
 LANE_API int lane_port_fd(const lane_port_t *port);
@@ -352,10 +363,14 @@ LANE_API lane_status_t lane_registry_create(const lane_registry_options_t *opts,
 /* Stops and detaches the registry's samplers (their handles stay valid for
  * lane_sampler_destroy; every other call on them returns LANE_ERR_CLOSED),
  * then destroys every lane: close(CANCEL) and wait for its jobs (host-run
- * jobs end when the host calls lane_job_finish). NULL is a no-op. Refused
- * (nothing destroyed, LANE_ERR_BUSY in lane_last_error()) while a lane has
- * sessions: destroy them first. */
-LANE_API void lane_registry_destroy(lane_registry_t *reg);
+ * jobs end when the host calls lane_job_finish). A lane with sessions lives
+ * on, closed, until its last session is destroyed (as with lane_destroy).
+ * NULL is a no-op (LANE_OK). Refused, nothing destroyed: LANE_ERR_DEADLOCK
+ * from inside the registry's own callbacks (config_int, log, a sink of one of
+ * its samplers, a run or on_done of one of its lanes), where it would wait
+ * for itself or free what the caller runs; LANE_ERR_INVALID for a handle that
+ * is not a live registry. */
+LANE_API lane_status_t lane_registry_destroy(lane_registry_t *reg);
 /* The lane called name, created on first use with max_concurrent from the
  * config source (lanes.<name>.max_concurrent) and the default policy. The
  * lane is borrowed: it lives until lane_registry_remove, retirement or
@@ -414,8 +429,10 @@ typedef struct lane_sampler_options {
  * if you can; if the registry goes first the sampler is stopped and detached. */
 LANE_API lane_status_t lane_sampler_create(lane_registry_t *reg, const lane_sampler_options_t *opts,
                                            lane_sampler_t **out);
-/* Stops the thread (waits for a pass in progress) and frees. NULL is a no-op. */
-LANE_API void lane_sampler_destroy(lane_sampler_t *s);
+/* Stops the thread (waits for a pass in progress) and frees. NULL is a no-op
+ * (LANE_OK). From inside the sampler's own sink or purger: LANE_ERR_DEADLOCK,
+ * nothing destroyed (lane_sampler_stop works there). */
+LANE_API lane_status_t lane_sampler_destroy(lane_sampler_t *s);
 /* Starts the background thread: a purge now, a sample every interval, a purge
  * every purge interval. Idempotent; a stopped sampler may start again. */
 LANE_API lane_status_t lane_sampler_start(lane_sampler_t *s);
@@ -495,8 +512,10 @@ typedef struct lane_session lane_session_t; /* thread-safe */
 
 /* key: non-empty, at most 256 bytes, copied; the fair-share tenant of the
  * session's runs unless a message names another. Several sessions may share a
- * lane; the lane must outlive its sessions (lane_destroy and registry retire
- * refuse a lane that still has sessions). */
+ * lane. A session holds a reference on its lane: destroying the lane (or its
+ * registry) first closes the lane, and the session then ends its messages
+ * LANE_ERR_CLOSED; a registry never retires or removes a lane that has
+ * sessions (lane_registry_remove answers LANE_ERR_BUSY). */
 LANE_API lane_status_t lane_session_create(lane_t *lane, const char *key, const lane_session_options_t *opts,
                                            lane_session_t **out);
 /* Ends every queued message (LANE_ERR_CANCELLED), cancels the active runs
@@ -504,8 +523,8 @@ LANE_API lane_status_t lane_session_create(lane_t *lane, const char *key, const 
  * outcome is delivered. From inside one of this session's callback runs,
  * on_done or token estimate it would wait for itself: refused, nothing
  * destroyed (LANE_ERR_DEADLOCK in lane_last_error()); a host-run run must be
- * finished first. NULL is a no-op. */
-LANE_API void lane_session_destroy(lane_session_t *s);
+ * finished first. NULL is a no-op (LANE_OK). */
+LANE_API lane_status_t lane_session_destroy(lane_session_t *s);
 /* Accepts a message (id unique among the session's live messages; run, or
  * port for a host-run message, as for lane_submit) or refuses it (no outcome,
  * the caller keeps user_data): LANE_ERR_QUEUE_FULL (cap with DROP_NEW),
@@ -567,7 +586,7 @@ typedef struct lane_api {
   uint32_t (*abi_version_fn)(void);
   const char *(*version_string)(void);
   lane_status_t (*create)(const char *, const lane_options_t *, lane_t **);
-  void (*destroy)(lane_t *);
+  lane_status_t (*destroy)(lane_t *);
   lane_status_t (*submit)(lane_t *, const lane_job_t *, lane_ticket_t *);
   lane_status_t (*submit_wait)(lane_t *, const lane_job_t *, int64_t, lane_outcome_t *);
   lane_status_t (*cancel)(lane_t *, const char *, uint32_t);
@@ -589,14 +608,14 @@ typedef struct lane_api {
   void *(*ctx_user_data)(const lane_ctx_t *);
   lane_t *(*ctx_lane)(const lane_ctx_t *);
   lane_status_t (*port_create)(lane_port_t **);
-  void (*port_destroy)(lane_port_t *);
+  lane_status_t (*port_destroy)(lane_port_t *);
   int (*port_fd)(const lane_port_t *);
   int32_t (*port_poll)(lane_port_t *, lane_event_t *, int32_t, int64_t);
   lane_status_t (*port_wake)(lane_port_t *);
   lane_status_t (*job_finish)(lane_t *, uint64_t, int32_t);
   const struct lane_api *(*get_api)(uint32_t);
   lane_status_t (*registry_create)(const lane_registry_options_t *, lane_registry_t **);
-  void (*registry_destroy)(lane_registry_t *);
+  lane_status_t (*registry_destroy)(lane_registry_t *);
   lane_status_t (*registry_get_or_create)(lane_registry_t *, const char *, lane_t **);
   lane_t *(*registry_get)(lane_registry_t *, const char *);
   size_t (*registry_names)(lane_registry_t *, const char **, size_t);
@@ -604,7 +623,7 @@ typedef struct lane_api {
   lane_status_t (*registry_remove)(lane_registry_t *, const char *);
   lane_status_t (*registry_metrics)(lane_registry_t *, char *, size_t, size_t *);
   lane_status_t (*sampler_create)(lane_registry_t *, const lane_sampler_options_t *, lane_sampler_t **);
-  void (*sampler_destroy)(lane_sampler_t *);
+  lane_status_t (*sampler_destroy)(lane_sampler_t *);
   lane_status_t (*sampler_start)(lane_sampler_t *);
   lane_status_t (*sampler_stop)(lane_sampler_t *);
   lane_status_t (*sampler_sample_once)(lane_sampler_t *);
@@ -612,7 +631,7 @@ typedef struct lane_api {
   lane_status_t (*sqlite_query)(const char *, const char *, int64_t, int64_t, lane_sample_t *, size_t, size_t *);
   lane_status_t (*cancel_token)(lane_t *, uint64_t, uint32_t);
   lane_status_t (*session_create)(lane_t *, const char *, const lane_session_options_t *, lane_session_t **);
-  void (*session_destroy)(lane_session_t *);
+  lane_status_t (*session_destroy)(lane_session_t *);
   lane_status_t (*session_enqueue)(lane_session_t *, const lane_job_t *);
   int (*session_cancel_one)(lane_session_t *);
   int (*session_cancel_all)(lane_session_t *);

@@ -9,10 +9,26 @@ thread_local std::string last_error;
 lane_status_t fail(lane_status_t status, std::string message) {
   try {
     last_error = std::string(lane_status_name(status)) + ": " + message;
+    if (last_error.size() > kMaxMessage) {
+      static constexpr std::string_view kCut = "... (message cut)";
+      last_error.resize(kMaxMessage - kCut.size());
+      last_error += kCut;
+    }
   } catch (...) {
     // Out of memory while reporting: keep the previous message.
   }
   return status;
+}
+
+std::string quoted(std::string_view s) {
+  constexpr std::size_t kMax = 64;
+  if (s.size() <= kMax) return "'" + std::string(s) + "'";
+  return "'" + std::string(s.substr(0, kMax)) + "...' (" + std::to_string(s.size()) + " bytes)";
+}
+
+lane_status_t bad_struct_size(const char *what, std::uint32_t got, std::size_t min) {
+  return fail(LANE_ERR_INVALID, std::string(what) + "->struct_size is " + std::to_string(got) + ", expected at least " +
+                                    std::to_string(min));
 }
 
 }  // namespace lane::capi

@@ -7,12 +7,28 @@
 #include <cstring>
 #include <new>
 #include <string>
+#include <string_view>
 
 #include "lane/lane.h"
+#include "struct_versions.hpp"
 
 namespace lane::capi {
 
+// Sets this thread's message (at most kMaxMessage bytes: a longer one is cut
+// and says so) and returns status.
+inline constexpr std::size_t kMaxMessage = 1024;
 lane_status_t fail(lane_status_t status, std::string message);
+
+// A host string (id, name, key) in quotes, cut to 64 bytes: a message never
+// grows with what the host passed.
+std::string quoted(std::string_view s);
+
+// A struct whose struct_size is below its first release's.
+lane_status_t bad_struct_size(const char *what, std::uint32_t got, std::size_t min);
+template <class T>
+lane_status_t bad_struct_size(const char *what, const T *p) {
+  return bad_struct_size(what, p->struct_size, min_size<T>());
+}
 
 // Validates a job (struct_size, id, flags, durations, run or port) into j.
 lane_status_t check_job(const lane_job_t *job, lane_job_t &j);
@@ -40,27 +56,6 @@ int raw_enum(const E &e) {
   int v;
   std::memcpy(&v, &e, sizeof v);
   return v;
-}
-
-// Versioned structs: the first release's size is the minimum a caller may
-// pass; later releases only append, and fields beyond struct_size read as 0.
-template <class T>
-bool read_struct(const T *in, T &out) {
-  out = T{};
-  if (in->struct_size < sizeof(T)) return false;
-  std::memcpy(&out, in, sizeof(T));
-  return true;
-}
-
-template <class T>
-bool writable(const T *out) {
-  return out->struct_size >= sizeof(T);
-}
-
-template <class T>
-void write_struct(T *out, T value) {
-  value.struct_size = out->struct_size;
-  std::memcpy(out, &value, sizeof(T));
 }
 
 }  // namespace lane::capi

@@ -4,13 +4,16 @@
 #include <string>
 
 #include "errors.hpp"
+#include "exec/callback_scope.hpp"
 #include "exec/ctx_wait.hpp"
 #include "exec/lane.hpp"
 #include "exec/port.hpp"
+#include "exec/wait.hpp"
 
 using lane::capi::check_job;
 using lane::capi::fail;
 using lane::capi::guarded;
+using lane::capi::quoted;
 using lane::capi::raw_enum;
 using lane::core::Effects;
 using lane::core::kSecond;
@@ -24,8 +27,7 @@ namespace lane::capi {
 lane_status_t check_job(const lane_job_t *job, lane_job_t &j) {
   if (!job) return fail(LANE_ERR_INVALID, "job is NULL");
   if (!lane::capi::read_struct(job, j)) {
-    return fail(LANE_ERR_INVALID, "job->struct_size is " + std::to_string(job->struct_size) + ", expected at least " +
-                                      std::to_string(sizeof(lane_job_t)));
+    return lane::capi::bad_struct_size("job", job);
   }
   if (!j.id || !*j.id) return fail(LANE_ERR_INVALID, "job id is NULL or empty");
   if (j.flags & ~kKnownJobFlags) return fail(LANE_ERR_INVALID, "job flags has unknown bits");
@@ -47,8 +49,6 @@ bool ok(const lane_t *lane) { return lane != nullptr && lane->valid(); }
 lane_status_t bad_lane(const lane_t *lane) {
   return fail(LANE_ERR_INVALID, lane ? "not a live lane handle" : "lane is NULL");
 }
-
-std::string quoted(const char *s) { return std::string("'") + s + "'"; }
 
 lane_status_t refused(lane_status_t s, const lane_t *lane, const lane_job_t &j) {
   switch (s) {
@@ -75,8 +75,7 @@ LANE_API lane_status_t lane_create(const char *name, const lane_options_t *opts,
     if (!name || !*name) return fail(LANE_ERR_INVALID, "lane name is NULL or empty");
     lane_options_t o{};
     if (opts && !lane::capi::read_struct(opts, o)) {
-      return fail(LANE_ERR_INVALID, "options->struct_size is " + std::to_string(opts->struct_size) +
-                                        ", expected at least " + std::to_string(sizeof(lane_options_t)));
+      return lane::capi::bad_struct_size("options", opts);
     }
     lane::core::Config c;
     c.max_concurrent = o.max_concurrent ? o.max_concurrent : 1;
@@ -102,24 +101,21 @@ LANE_API lane_status_t lane_create(const char *name, const lane_options_t *opts,
   });
 }
 
-LANE_API void lane_destroy(lane_t *lane) {
-  if (!lane) return;
-  if (!lane->valid()) {
-    fail(LANE_ERR_INVALID, "lane_destroy: not a live lane handle");
-    return;
+LANE_API lane_status_t lane_destroy(lane_t *lane) {
+  if (!lane) return LANE_OK;
+  if (!lane->valid()) return fail(LANE_ERR_INVALID, "lane_destroy: not a live lane handle");
+  if (lane->registry) {
+    return fail(LANE_ERR_INVALID, "lane_destroy: lane " + quoted(lane->name) + " belongs to a registry, which destroys it");
   }
-  if (lane->borrowed.load(std::memory_order_acquire)) {
-    fail(LANE_ERR_INVALID, "lane_destroy: lane '" + lane->name + "' belongs to a registry, which destroys it");
-    return;
+  if (lane::exec::CallbackScope::inside(lane)) {
+    return fail(LANE_ERR_DEADLOCK, "lane_destroy from inside a run or on_done of lane " + quoted(lane->name) +
+                                       " would wait for itself; refused");
   }
-  if (const std::uint32_t n = lane->sessions.load(std::memory_order_acquire); n != 0) {
-    fail(LANE_ERR_BUSY, "lane_destroy: lane '" + lane->name + "' still has " + std::to_string(n) +
-                            " session(s); destroy them first");
-    return;
-  }
-  guarded([&] {
-    lane->shutdown();
-    delete lane;
+  if (!lane->begin_destroy()) return fail(LANE_ERR_INVALID, "lane_destroy: the lane is already being destroyed");
+  return guarded([&] {
+    lane->shutdown();    // its sessions end their queued messages CLOSED and stay usable (closed)
+    lane->invalidate();  // the host's handle is dead from here on
+    lane->release();     // freed now, or by its last session
     return LANE_OK;
   });
 }
@@ -129,7 +125,7 @@ LANE_API lane_status_t lane_submit(lane_t *lane, const lane_job_t *job, lane_tic
     if (!ok(lane)) return bad_lane(lane);
     lane_job_t j;
     if (lane_status_t s = check_job(job, j); s != LANE_OK) return s;
-    if (ticket && !lane::capi::writable(ticket)) return fail(LANE_ERR_INVALID, "ticket->struct_size too small");
+    if (ticket && !lane::capi::writable(ticket)) return lane::capi::bad_struct_size("ticket", ticket);
     lane::exec::SubmitOptions opts;
     opts.estimate = ticket != nullptr;
     lane::exec::SubmitOutput r = lane->submit(j, opts);
@@ -151,10 +147,12 @@ LANE_API lane_status_t lane_submit_wait(lane_t *lane, const lane_job_t *job, int
     if (!ok(lane)) return bad_lane(lane);
     lane_job_t j;
     if (lane_status_t s = check_job(job, j); s != LANE_OK) return s;
-    if (outcome && !lane::capi::writable(outcome)) return fail(LANE_ERR_INVALID, "outcome->struct_size too small");
+    if (outcome && !lane::capi::writable(outcome)) return lane::capi::bad_struct_size("outcome", outcome);
     // on_done may free the caller's id before we return: keep a copy for messages.
     const std::string id = j.id;
-    lane_status_t s = lane->submit_wait(j, timeout_ns, outcome);
+    lane_outcome_t got{};
+    lane_status_t s = lane->submit_wait(j, timeout_ns, outcome ? &got : nullptr);
+    if (outcome) lane::capi::write_struct(outcome, got);
     switch (s) {
       case LANE_OK: return LANE_OK;
       case LANE_ERR_JOB_FAILED: return fail(s, "job " + quoted(id.c_str()) + " returned non-zero");
@@ -206,7 +204,7 @@ LANE_API lane_status_t lane_stats(lane_t *lane, lane_stats_t *out) {
   return guarded([&] {
     if (!ok(lane)) return bad_lane(lane);
     if (!out) return fail(LANE_ERR_INVALID, "out is NULL");
-    if (!lane::capi::writable(out)) return fail(LANE_ERR_INVALID, "stats->struct_size too small");
+    if (!lane::capi::writable(out)) return lane::capi::bad_struct_size("stats", out);
     lane_stats_t s{};
     s.name = lane->name.c_str();
     const std::int64_t t = lane->now();
@@ -289,7 +287,7 @@ LANE_API lane_status_t lane_cooldown(lane_t *lane, int64_t duration_ns) {
     if (!ok(lane)) return bad_lane(lane);
     if (duration_ns < 0) return fail(LANE_ERR_INVALID, "cooldown duration is negative");
     return lane->with_effects([&](std::int64_t t, Effects &eff) {
-      lane->sched.cooldown(duration_ns > INT64_MAX - t ? INT64_MAX : t + duration_ns, t, eff);
+      lane->sched.cooldown(lane::core::sat_add(t, duration_ns), t, eff);
       return LANE_OK;
     });
   });
@@ -302,11 +300,7 @@ LANE_API lane_status_t lane_close(lane_t *lane, lane_close_mode_t mode) {
     if (m != LANE_CLOSE_DRAIN && m != LANE_CLOSE_CANCEL) {
       return fail(LANE_ERR_INVALID, "unknown close mode " + std::to_string(m));
     }
-    lane->with_effects([&](std::int64_t t, Effects &eff) {
-      lane->sched.close(mode, t, eff);
-      return LANE_OK;
-    });
-    lane->notify_closed();  // sessions end what they still queue
+    lane->close(mode);
     return LANE_OK;
   });
 }
@@ -356,11 +350,7 @@ LANE_API lane_status_t lane_ctx_wait(lane_ctx_t *ctx, int64_t timeout_ns) {
     lane::exec::WaitStripe &w = lane::exec::wait_stripe(ctx);
     std::unique_lock lk(w.mu);
     auto cancelled = [ctx] { return ctx->cause.load(std::memory_order_acquire) != LANE_OK; };
-    if (timeout_ns < 0) {
-      w.cv.wait(lk, cancelled);
-    } else if (!w.cv.wait_for(lk, std::chrono::nanoseconds(timeout_ns), cancelled)) {
-      return LANE_ERR_TIMEOUT;
-    }
+    if (!lane::exec::wait_ns(w.cv, lk, timeout_ns, cancelled)) return LANE_ERR_TIMEOUT;
     return static_cast<lane_status_t>(ctx->cause.load(std::memory_order_acquire));
   });
 }

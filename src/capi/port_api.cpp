@@ -23,13 +23,11 @@ LANE_API lane_status_t lane_port_create(lane_port_t **out) {
   });
 }
 
-LANE_API void lane_port_destroy(lane_port_t *port) {
-  if (!port) return;
-  if (!port->valid()) {
-    bad_port(port);
-    return;
-  }
-  port->close_by_host();
+LANE_API lane_status_t lane_port_destroy(lane_port_t *port) {
+  if (!port) return LANE_OK;
+  if (!port->valid()) return bad_port(port);
+  if (!port->close_by_host()) return fail(LANE_ERR_INVALID, "lane_port_destroy: the port is already destroyed");
+  return LANE_OK;
 }
 
 LANE_API int lane_port_fd(const lane_port_t *port) {
@@ -43,12 +41,11 @@ LANE_API int32_t lane_port_poll(lane_port_t *port, lane_event_t *events, int32_t
     if (!events) return fail(LANE_ERR_INVALID, "events is NULL");
     if (max <= 0) return fail(LANE_ERR_INVALID, "max must be at least 1");
     const std::uint32_t stride = events[0].struct_size;
-    if (stride < sizeof(lane_event_t)) {
-      return fail(LANE_ERR_INVALID, "events[0].struct_size is " + std::to_string(stride) + ", expected at least " +
-                                        std::to_string(sizeof(lane_event_t)));
+    if (stride < lane::capi::min_size<lane_event_t>()) {
+      return lane::capi::bad_struct_size("events[0]", stride, lane::capi::min_size<lane_event_t>());
     }
     auto *bytes = reinterpret_cast<unsigned char *>(events);
-    return port->poll(bytes, max, stride, sizeof(lane_event_t), timeout_ns);
+    return port->poll(bytes, max, stride, std::min<std::size_t>(stride, sizeof(lane_event_t)), timeout_ns);
   });
 }
 

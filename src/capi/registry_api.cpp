@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "errors.hpp"
+#include "exec/callback_scope.hpp"
 #include "registry/registry.hpp"
 
 using lane::capi::fail;
@@ -27,8 +28,7 @@ LANE_API lane_status_t lane_registry_create(const lane_registry_options_t *opts,
     *out = nullptr;
     lane_registry_options_t o{};
     if (opts && !lane::capi::read_struct(opts, o)) {
-      return fail(LANE_ERR_INVALID, "options->struct_size is " + std::to_string(opts->struct_size) +
-                                        ", expected at least " + std::to_string(sizeof(lane_registry_options_t)));
+      return lane::capi::bad_struct_size("options", opts);
     }
     switch (raw_enum(o.default_policy)) {
       case LANE_POLICY_DEFAULT:
@@ -42,20 +42,18 @@ LANE_API lane_status_t lane_registry_create(const lane_registry_options_t *opts,
   });
 }
 
-LANE_API void lane_registry_destroy(lane_registry_t *reg) {
-  if (!reg) return;
-  if (!reg->valid()) {
-    fail(LANE_ERR_INVALID, "lane_registry_destroy: not a live registry handle");
-    return;
+LANE_API lane_status_t lane_registry_destroy(lane_registry_t *reg) {
+  if (!reg) return LANE_OK;
+  if (!reg->valid()) return fail(LANE_ERR_INVALID, "lane_registry_destroy: not a live registry handle");
+  if (lane::exec::CallbackScope::inside_group(reg)) {
+    return fail(LANE_ERR_DEADLOCK, "lane_registry_destroy from inside the registry's own callbacks (config, log, a "
+                                   "sampler's sink, or a run or on_done of one of its lanes) would wait for itself; "
+                                   "refused");
   }
-  guarded([&] {
-    for (const auto &[name, e] : reg->snapshot()) {
-      if (const std::uint32_t n = e->lane->sessions.load(std::memory_order_acquire); n != 0) {
-        return fail(LANE_ERR_BUSY, "lane_registry_destroy: lane '" + name + "' still has " + std::to_string(n) +
-                                       " session(s); destroy them first");
-      }
+  return guarded([&] {
+    if (reg->magic.exchange(0, std::memory_order_acq_rel) != lane_registry_s::kMagic) {
+      return fail(LANE_ERR_INVALID, "lane_registry_destroy: the registry is already being destroyed");
     }
-    reg->magic.store(0, std::memory_order_relaxed);
     reg->shutdown();
     delete reg;
     return LANE_OK;

@@ -39,8 +39,7 @@ LANE_API lane_status_t lane_sampler_create(lane_registry_t *reg, const lane_samp
     if (!opts) return fail(LANE_ERR_INVALID, "options is NULL: a sampler needs a sink or a sqlite_path");
     lane_sampler_options_t o{};
     if (!lane::capi::read_struct(opts, o)) {
-      return fail(LANE_ERR_INVALID, "options->struct_size is " + std::to_string(opts->struct_size) +
-                                        ", expected at least " + std::to_string(sizeof(lane_sampler_options_t)));
+      return lane::capi::bad_struct_size("options", opts);
     }
     if (o.interval_ns < 0 || o.retention_ns < 0 || o.purge_interval_ns < 0) {
       return fail(LANE_ERR_INVALID, "interval_ns, retention_ns and purge_interval_ns must not be negative");
@@ -70,14 +69,17 @@ LANE_API lane_status_t lane_sampler_create(lane_registry_t *reg, const lane_samp
   });
 }
 
-LANE_API void lane_sampler_destroy(lane_sampler_t *s) {
-  if (!s) return;
-  if (!s->valid()) {
-    fail(LANE_ERR_INVALID, "lane_sampler_destroy: not a live sampler handle");
-    return;
+LANE_API lane_status_t lane_sampler_destroy(lane_sampler_t *s) {
+  if (!s) return LANE_OK;
+  if (!s->valid()) return fail(LANE_ERR_INVALID, "lane_sampler_destroy: not a live sampler handle");
+  if (s->impl->in_own_callback()) {
+    return fail(LANE_ERR_DEADLOCK, "lane_sampler_destroy from inside the sampler's own sink would free the pass that "
+                                   "is running; call lane_sampler_stop there and destroy it from another thread");
   }
-  guarded([&] {
-    s->magic.store(0, std::memory_order_relaxed);
+  return guarded([&] {
+    if (s->magic.exchange(0, std::memory_order_acq_rel) != lane_sampler_s::kMagic) {
+      return fail(LANE_ERR_INVALID, "lane_sampler_destroy: the sampler is already being destroyed");
+    }
     s->impl->close();
     delete s;
     return LANE_OK;
@@ -108,10 +110,7 @@ LANE_API lane_status_t lane_sqlite_query(const char *path, const char *lane, int
     if (!path || !*path) return fail(LANE_ERR_INVALID, "path is NULL or empty");
     if (!lane || !*lane) return fail(LANE_ERR_INVALID, "lane name is NULL or empty");
     if (cap > 0 && !out) return fail(LANE_ERR_INVALID, "out is NULL with cap > 0");
-    if (cap > 0 && out[0].struct_size < sizeof(lane_sample_t)) {
-      return fail(LANE_ERR_INVALID, "out[0].struct_size is " + std::to_string(out[0].struct_size) +
-                                        ", expected at least " + std::to_string(sizeof(lane_sample_t)));
-    }
+    if (cap > 0 && !lane::capi::writable(out)) return lane::capi::bad_struct_size("out[0]", out);
     if (from_ns > to_ns) return fail(LANE_ERR_INVALID, "from_ns is after to_ns");
     std::string why;
     lane_status_t s = lane::sampler::sqlite_query(path, lane, from_ns, to_ns, out, cap, total, &why);

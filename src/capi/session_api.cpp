@@ -44,8 +44,7 @@ LANE_API lane_status_t lane_session_create(lane_t *lane, const char *key, const 
     }
     lane_session_options_t o{};
     if (opts && !lane::capi::read_struct(opts, o)) {
-      return fail(LANE_ERR_INVALID, "options->struct_size is " + std::to_string(opts->struct_size) +
-                                        ", expected at least " + std::to_string(sizeof(lane_session_options_t)));
+      return lane::capi::bad_struct_size("options", opts);
     }
     lane::session::Options so;
     const int mode = raw_enum(o.mode);
@@ -76,18 +75,14 @@ LANE_API lane_status_t lane_session_create(lane_t *lane, const char *key, const 
   });
 }
 
-LANE_API void lane_session_destroy(lane_session_t *s) {
-  if (!s) return;
-  if (!s->valid()) {
-    fail(LANE_ERR_INVALID, "lane_session_destroy: not a live session handle");
-    return;
-  }
+LANE_API lane_status_t lane_session_destroy(lane_session_t *s) {
+  if (!s) return LANE_OK;
+  if (!s->valid()) return fail(LANE_ERR_INVALID, "lane_session_destroy: not a live session handle");
   if (lane::session::inside(s)) {
-    fail(LANE_ERR_DEADLOCK, "lane_session_destroy from inside one of the session's own runs or callbacks "
-                            "would wait for itself; refused");
-    return;
+    return fail(LANE_ERR_DEADLOCK, "lane_session_destroy from inside one of the session's own runs or callbacks "
+                                   "would wait for itself; refused");
   }
-  guarded([&] {
+  return guarded([&] {
     s->shutdown();
     delete s;
     return LANE_OK;

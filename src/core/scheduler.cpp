@@ -1,5 +1,7 @@
 #include "scheduler.hpp"
 
+#include "saturate.hpp"
+
 #include <algorithm>
 #include <vector>
 
@@ -47,7 +49,7 @@ std::int64_t Scheduler::runtime_estimate() const {
 std::int64_t Scheduler::eta_for(std::size_t position) const {
   const std::int64_t mean = runtime_estimate();
   const std::size_t slots = std::max<std::size_t>(cfg_.max_concurrent, 1);
-  const std::int64_t gate = cooling() ? cooldown_until_ - now_ : 0;
+  const std::int64_t gate = cooling() ? sat_sub(cooldown_until_, now_) : 0;
   std::vector<std::int64_t> free_at;
   free_at.reserve(std::max(slots, running_.size()));
   for (const Job *j = running_.front(); j; j = JobList::next(j)) {
@@ -61,7 +63,7 @@ std::int64_t Scheduler::eta_for(std::size_t position) const {
   // nothing; the slots open at the `slots` latest returns.
   if (free_at.size() > slots) free_at.erase(free_at.begin(), free_at.end() - static_cast<std::ptrdiff_t>(slots));
   const std::size_t ahead = position - 1;
-  return free_at[ahead % slots] + static_cast<std::int64_t>(ahead / slots) * mean;
+  return sat_add(free_at[ahead % slots], sat_mul(static_cast<std::int64_t>(ahead / slots), mean));
 }
 
 Job *Scheduler::find_victim(std::int32_t priority) const {
@@ -83,7 +85,7 @@ void Scheduler::accept(Job *job) {
   job->seq = ++next_seq_;
   ++submitted_;
   if (job->outcome_timeout_ns > 0) {
-    job->stop_at = now_ + job->outcome_timeout_ns;
+    job->stop_at = sat_add(now_, job->outcome_timeout_ns);
     stop_at_.emplace(job->stop_at, job);
   }
 }
@@ -237,7 +239,7 @@ SubmitResult Scheduler::submit(Job *job, std::string_view tenant, std::int64_t n
   job->state = JobState::Queued;
   queue_->push(job);
   if (job->queue_timeout_ns > 0) {
-    job->deadline = now_ + job->queue_timeout_ns;
+    job->deadline = sat_add(now_, job->queue_timeout_ns);
     timeouts_.emplace(job->deadline, job);
   }
   r.token = job->token;
@@ -394,7 +396,7 @@ std::int64_t Scheduler::next_deadline() const {
     if (const Job *head = queue_->preempt_candidate(now_)) {
       for (const Job *j = running_.front(); j; j = JobList::next(j)) {
         if (j->preemptible() && j->cancel_cause == LANE_OK && j->priority < head->priority) {
-          d = std::min(d, std::max(now_, j->started_at + cfg_.preempt_min_runtime_ns));
+          d = std::min(d, std::max(now_, sat_add(j->started_at, cfg_.preempt_min_runtime_ns)));
         }
       }
     }

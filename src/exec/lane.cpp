@@ -3,9 +3,11 @@
 #include <chrono>
 #include <cstring>
 
+#include "callback_scope.hpp"
 #include "clock.hpp"
 #include "ctx_wait.hpp"
 #include "pool.hpp"
+#include "wait.hpp"
 #include "port.hpp"
 
 using lane::core::Effect;
@@ -24,6 +26,7 @@ std::int32_t invoke(lane_ctx *job) {
   tls_current = job;
   std::int32_t code;
   try {
+    CallbackScope scope(job->owner, job->owner->registry);
     code = job->run(job, job->user_data);
   } catch (...) {
     code = LANE_ERR_INTERNAL;
@@ -66,6 +69,10 @@ lane_s::lane_s(std::string n, const lane::core::Config &cfg, lane_clock_fn clock
     : name(std::move(n)), sched(cfg), clock_(clock), clock_ud_(clock_ud) {}
 
 lane_s::~lane_s() { magic.store(0, std::memory_order_relaxed); }
+
+void lane_s::release() {
+  if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+}
 
 std::int64_t lane_s::now() const { return clock_ ? clock_(clock_ud_) : real_now_ns(); }
 
@@ -139,13 +146,16 @@ void lane_s::deliver(lane_ctx *job) {
   o.enqueued_at_ns = job->enqueued_at;
   o.started_at_ns = job->started_at;
   o.finished_at_ns = job->finished_at;
-  if (job->end_hook) {
-    job->end_hook(job->end_hook_arg, o);  // the layer above delivers (no throw)
-  } else if (job->on_done) {
-    try {
-      job->on_done(&o, job->user_data);
-    } catch (...) {
-      // A host exception must not unwind through the library.
+  {
+    CallbackScope scope(this, registry);
+    if (job->end_hook) {
+      job->end_hook(job->end_hook_arg, o);  // the layer above delivers (no throw)
+    } else if (job->on_done) {
+      try {
+        job->on_done(&o, job->user_data);
+      } catch (...) {
+        // A host exception must not unwind through the library.
+      }
     }
   }
   if (job->port) {
@@ -233,11 +243,7 @@ lane_status_t lane_s::submit_wait(const lane_job_t &spec, std::int64_t timeout_n
   std::unique_lock lk(w.mu);
   w.cv.wait(lk, [&] { return w.done; });
   w.outcome.job_id = spec.id;
-  if (out) {
-    std::uint32_t size = out->struct_size;
-    std::memcpy(out, &w.outcome, std::min<std::size_t>(size, sizeof w.outcome));
-    out->struct_size = size;
-  }
+  if (out) *out = w.outcome;
   return w.outcome.status;
 }
 
@@ -281,18 +287,19 @@ lane_status_t lane_s::finish_host_job(std::uint64_t token, std::int32_t code, st
 lane_status_t lane_s::wait_idle(std::int64_t timeout_ns) {
   std::unique_lock lk(mu);
   auto idle = [this] { return inflight_.load(std::memory_order_acquire) == 0; };
-  if (timeout_ns < 0) {
-    idle_cv_.wait(lk, idle);
-    return LANE_OK;
-  }
-  return idle_cv_.wait_for(lk, std::chrono::nanoseconds(timeout_ns), idle) ? LANE_OK : LANE_ERR_TIMEOUT;
+  return wait_ns(idle_cv_, lk, timeout_ns, idle) ? LANE_OK : LANE_ERR_TIMEOUT;
+}
+
+void lane_s::close(lane_close_mode_t mode) {
+  with_effects([&](std::int64_t t, Effects &eff) {
+    sched.close(mode, t, eff);
+    return 0;
+  });
+  notify_closed();  // sessions end what they still queue
 }
 
 void lane_s::shutdown() {
-  with_effects([this](std::int64_t t, Effects &eff) {
-    sched.close(LANE_CLOSE_CANCEL, t, eff);
-    return 0;
-  });
+  close(LANE_CLOSE_CANCEL);
   wait_idle(-1);
   {
     std::lock_guard lk(mu);
@@ -332,7 +339,7 @@ bool lane_s::close_if_idle(std::int64_t now_ns) {
   Effects eff;
   {
     std::lock_guard lk(mu);
-    if (inflight_.load(std::memory_order_acquire) != 0 || sessions.load(std::memory_order_acquire) != 0) return false;
+    if (inflight_.load(std::memory_order_acquire) != 0 || refs_.load(std::memory_order_acquire) != 1) return false;
     sched.close(LANE_CLOSE_CANCEL, now_ns, eff);
     apply_locked(eff);
   }
@@ -372,7 +379,8 @@ void lane_s::timer_main() {
     if (d > t) {
       timer_at_ = d;
       const std::uint64_t k = timer_kicks_;
-      auto wait = std::chrono::nanoseconds(d - t);
+      // Saturated (a clock below zero), and in steps of at most an hour.
+      auto wait = std::chrono::nanoseconds(std::min(lane::core::sat_sub(d, t), std::int64_t{3600} * 1'000'000'000));
       // An injected clock may jump at any moment: look again soon.
       if (clock_) wait = std::min<std::chrono::nanoseconds>(wait, std::chrono::milliseconds(5));
       timer_cv_.wait_for(lk, wait, [&] { return timer_stop_ || timer_kicks_ != k; });

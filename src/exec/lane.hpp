@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/scheduler.hpp"
+#include "handle.hpp"
 #include "lane/lane.h"
 
 struct lane_port;
@@ -28,10 +29,8 @@ using EndHook = void (*)(void *arg, const lane_outcome_t &outcome);
 
 // One accepted job: the scheduler's record plus what the library needs to
 // run it. Handed to run() as its lane_ctx_t.
-struct lane_ctx : lane::core::Job {
-  static constexpr std::uint32_t kMagic = 0x4c435458;  // "LCTX"
-
-  std::atomic<std::uint32_t> magic{kMagic};
+// The tag comes first: it must sit at offset 0 (handle.hpp).
+struct lane_ctx : lane::exec::Tagged<lane::exec::kCtxTag>, lane::core::Job {
   lane_s *owner = nullptr;
   lane_run_fn run = nullptr;
   lane_done_fn on_done = nullptr;
@@ -49,7 +48,6 @@ struct lane_ctx : lane::core::Job {
   std::atomic<std::int32_t> cause{LANE_OK};
 
   [[nodiscard]] bool host_run() const { return run == nullptr; }
-  [[nodiscard]] bool valid() const { return magic.load(std::memory_order_relaxed) == kMagic; }
 };
 
 namespace lane::exec {
@@ -84,15 +82,12 @@ void run_chain(lane_ctx *job);
 
 }  // namespace lane::exec
 
-struct lane_s {
-  static constexpr std::uint32_t kMagic = 0x4c414e45;  // "LANE"
+struct lane_s : lane::exec::Tagged<lane::exec::kLaneTag> {
 
   lane_s(std::string name, const lane::core::Config &cfg, lane_clock_fn clock, void *clock_ud);
-  ~lane_s();
   lane_s(const lane_s &) = delete;
   lane_s &operator=(const lane_s &) = delete;
 
-  [[nodiscard]] bool valid() const { return magic.load(std::memory_order_relaxed) == kMagic; }
   [[nodiscard]] std::int64_t now() const;
 
   lane::exec::SubmitOutput submit(const lane_job_t &spec, const lane::exec::SubmitOptions &opts);
@@ -101,6 +96,8 @@ struct lane_s {
   lane_ctx *finish_run(lane_ctx *job, std::int32_t code, bool keep_next);
   lane_status_t finish_host_job(std::uint64_t token, std::int32_t code, std::string *why);
   lane_status_t wait_idle(std::int64_t timeout_ns);
+  // lane_close: the scheduler's close, then the close listeners (sessions).
+  void close(lane_close_mode_t mode);
   // close(CANCEL), wait for every job, stop the timer.
   void shutdown();
   // Closes the lane if no job is live (accepted and not yet delivered), as
@@ -136,17 +133,25 @@ struct lane_s {
     return r;
   }
 
-  std::atomic<std::uint32_t> magic{kMagic};
   const std::string name;
-  // Set once by a registry before the lane is handed out: lane_destroy refuses it.
-  std::atomic<bool> borrowed{false};
-  // Session queues in front of this lane: while any lives, lane_destroy and
-  // a registry's idle retirement leave the lane alone.
-  std::atomic<std::uint32_t> sessions{0};
+  // The registry that owns this lane (set once, before the lane is handed
+  // out; lane_destroy refuses such a lane), or nullptr for a standalone lane.
+  const void *registry = nullptr;
+
+  // References: the owner's (lane_destroy or the registry) and one per
+  // session in front of the lane. The owner shuts the lane down (closes it,
+  // waits for its jobs) and releases; the last release frees it, so a
+  // session outliving its lane's owner finds a closed lane, not freed memory.
+  // A lane with any session is never idle for a registry's retirement.
+  void retain() { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void release();
+  // The owner's destroy, once: false if it already ran.
+  bool begin_destroy() { return !destroying_.exchange(true, std::memory_order_acq_rel); }
   std::mutex mu;
   lane::core::Scheduler sched;
 
  private:
+  ~lane_s();  // through release() only
   void apply_locked(lane::core::Effects &eff);
   lane_ctx *apply_unlocked(const lane::core::Effects &eff, bool keep_one);
   void deliver(lane_ctx *job);
@@ -155,6 +160,8 @@ struct lane_s {
 
   lane_clock_fn clock_;
   void *clock_ud_;
+  std::atomic<std::uint32_t> refs_{1};
+  std::atomic<bool> destroying_{false};
   // Accepted jobs whose outcome is not yet delivered. Raised under mu; lowered
   // without it, except the last step to zero, which takes mu so that
   // wait_idle cannot miss it (nor return, and let the lane be freed, before

@@ -1,5 +1,7 @@
 #include "port.hpp"
 
+#include "wait.hpp"
+
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -43,11 +45,7 @@ std::int32_t lane_port::poll(unsigned char *out, std::int32_t max, std::size_t s
                              std::int64_t timeout_ns) {
   std::unique_lock lk(mu_);
   auto ready = [&] { return !events_.empty() || woken_; };
-  if (timeout_ns < 0) {
-    cv_.wait(lk, ready);
-  } else if (timeout_ns > 0) {
-    cv_.wait_for(lk, std::chrono::nanoseconds(timeout_ns), ready);
-  }
+  if (timeout_ns != 0) lane::exec::wait_ns(cv_, lk, timeout_ns, ready);
   woken_ = false;
   std::int32_t n = 0;
   while (n < max && !events_.empty()) {
@@ -56,6 +54,7 @@ std::int32_t lane_port::poll(unsigned char *out, std::int32_t max, std::size_t s
     unsigned char *dst = out + static_cast<std::size_t>(n) * stride;
     ev.struct_size = static_cast<std::uint32_t>(stride);  // every element has the caller's size
     std::memcpy(dst, &ev, copy);
+    if (stride > copy) std::memset(dst + copy, 0, stride - copy);  // a newer host's fields: not reported
     ++n;
   }
   if (events_.empty()) drain_locked();
@@ -69,16 +68,17 @@ void lane_port::wake() {
   cv_.notify_all();
 }
 
-void lane_port::close_by_host() {
+bool lane_port::close_by_host() {
   {
     std::lock_guard lk(mu_);
-    magic.store(0, std::memory_order_relaxed);
+    if (magic.exchange(0, std::memory_order_relaxed) != kMagic) return false;  // destroyed already
     closed_ = true;
     events_.clear();
     woken_ = true;
     cv_.notify_all();
   }
   release();
+  return true;
 }
 
 void lane_port::release() {

@@ -12,15 +12,15 @@
 
 #include "lane/lane.h"
 
-struct lane_port {
-  static constexpr std::uint32_t kMagic = 0x504f5254;  // "PORT"
+#include "handle.hpp"
+
+struct lane_port : lane::exec::Tagged<lane::exec::kPortTag> {
 
   lane_port();
   ~lane_port();
   lane_port(const lane_port &) = delete;
   lane_port &operator=(const lane_port &) = delete;
 
-  [[nodiscard]] bool valid() const { return magic.load(std::memory_order_relaxed) == kMagic; }
   void post(const lane_event_t &ev);
   // Copies up to max events into `out`, `stride` bytes apart, each
   // `copy` bytes long. Waits up to timeout_ns (< 0 = forever).
@@ -28,11 +28,10 @@ struct lane_port {
                     std::int64_t timeout_ns);
   void wake();
   // The host's destroy: later events are dropped; freed with the last job's reference.
-  void close_by_host();
+  bool close_by_host();  // false if already closed
   void retain() { refs.fetch_add(1, std::memory_order_relaxed); }
   void release();
 
-  std::atomic<std::uint32_t> magic{kMagic};
   int efd = -1;
 
  private:

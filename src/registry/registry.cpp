@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <utility>
 
+#include "exec/callback_scope.hpp"
 #include "exec/clock.hpp"
 
 using lane::registry::EntryRef;
@@ -11,7 +12,8 @@ namespace lane::registry {
 
 Entry::~Entry() {
   lane->shutdown();
-  delete lane;
+  lane->invalidate();  // a lane_t * kept after remove or destroy is refused, not used
+  lane->release();     // freed now, or by its last session
 }
 
 lane_stats_t read_stats(lane_s *lane, std::int64_t *now_ns) {
@@ -47,6 +49,7 @@ std::int64_t lane_registry_s::now() const { return clock_ ? clock_(clock_ud_) : 
 
 void lane_registry_s::log(std::int32_t level, const std::string &message) const {
   if (log_) {
+    lane::exec::CallbackScope scope(this, this);
     log_(level, message.c_str(), log_ud_);
   } else {
     std::fprintf(stderr, "liblane: %s\n", message.c_str());
@@ -62,7 +65,11 @@ lane::core::Config lane_registry_s::lane_config(std::uint32_t max_concurrent) co
 
 std::uint32_t lane_registry_s::config_max_concurrent(const std::string &name, std::string *note) {
   const std::string key = lane::registry::max_concurrent_key(name);
-  lane::registry::ConfigValue v = config_.read(key, default_max_);
+  lane::registry::ConfigValue v;
+  {
+    lane::exec::CallbackScope scope(this, this);
+    v = config_.read(key, default_max_);
+  }
   if (v.bad) {
     std::lock_guard lk(mu_);
     if (logged_.insert(key + '=' + *v.bad).second) {
@@ -105,7 +112,7 @@ lane_status_t lane_registry_s::get_or_create(const char *name, lane_t **out, std
   std::string note;
   const std::uint32_t n = config_max_concurrent(name, &note);
   auto entry = std::make_shared<lane::registry::Entry>(new lane_s(name, lane_config(n), clock_, clock_ud_), t);
-  entry->lane->borrowed.store(true, std::memory_order_release);
+  entry->lane->registry = this;
   EntryRef loser;
   {
     std::lock_guard lk(mu_);

@@ -55,15 +55,13 @@ lane_stats_t read_stats(lane_s *lane, std::int64_t *now_ns);
 
 }  // namespace lane::registry
 
-struct lane_registry_s {
-  static constexpr std::uint32_t kMagic = 0x4c524547;  // "LREG"
+struct lane_registry_s : lane::exec::Tagged<lane::exec::kRegistryTag> {
 
   explicit lane_registry_s(const lane_registry_options_t &o);
   ~lane_registry_s();
   lane_registry_s(const lane_registry_s &) = delete;
   lane_registry_s &operator=(const lane_registry_s &) = delete;
 
-  [[nodiscard]] bool valid() const { return magic.load(std::memory_order_relaxed) == kMagic; }
   [[nodiscard]] std::int64_t now() const;
 
   lane_status_t get_or_create(const char *name, lane_t **out, std::string *why);
@@ -83,7 +81,6 @@ struct lane_registry_s {
   // Detaches every attachment and destroys every lane (lane_registry_destroy).
   void shutdown();
 
-  std::atomic<std::uint32_t> magic{kMagic};
 
  private:
   using Retired = std::vector<lane::registry::EntryRef>;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "exec/callback_scope.hpp"
 #include "exec/clock.hpp"
 
 namespace lane::sampler {
@@ -20,6 +21,8 @@ Sampler::~Sampler() {
 }
 
 std::int64_t Sampler::now() const { return opts_.clock ? opts_.clock(opts_.clock_ud) : exec::real_now_ns(); }
+
+bool Sampler::in_own_callback() const { return exec::CallbackScope::inside(this); }
 
 lane_registry_s *Sampler::enter() {
   std::lock_guard lk(mu_);
@@ -40,7 +43,12 @@ lane_status_t Sampler::sample(lane_registry_s *reg, std::string *why) {
   const std::vector<registry::Occupancy> rows = reg->occupancy();
   const std::int64_t t = now();
   std::string w;
-  if (!sink_->write(rows, t, &w)) {
+  bool written;
+  {
+    exec::CallbackScope scope(this, reg);
+    written = sink_->write(rows, t, &w);
+  }
+  if (!written) {
     reg->log(LANE_LOG_ERROR, "sampler: " + w);
     *why = w;
     return LANE_ERR_IO;
@@ -52,7 +60,12 @@ lane_status_t Sampler::purge(lane_registry_s *reg, std::string *why) {
   const std::int64_t t = now();
   const std::int64_t cutoff = t > INT64_MIN + opts_.retention_ns ? t - opts_.retention_ns : INT64_MIN;
   std::string w;
-  if (sink_->purge(cutoff, &w) < 0) {
+  std::int64_t purged;
+  {
+    exec::CallbackScope scope(this, reg);
+    purged = sink_->purge(cutoff, &w);
+  }
+  if (purged < 0) {
     reg->log(LANE_LOG_ERROR, "sampler: " + w);
     *why = w;
     return LANE_ERR_IO;

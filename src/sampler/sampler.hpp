@@ -39,6 +39,8 @@ class Sampler final : public registry::Attachment {
   void detach() override;
   // lane_sampler_destroy: stop, then leave the registry's list.
   void close();
+  // Is this thread inside one of this sampler's sink or purge calls?
+  [[nodiscard]] bool in_own_callback() const;
 
  private:
   // Marks a pass in progress; nullptr if the registry is gone.
@@ -66,9 +68,6 @@ class Sampler final : public registry::Attachment {
 
 }  // namespace lane::sampler
 
-struct lane_sampler_s {
-  static constexpr std::uint32_t kMagic = 0x4c534d50;  // "LSMP"
-  std::atomic<std::uint32_t> magic{kMagic};
+struct lane_sampler_s : lane::exec::Tagged<lane::exec::kSamplerTag> {
   std::shared_ptr<lane::sampler::Sampler> impl;
-  [[nodiscard]] bool valid() const { return magic.load(std::memory_order_relaxed) == kMagic; }
 };

@@ -2,7 +2,9 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 namespace lane::sampler {
 
@@ -19,12 +21,31 @@ std::string err(sqlite3 *db, const std::string &what) {
   return "sqlite: " + what + ": " + (db ? sqlite3_errmsg(db) : "out of memory");
 }
 
-bool exec(sqlite3 *db, const char *sql, std::string *why) {
+bool exec(sqlite3 *db, const char *sql, std::string *why, int *rc_out = nullptr) {
   char *msg = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &msg) == SQLITE_OK) return true;
+  const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &msg);
+  if (rc_out) *rc_out = rc;
+  if (rc == SQLITE_OK) return true;
   *why = std::string("sqlite: ") + (msg ? msg : sqlite3_errmsg(db)) + " (in: " + std::string(sql).substr(0, 40) + ")";
   sqlite3_free(msg);
   return false;
+}
+
+// Setting up a new file (the switch to WAL, the schema) can answer BUSY at
+// once, without the busy handler, while another process does the same: the
+// journal-mode change needs the file to itself. Retry those with a short
+// back-off, up to the busy timeout.
+bool exec_setup(sqlite3 *db, const char *sql, std::string *why) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(kBusyTimeoutMs);
+  auto pause = std::chrono::milliseconds(1);
+  for (;;) {
+    int rc = SQLITE_OK;
+    if (exec(db, sql, why, &rc)) return true;
+    const int primary = rc & 0xff;
+    if ((primary != SQLITE_BUSY && primary != SQLITE_LOCKED) || std::chrono::steady_clock::now() >= until) return false;
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(50));
+  }
 }
 
 // A prepared statement that finalizes itself.
@@ -45,8 +66,8 @@ std::unique_ptr<SqliteSink> SqliteSink::open(const std::string &path, std::strin
     return nullptr;
   }
   sqlite3_busy_timeout(db, kBusyTimeoutMs);
-  if (!exec(db, "PRAGMA journal_mode=WAL;", why) || !exec(db, "PRAGMA synchronous=NORMAL;", why) ||
-      !exec(db, kSchema, why)) {
+  if (!exec_setup(db, "PRAGMA journal_mode=WAL;", why) || !exec_setup(db, "PRAGMA synchronous=NORMAL;", why) ||
+      !exec_setup(db, kSchema, why)) {
     *why = "'" + path + "': " + *why;
     sqlite3_close(db);
     return nullptr;
@@ -156,7 +177,9 @@ lane_status_t sqlite_query(const char *path, const char *lane, std::int64_t from
       s.running = static_cast<std::uint32_t>(sqlite3_column_int64(rows.s, 0));
       s.queued = static_cast<std::uint32_t>(sqlite3_column_int64(rows.s, 1));
       s.sampled_at_ns = sqlite3_column_int64(rows.s, 2);
-      std::memcpy(base + i * size, &s, std::min<std::size_t>(size, sizeof s));
+      const std::size_t n = std::min<std::size_t>(size, sizeof s);
+      std::memcpy(base + i * size, &s, n);
+      if (size > n) std::memset(base + i * size + n, 0, size - n);  // a newer host's fields: not reported
       ++i;
     }
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {

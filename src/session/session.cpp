@@ -53,7 +53,7 @@ Run *run_of(const lane_ctx *ctx) {
 
 lane_session::lane_session(lane_s *l, std::string k, const lane::session::Options &opts)
     : lane(l), key(std::move(k)), opts_(opts) {
-  lane->sessions.fetch_add(1, std::memory_order_acq_rel);
+  lane->retain();  // the lane outlives its owner's destroy while this session lives
   lane->add_close_listener({[](void *s) { return static_cast<lane_session *>(s)->pin(); },
                             [](void *s) { static_cast<lane_session *>(s)->on_lane_closed(); }, this});
   // A close that came before the listener was in place.
@@ -62,7 +62,7 @@ lane_session::lane_session(lane_s *l, std::string k, const lane::session::Option
 
 lane_session::~lane_session() {
   magic.store(0, std::memory_order_relaxed);
-  lane->sessions.fetch_sub(1, std::memory_order_acq_rel);
+  lane->release();
 }
 
 // ------------------------------------------------------------------ helpers

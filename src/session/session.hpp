@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "exec/handle.hpp"
 #include "lane/lane.h"
 
 struct lane_s;
@@ -87,15 +88,13 @@ bool inside(const lane_session *s);
 
 }  // namespace lane::session
 
-struct lane_session {
-  static constexpr std::uint32_t kMagic = 0x53455353;  // "SESS"
+struct lane_session : lane::exec::Tagged<lane::exec::kSessionTag> {
 
   lane_session(lane_s *lane, std::string key, const lane::session::Options &opts);
   ~lane_session();
   lane_session(const lane_session &) = delete;
   lane_session &operator=(const lane_session &) = delete;
 
-  [[nodiscard]] bool valid() const { return magic.load(std::memory_order_relaxed) == kMagic; }
 
   // The message is moved in only when accepted (LANE_OK).
   lane_status_t enqueue(std::unique_ptr<lane::session::Msg> &m);
@@ -119,7 +118,6 @@ struct lane_session {
   void on_lane_closed();
   void on_run_ended(lane::session::Run *r, const lane_outcome_t &o);
 
-  std::atomic<std::uint32_t> magic{kMagic};
   lane_s *const lane;
   const std::string key;
 

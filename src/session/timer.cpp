@@ -3,6 +3,7 @@
 #include <chrono>
 #include <thread>
 
+#include "core/saturate.hpp"
 #include "exec/clock.hpp"
 #include "session.hpp"
 
@@ -55,7 +56,7 @@ void Timer::main() {
     const auto first = due_.begin();
     const std::int64_t now = exec::real_now_ns();
     if (first->first > now) {
-      cv_.wait_for(lk, std::chrono::nanoseconds(first->first - now));
+      cv_.wait_for(lk, std::chrono::nanoseconds(std::min(core::sat_sub(first->first, now), std::int64_t{3600} * 1'000'000'000)));
       continue;
     }
     lane_session *s = first->second;

@@ -31,7 +31,7 @@ TEST_CASE("lane_create refuses a NULL or empty name, a NULL out and bad options"
   CHECK_FAILS(lane_create("x", &zero, &lane), LANE_ERR_INVALID);
   CHECK(lane == nullptr);
   lane_options_t small = LANE_OPTIONS_INIT;
-  small.struct_size = sizeof(lane_options_t) - 1;
+  small.struct_size = offsetof(lane_options_t, clock_ud);  // the first release's last field is cut
   CHECK_FAILS(lane_create("x", &small, &lane), LANE_ERR_INVALID);
   small.struct_size = sizeof(std::uint32_t);
   CHECK_FAILS(lane_create("x", &small, &lane), LANE_ERR_INVALID);
@@ -78,7 +78,7 @@ TEST_CASE("lane_submit refuses NULL pointers and bad struct sizes, leaving a mes
   zero.struct_size = 0;
   CHECK_FAILS(lane_submit(fx.lane, &zero, &t), LANE_ERR_INVALID);
   lane_job_t small = j;
-  small.struct_size = sizeof(lane_job_t) - 1;
+  small.struct_size = offsetof(lane_job_t, queue_timeout_ns);
   CHECK_FAILS(lane_submit(fx.lane, &small, &t), LANE_ERR_INVALID);
   small.struct_size = sizeof(std::uint32_t) + sizeof(void *);
   CHECK_FAILS(lane_submit(fx.lane, &small, &t), LANE_ERR_INVALID);
@@ -86,7 +86,7 @@ TEST_CASE("lane_submit refuses NULL pointers and bad struct sizes, leaving a mes
   lane_ticket_t bad_ticket = LANE_TICKET_INIT;
   bad_ticket.struct_size = 0;
   CHECK_FAILS(lane_submit(fx.lane, &j, &bad_ticket), LANE_ERR_INVALID);
-  bad_ticket.struct_size = sizeof(lane_ticket_t) - 1;
+  bad_ticket.struct_size = offsetof(lane_ticket_t, blocked_by);  // below the first release's fields
   CHECK_FAILS(lane_submit(fx.lane, &j, &bad_ticket), LANE_ERR_INVALID);
 
   REQUIRE(lane_wait_idle(fx.lane, 10 * kSec) == LANE_OK);
@@ -199,7 +199,7 @@ TEST_CASE("lane_stats refuses NULL and too-small structs") {
   CHECK_FAILS(lane_stats(fx.lane, nullptr), LANE_ERR_INVALID);
   s.struct_size = 0;
   CHECK_FAILS(lane_stats(fx.lane, &s), LANE_ERR_INVALID);
-  s.struct_size = sizeof(lane_stats_t) - 1;
+  s.struct_size = offsetof(lane_stats_t, mean_runtime_ns);
   CHECK_FAILS(lane_stats(fx.lane, &s), LANE_ERR_INVALID);
 }
 
@@ -313,7 +313,7 @@ TEST_CASE("port calls refuse NULL and bad event arrays") {
   n = lane_port_poll(port.port, ev, 2, 0);
   CHECK(n == LANE_ERR_INVALID);
   CHECK(has_message());
-  ev[0].struct_size = sizeof(lane_event_t) - 1;
+  ev[0].struct_size = offsetof(lane_event_t, ctx);
   n = lane_port_poll(port.port, ev, 2, 0);
   CHECK(n == LANE_ERR_INVALID);
   CHECK(has_message());

@@ -1,0 +1,7 @@
+"""python -m liblane: the lanectl command."""
+
+import sys
+
+from .lanectl import main
+
+sys.exit(main())
