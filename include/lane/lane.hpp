@@ -170,17 +170,6 @@ inline std::optional<TimePoint> opt_tp(std::int64_t ns) {
   if (ns == 0) return std::nullopt;
   return tp(ns);
 }
-// Calls a C *_destroy. Until lane.h's destroys return a status, C's refusals
-// cannot be seen here (they are LANE_OK).
-template <class Fn, class H>
-lane_status_t call_destroy(Fn fn, H h) noexcept {
-  if constexpr (std::is_void_v<std::invoke_result_t<Fn, H>>) {
-    fn(h);
-    return LANE_OK;
-  } else {
-    return fn(h);
-  }
-}
 // An owner's destructor cannot return C's refusal: it reports it, and the
 // object stays alive (leaked) with everything it may still call.
 inline void destroy_in_destructor(std::string_view where, lane_status_t s) noexcept {
@@ -924,7 +913,7 @@ class Lane : public detail::LaneOps<Lane> {
   // job): nothing destroyed, this owner still owns it. A moved-from owner: OK.
   [[nodiscard]] Status destroy() {
     if (!lane_) return {};
-    if (lane_status_t s = detail::call_destroy(lane_destroy, lane_); s != LANE_OK) return detail::check(s);
+    if (lane_status_t s = lane_destroy(lane_); s != LANE_OK) return detail::check(s);
     forget();
     return {};
   }
@@ -947,7 +936,7 @@ class Lane : public detail::LaneOps<Lane> {
   }
   void destroy_or_report(std::string_view where) noexcept {
     if (!lane_) return;
-    lane_status_t s = detail::call_destroy(lane_destroy, lane_);
+    lane_status_t s = lane_destroy(lane_);
     detail::destroy_in_destructor(where, s);
     if (s != LANE_OK) detail::leak(state_);  // the leaked lane may still call its clock
     forget();
@@ -995,7 +984,7 @@ class Port {
   ~Port() { destroy_or_report("~Port"); }
   [[nodiscard]] Status destroy() {
     if (!port_) return {};
-    if (lane_status_t s = detail::call_destroy(lane_port_destroy, port_); s != LANE_OK) return detail::check(s);
+    if (lane_status_t s = lane_port_destroy(port_); s != LANE_OK) return detail::check(s);
     port_ = nullptr;
     return {};
   }
@@ -1026,7 +1015,7 @@ class Port {
   explicit Port(lane_port_t *p) noexcept : port_(p) {}
   void destroy_or_report(std::string_view where) noexcept {
     if (!port_) return;
-    detail::destroy_in_destructor(where, detail::call_destroy(lane_port_destroy, port_));
+    detail::destroy_in_destructor(where, lane_port_destroy(port_));
     port_ = nullptr;
   }
   lane_port_t *port_ = nullptr;
@@ -1157,7 +1146,7 @@ class Registry {
   ~Registry() { destroy_or_report("~Registry"); }
   [[nodiscard]] Status destroy() {
     if (!reg_) return {};
-    if (lane_status_t s = detail::call_destroy(lane_registry_destroy, reg_); s != LANE_OK) return detail::check(s);
+    if (lane_status_t s = lane_registry_destroy(reg_); s != LANE_OK) return detail::check(s);
     forget();
     return {};
   }
@@ -1222,7 +1211,7 @@ class Registry {
   }
   void destroy_or_report(std::string_view where) noexcept {
     if (!reg_) return;
-    lane_status_t s = detail::call_destroy(lane_registry_destroy, reg_);
+    lane_status_t s = lane_registry_destroy(reg_);
     detail::destroy_in_destructor(where, s);
     if (s != LANE_OK) detail::leak(state_);  // the leaked registry may still call its callables
     forget();
@@ -1296,7 +1285,7 @@ class Sampler {
   ~Sampler() { destroy_or_report("~Sampler"); }
   [[nodiscard]] Status destroy() {
     if (!s_) return {};
-    if (lane_status_t r = detail::call_destroy(lane_sampler_destroy, s_); r != LANE_OK) return detail::check(r);
+    if (lane_status_t r = lane_sampler_destroy(s_); r != LANE_OK) return detail::check(r);
     s_ = nullptr;
     state_.reset();
     return {};
@@ -1325,7 +1314,7 @@ class Sampler {
   Sampler(lane_sampler_t *s, std::shared_ptr<SinkState> st) noexcept : s_(s), state_(std::move(st)) {}
   void destroy_or_report(std::string_view where) noexcept {
     if (!s_) return;
-    lane_status_t s = detail::call_destroy(lane_sampler_destroy, s_);
+    lane_status_t s = lane_sampler_destroy(s_);
     detail::destroy_in_destructor(where, s);
     if (s != LANE_OK) detail::leak(state_);
     s_ = nullptr;
@@ -1441,7 +1430,7 @@ class Session {
   ~Session() { destroy_or_report("~Session"); }
   [[nodiscard]] Status destroy() {
     if (!s_) return {};
-    if (lane_status_t r = detail::call_destroy(lane_session_destroy, s_); r != LANE_OK) return detail::check(r);
+    if (lane_status_t r = lane_session_destroy(s_); r != LANE_OK) return detail::check(r);
     s_ = nullptr;
     state_.reset();
     return {};
@@ -1531,7 +1520,7 @@ class Session {
   Session(lane_session_t *s, std::unique_ptr<detail::SessionState> st) noexcept : s_(s), state_(std::move(st)) {}
   void destroy_or_report(std::string_view where) noexcept {
     if (!s_) return;
-    lane_status_t r = detail::call_destroy(lane_session_destroy, s_);
+    lane_status_t r = lane_session_destroy(s_);
     detail::destroy_in_destructor(where, r);
     s_ = nullptr;
     if (r == LANE_OK) {
