@@ -3,7 +3,7 @@
 
 usage: check_readme.py README.md "<section title>" <example file>
 
-A C example is the whole file. A Go example (*_test.go) is the body of its
+A C or C++ example is the whole file. A Go example (*_test.go) is the body of its
 `func Example()` up to `// Output:`, one tab of indentation removed.
 """
 import re
@@ -11,7 +11,7 @@ import sys
 
 readme_path, title, example_path = sys.argv[1:4]
 readme, example = (open(p).read() for p in (readme_path, example_path))
-lang = "go" if example_path.endswith(".go") else "c"
+lang = "go" if example_path.endswith(".go") else "cpp" if example_path.endswith(".cpp") else "c"
 if lang == "go":
     m = re.search(r"^func Example\(\) \{\n(.*?)^\t// Output:", example, re.S | re.M)
     if not m:

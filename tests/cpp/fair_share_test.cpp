@@ -16,14 +16,13 @@ using namespace std::chrono_literals;
 namespace {
 
 std::atomic<std::int64_t> g_now{1'000'000'000};
-extern "C" std::int64_t fair_clock(void *) { return g_now.load(); }
 
 }  // namespace
 
 TEST_CASE("3 slots through lane::Lane: bob and carol start before alice's fourth round") {
   auto lane = lane::Lane::create("cpp-fair", {.max_concurrent = 3,
                                               .policy = LANE_POLICY_FAIR_SHARE,
-                                              .clock = &fair_clock,
+                                              .clock = [] { return lane::TimePoint(lane::Nanos(g_now.load())); },
                                               .fair_half_life = 0ns});
   REQUIRE(lane.has_value());
   auto port = lane::Port::create();
@@ -35,7 +34,7 @@ TEST_CASE("3 slots through lane::Lane: bob and carol start before alice's fourth
   for (int i = 0; i < 3; ++i) ids.push_back("c" + std::to_string(i)), tenants.push_back("carol");
   std::map<std::uint64_t, std::size_t> index_of;
   for (std::size_t i = 0; i < ids.size(); ++i) {
-    auto t = lane->submit_host({.id = ids[i].c_str(), .tenant = tenants[i].c_str(), .port = &*port});
+    auto t = lane->submit_host({.id = ids[i], .tenant = tenants[i], .port = &*port});
     REQUIRE(t.has_value());
     index_of[t->job_token] = i;
   }

@@ -16,7 +16,14 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::int64_t fixed_clock(void *ud) { return *static_cast<std::int64_t *>(ud); }
+// A fake clock the test moves by hand (read from library threads too).
+struct FakeClock {
+  std::atomic<std::int64_t> ns;
+  explicit FakeClock(std::int64_t start) : ns(start) {}
+  lane::ClockFn fn() {
+    return [this] { return lane::TimePoint(lane::Nanos(ns.load())); };
+  }
+};
 
 }  // namespace
 
@@ -86,31 +93,37 @@ TEST_CASE("metrics grows its buffer until the whole exposition fits") {
 }
 
 TEST_CASE("a sampler feeds a callable sink one row per lane, and a throwing sink is a failure, not a crash") {
-  std::int64_t now = 1'000'000'000;
-  auto reg = lane::Registry::create({.clock = fixed_clock, .clock_ud = &now});
+  FakeClock now(1'000'000'000);
+  auto reg = lane::Registry::create({.clock = now.fn()});
   REQUIRE(reg.has_value());
   REQUIRE(reg->lane("llm").has_value());
   REQUIRE(reg->lane("gpu").has_value());
   std::vector<std::string> rows;
   std::atomic<bool> fail{false};
   auto sampler = lane::Sampler::create(*reg, {
-      .sink = [&](std::string_view lane, std::uint32_t, std::uint32_t, std::int64_t at) -> std::int32_t {
+      .sink = [&](std::string_view lane, std::uint32_t, std::uint32_t, lane::TimePoint at) -> std::int32_t {
         if (fail) throw std::runtime_error("disk full");
-        rows.push_back(std::string(lane) + "@" + std::to_string(at));
+        rows.push_back(std::string(lane) + "@" + std::to_string(at.time_since_epoch().count()));
         return 0;
       },
-      .clock = fixed_clock,
-      .clock_ud = &now,
+      .clock = now.fn(),
   });
   REQUIRE(sampler.has_value());
   REQUIRE(sampler->sample_once().has_value());
   CHECK(rows == std::vector<std::string>{"gpu@1000000000", "llm@1000000000"});
   fail = true;
+  static std::atomic<int> reports{0};
+  reports = 0;
+  auto previous = lane::set_report_handler([](const lane::Report &r) {
+    if (r.where == "sink" && r.message == "disk full") reports++;
+  });
   auto failed = sampler->sample_once();
+  lane::set_report_handler(previous);
   REQUIRE_FALSE(failed.has_value());
   CHECK(failed.error().status == LANE_ERR_IO);
+  CHECK(reports == 2);  // one per lane: the throw is reported, not swallowed
   fail = false;
-  now += 1'000'000'000;
+  now.ns += 1'000'000'000;
   REQUIRE(sampler->sample_once().has_value());
   CHECK(rows.size() == 4);
 }
@@ -119,24 +132,28 @@ TEST_CASE("the SQLite history written by a Sampler reads back through sqlite_his
   char dir[] = "/tmp/lane-cpp-XXXXXX";
   REQUIRE(mkdtemp(dir) != nullptr);
   const std::string path = std::string(dir) + "/history.db";
-  std::int64_t now = 5'000'000'000;
+  FakeClock now(5'000'000'000);
   {
-    auto reg = lane::Registry::create({.clock = fixed_clock, .clock_ud = &now});
+    auto reg = lane::Registry::create({.clock = now.fn()});
     REQUIRE(reg.has_value());
     REQUIRE(reg->lane("llm").has_value());
-    auto sampler = lane::Sampler::create(*reg, {.sqlite_path = path, .clock = fixed_clock, .clock_ud = &now});
+    auto sampler = lane::Sampler::create(*reg, {.sqlite_path = path, .clock = now.fn()});
     REQUIRE(sampler.has_value());
     for (int i = 0; i < 70; ++i) {  // more rows than sqlite_history's first buffer
       REQUIRE(sampler->sample_once().has_value());
-      now += 1'000'000'000;
+      now.ns += 1'000'000'000;
     }
   }
-  auto rows = lane::sqlite_history(path.c_str(), "llm", 0, INT64_MAX);
+  const lane::TimePoint from{}, to = lane::TimePoint::max();
+  auto rows = lane::sqlite_history(path, "llm", from, to);  // a std::string path
   REQUIRE(rows.has_value());
   REQUIRE(rows->size() == 70);
-  CHECK(rows->front().sampled_at_ns == 5'000'000'000);
-  CHECK(rows->back().sampled_at_ns == 74'000'000'000);
-  auto none = lane::sqlite_history((std::string(dir) + "/missing.db").c_str(), "llm", 0, INT64_MAX);
+  CHECK(rows->front().sampled_at == lane::TimePoint(5s));
+  CHECK(rows->back().sampled_at == lane::TimePoint(74s));
+  auto middle = lane::sqlite_history(path, std::string_view("llm"), lane::TimePoint(10s), lane::TimePoint(12s));
+  REQUIRE(middle.has_value());
+  CHECK(middle->size() == 2);  // [10 s, 12 s)
+  auto none = lane::sqlite_history(std::string(dir) + "/missing.db", "llm", from, to);
   CHECK_FALSE(none.has_value());
   for (const char *f : {"/history.db", "/history.db-wal", "/history.db-shm"}) unlink((std::string(dir) + f).c_str());
   rmdir(dir);

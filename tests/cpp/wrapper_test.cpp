@@ -146,7 +146,7 @@ TEST_CASE("a LaneRef borrows a lane and does not destroy it") {
   }
   auto st = lane->stats();
   REQUIRE(st.has_value());
-  CHECK(st->paused == 1);
+  CHECK(st->paused);
   REQUIRE(lane->resume().has_value());
 }
 
@@ -163,7 +163,7 @@ TEST_CASE("cancelling a running job through the wrapper reaches its Context") {
               .has_value());
   while (!started) std::this_thread::sleep_for(1ms);
   CHECK(lane->cancel("long").error().status == LANE_ERR_NOT_QUEUED);
-  CHECK(lane->cancel(std::uint64_t{999}).error().status == LANE_ERR_NOT_QUEUED);
+  CHECK(lane->cancel_token(999).error().status == LANE_ERR_NOT_QUEUED);
   REQUIRE(lane->cancel("long", LANE_CANCEL_RUNNING).has_value());
   REQUIRE(outs.wait_for(1));
   CHECK(outs.got[0].status == LANE_ERR_CANCELLED);
