@@ -35,7 +35,7 @@ func TestFairShareNewcomersStartBeforeAlicesFourthRound(t *testing.T) {
 			j := &job{id: fmt.Sprintf("%c%d", tenant[0], i), index: len(jobs),
 				release: make(chan struct{}), done: make(chan struct{})}
 			jobs = append(jobs, j)
-			_, _, err := l.Submit(context.Background(), Job{
+			_, err := l.Submit(context.Background(), Job{
 				ID:     j.id,
 				Tenant: tenant,
 				Run: func(ctx context.Context) error {

@@ -72,7 +72,8 @@ fn rust_layout() -> BTreeMap<(String, String), (i64, i64)> {
         eta_default_runtime_ns,
         aging_ns,
         clock,
-        clock_ud
+        clock_ud,
+        fair_half_life_ns
     );
     ty!(
         lane_stats_t,
