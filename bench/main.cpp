@@ -1,5 +1,5 @@
 // lane_bench: the throughput, latency, memory, fairness and ETA workloads
-// (W1-W8 of issue 6) with their baselines, printed as markdown for
+// (W1-W8) with their baselines, printed as markdown for
 // bench/RESULTS.md. --quick runs every workload at a tiny size (CI).
 #include <cstdio>
 #include <cstdlib>
