@@ -77,7 +77,10 @@ LANE_API const char *lane_status_name(lane_status_t s);
 /* The message of the last failed call on this thread ("" if none). Valid
  * until the next liblane call on this thread. */
 LANE_API const char *lane_last_error(void);
+/* LANE_ABI_VERSION of the library that is loaded (which may be newer than
+ * the header a host was built with). */
 LANE_API uint32_t lane_abi_version(void);
+/* LANE_VERSION_STRING of the library that is loaded; static storage. */
 LANE_API const char *lane_version_string(void);
 
 /* ------------------------------------------------------------------ handles */
@@ -265,7 +268,10 @@ LANE_API lane_status_t lane_set_preemption(lane_t *lane, int32_t enabled, int64_
 LANE_API lane_status_t lane_set_eta_window(lane_t *lane, uint32_t n);
 /* FAIR_SHARE: a tenant's share is proportional to its weight (>= 1; default 1). */
 LANE_API lane_status_t lane_set_tenant_weight(lane_t *lane, const char *tenant, uint32_t weight);
+/* Dispatch nothing new until lane_resume (running jobs go on; submissions
+ * still queue, with blocked_by LANE_BLOCKED_PAUSED). Idempotent. */
 LANE_API lane_status_t lane_pause(lane_t *lane);
+/* Ends a pause and dispatches what the free slots allow. Idempotent. */
 LANE_API lane_status_t lane_resume(lane_t *lane);
 /* Dispatch nothing new until now + duration_ns (>= 0; 0 ends a cooldown). */
 LANE_API lane_status_t lane_cooldown(lane_t *lane, int64_t duration_ns);
@@ -290,8 +296,12 @@ LANE_API lane_status_t lane_ctx_cause(const lane_ctx_t *ctx);
 /* Sleeps until cancelled (returns the cause) or timeout_ns passes
  * (LANE_ERR_TIMEOUT; < 0 = no timeout). */
 LANE_API lane_status_t lane_ctx_wait(lane_ctx_t *ctx, int64_t timeout_ns);
+/* The job's id (a session run's "<key>#<n>"); valid while the job runs.
+ * NULL, with a message, for a handle that is not a live job context. */
 LANE_API const char *lane_ctx_job_id(const lane_ctx_t *ctx);
+/* The job's user_data as submitted (NULL for a bad handle, with a message). */
 LANE_API void *lane_ctx_user_data(const lane_ctx_t *ctx);
+/* The lane the job runs in (borrowed; NULL for a bad handle, with a message). */
 LANE_API lane_t *lane_ctx_lane(const lane_ctx_t *ctx);
 
 /* -------------------------------------------------------------------- ports */
@@ -399,6 +409,7 @@ typedef struct lane_registry_options {
 } lane_registry_options_t;
 #define LANE_REGISTRY_OPTIONS_INIT {sizeof(lane_registry_options_t), NULL, NULL, NULL, NULL, LANE_POLICY_DEFAULT, 0, 0, NULL, NULL}
 
+/* A registry with no lanes yet. opts may be NULL (every default). */
 LANE_API lane_status_t lane_registry_create(const lane_registry_options_t *opts, lane_registry_t **out);
 /* Stops and detaches the registry's samplers (their handles stay valid for
  * lane_sampler_destroy; every other call on them returns LANE_ERR_CLOSED),
