@@ -61,6 +61,10 @@ class Sess {
   ~Sess() {
     for (auto &g : gates_) g->open();
     for (auto *s : sessions_) lane_session_destroy(s);
+    // A test's own lane jobs may still be polling a gate: they must end
+    // before the gates and records below are destroyed (members go before
+    // lf_, whose destructor would wait for them only after that).
+    lane_wait_idle(lf_.lane, -1);
   }
 
   lane_session_t *add(const char *key, const lane_session_options_t &o) {
