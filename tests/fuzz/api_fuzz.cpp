@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <atomic>
 #include <cstdlib>
 #include <map>
 #include <set>
@@ -38,14 +39,15 @@ struct Bytes {
   bool empty() const { return n == 0; }
 };
 
-std::int64_t fake_now(void *ud) { return *static_cast<std::int64_t *>(ud); }
+// Read by the lane's timer thread too, hence atomic.
+std::int64_t fake_now(void *ud) { return static_cast<std::atomic<std::int64_t> *>(ud)->load(); }
 
 constexpr std::int64_t kMs = 1'000'000;
 const char *const kIds[] = {"a", "b", "c", "d", "e", "f", "g", "h"};
 const char *const kTenants[] = {"", "alice", "bob", "carol"};
 
 struct Run {
-  std::int64_t clock = 1'000 * kMs;
+  std::atomic<std::int64_t> clock{1'000 * kMs};
   lane_t *lane = nullptr;
   lane_port_t *port = nullptr;
   std::map<std::uint64_t, std::string> live;  // token -> id, accepted and not yet DONE
