@@ -30,6 +30,8 @@ const (
 	StatusInternal  Status = -15
 	StatusDeadlock  Status = -16
 	StatusIO        Status = -17
+	// StatusUnsupported: this build of liblane lacks the feature (the SQLite history).
+	StatusUnsupported Status = -18
 )
 
 // statusTable is the one table of statuses: the C name (as
@@ -57,6 +59,7 @@ var statusTable = [...]struct {
 	{"LANE_ERR_INTERNAL", ErrInternal},
 	{"LANE_ERR_DEADLOCK", ErrDeadlock},
 	{"LANE_ERR_IO", ErrIO},
+	{"LANE_ERR_UNSUPPORTED", ErrUnsupported},
 }
 
 // String gives the C name, as lane_status_name does.
@@ -88,6 +91,9 @@ var (
 	ErrDeadlock  = errors.New("lane: deadlock")
 	// ErrIO is LANE_ERR_IO: a sampler's sink or the SQLite history failed.
 	ErrIO = errors.New("lane: i/o error")
+	// ErrUnsupported is LANE_ERR_UNSUPPORTED: this build lacks the feature
+	// (a sqlite_path in a liblane built without SQLite).
+	ErrUnsupported = errors.New("lane: unsupported by this build")
 )
 
 // Sentinel returns the sentinel error of a status (nil for StatusOK,

@@ -69,7 +69,8 @@ typedef enum lane_status {
   LANE_ERR_JOB_FAILED = -14, /* the job's run returned non-zero */
   LANE_ERR_INTERNAL = -15,
   LANE_ERR_DEADLOCK = -16, /* submit_wait from inside a job of the same full lane */
-  LANE_ERR_IO = -17        /* a sampler sink or the SQLite history failed */
+  LANE_ERR_IO = -17,        /* a sampler sink or the SQLite history failed */
+  LANE_ERR_UNSUPPORTED = -18 /* this build lacks the feature (e.g. the SQLite history) */
 } lane_status_t;
 
 /* A static name such as "LANE_ERR_BUSY"; "LANE_ERR_UNKNOWN" for other values. */

@@ -55,8 +55,9 @@ LANE_API lane_status_t lane_sampler_create(lane_registry_t *reg, const lane_samp
       sink = std::make_unique<lane::sampler::CallbackSink>(o.sink, o.purger, o.sink_ud);
     } else if (o.sqlite_path && *o.sqlite_path) {
       std::string why;
-      sink = lane::sampler::SqliteSink::open(o.sqlite_path, &why);
-      if (!sink) return fail(LANE_ERR_IO, why);
+      lane_status_t st = LANE_OK;
+      sink = lane::sampler::open_sqlite_sink(o.sqlite_path, &st, &why);
+      if (!sink) return fail(st, why);
     } else {
       return fail(LANE_ERR_INVALID, "a sampler needs a sink callback or a sqlite_path");
     }

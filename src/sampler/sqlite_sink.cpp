@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <mutex>
 #include <thread>
 
 namespace lane::sampler {
@@ -54,7 +55,29 @@ struct Stmt {
   ~Stmt() { sqlite3_finalize(s); }
 };
 
+class SqliteSink final : public Sink {
+ public:
+  static std::unique_ptr<SqliteSink> open(const std::string &path, std::string *why);
+  ~SqliteSink() override;
+  SqliteSink(const SqliteSink &) = delete;
+  SqliteSink &operator=(const SqliteSink &) = delete;
+
+  bool write(const std::vector<registry::Occupancy> &rows, std::int64_t at_ns, std::string *why) override;
+  std::int64_t purge(std::int64_t older_than_ns, std::string *why) override;
+
+ private:
+  explicit SqliteSink(sqlite3 *db) : db_(db) {}
+  std::mutex mu_;  // one connection, used by the sampler thread and sample_once/purge_once callers
+  sqlite3 *db_;
+};
+
 }  // namespace
+
+std::unique_ptr<Sink> open_sqlite_sink(const std::string &path, lane_status_t *status, std::string *why) {
+  std::unique_ptr<Sink> s = SqliteSink::open(path, why);
+  *status = s ? LANE_OK : LANE_ERR_IO;
+  return s;
+}
 
 std::unique_ptr<SqliteSink> SqliteSink::open(const std::string &path, std::string *why) {
   sqlite3 *db = nullptr;

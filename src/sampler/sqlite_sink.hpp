@@ -1,32 +1,22 @@
 // The built-in history: a SQLite database file in WAL mode with a busy
 // timeout, so several samplers (threads or processes) can write one file.
+// Two implementations behind this one interface: sqlite_sink.cpp, and
+// sqlite_none.cpp for a build without SQLite (-Dsqlite=disabled), which
+// answers LANE_ERR_UNSUPPORTED.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <memory>
-#include <mutex>
+#include <string>
 
 #include "sampler/sink.hpp"
 
-struct sqlite3;
-
 namespace lane::sampler {
 
-class SqliteSink final : public Sink {
- public:
-  // Opens (creating if needed) the file and its table and index; nullptr with *why.
-  static std::unique_ptr<SqliteSink> open(const std::string &path, std::string *why);
-  ~SqliteSink() override;
-  SqliteSink(const SqliteSink &) = delete;
-  SqliteSink &operator=(const SqliteSink &) = delete;
-
-  bool write(const std::vector<registry::Occupancy> &rows, std::int64_t at_ns, std::string *why) override;
-  std::int64_t purge(std::int64_t older_than_ns, std::string *why) override;
-
- private:
-  explicit SqliteSink(sqlite3 *db) : db_(db) {}
-  std::mutex mu_;  // one connection, used by the sampler thread and sample_once/purge_once callers
-  sqlite3 *db_;
-};
+// Opens (creating if needed) the file and its table and index. nullptr on
+// failure, with *status (LANE_ERR_IO, or LANE_ERR_UNSUPPORTED) and *why.
+std::unique_ptr<Sink> open_sqlite_sink(const std::string &path, lane_status_t *status, std::string *why);
 
 // lane_sqlite_query.
 lane_status_t sqlite_query(const char *path, const char *lane, std::int64_t from_ns, std::int64_t to_ns,

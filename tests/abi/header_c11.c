@@ -70,6 +70,7 @@ int main(void) {
   EXPECT(strcmp(lane_version_string(), LANE_VERSION_STRING) == 0);
   EXPECT(strcmp(lane_status_name(LANE_ERR_DEADLOCK), "LANE_ERR_DEADLOCK") == 0);
   EXPECT(strcmp(lane_status_name(LANE_ERR_IO), "LANE_ERR_IO") == 0);
+  EXPECT(strcmp(lane_status_name(LANE_ERR_UNSUPPORTED), "LANE_ERR_UNSUPPORTED") == 0);
 
   opts.max_concurrent = 2;
   EXPECT(lane_create("c11", &opts, &lane) == LANE_OK);

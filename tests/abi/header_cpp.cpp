@@ -66,6 +66,7 @@ static_assert(LANE_ERR_JOB_FAILED == -14);
 static_assert(LANE_ERR_INTERNAL == -15);
 static_assert(LANE_ERR_DEADLOCK == -16);
 static_assert(LANE_ERR_IO == -17);
+static_assert(LANE_ERR_UNSUPPORTED == -18);
 static_assert(sizeof(lane_status_t) == sizeof(int));
 
 static_assert(LANE_JOB_PREEMPTIBLE == 1u);

@@ -128,6 +128,15 @@ TEST_CASE("a sampler feeds a callable sink one row per lane, and a throwing sink
   CHECK(rows.size() == 4);
 }
 
+#ifdef LANE_TEST_NO_SQLITE
+TEST_CASE("without SQLite, Sampler::create with a sqlite_path fails with LANE_ERR_UNSUPPORTED") {
+  auto reg = lane::Registry::create({});
+  REQUIRE(reg.has_value());
+  auto sampler = lane::Sampler::create(*reg, {.sqlite_path = "/tmp/lane-cpp-no-sqlite.db"});
+  REQUIRE_FALSE(sampler.has_value());
+  CHECK(sampler.error().status == LANE_ERR_UNSUPPORTED);
+}
+#else
 TEST_CASE("the SQLite history written by a Sampler reads back through sqlite_history") {
   char dir[] = "/tmp/lane-cpp-XXXXXX";
   REQUIRE(mkdtemp(dir) != nullptr);
@@ -158,3 +167,4 @@ TEST_CASE("the SQLite history written by a Sampler reads back through sqlite_his
   for (const char *f : {"/history.db", "/history.db-wal", "/history.db-shm"}) unlink((std::string(dir) + f).c_str());
   rmdir(dir);
 }
+#endif

@@ -33,6 +33,7 @@ from .errors import (
     Stale,
     TimedOut,
     UnknownStatusError,
+    UnsupportedError,
 )
 from .lane import Lane, current_job
 from .registry import Registry, Sampler, history
@@ -50,6 +51,6 @@ __all__ = [
     "Dropped", "DuplicateError", "InternalError", "InvalidError", "JobContext", "JobFailed", "JobFuture", "Lane",
     "LaneError", "LaneIOError", "LaneStats", "NoMemError", "NotQueuedError", "Policy", "Preempted",
     "QueueFullError", "Registry", "Sample", "Sampler", "Session", "SessionMode", "Stale", "Ticket", "TicketInfo",
-    "TimedOut", "UnknownStatusError", "current_job", "history", "live_callbacks", "library_path",
+    "TimedOut", "UnknownStatusError", "UnsupportedError", "current_job", "history", "live_callbacks", "library_path",
     "library_version", "abi_version",
 ]

@@ -133,6 +133,12 @@ class LaneIOError(LaneError):
     status = -17
 
 
+class UnsupportedError(LaneError):
+    """LANE_ERR_UNSUPPORTED: this build of liblane lacks the feature (the SQLite history)."""
+
+    status = -18
+
+
 class UnknownStatusError(LaneError):
     """A status this binding does not know (a newer library)."""
 
@@ -150,7 +156,7 @@ _BY_STATUS: dict[int, type[LaneError]] = {
     for cls in (
         InvalidError, ClosedError, BusyError, NotQueuedError, Cancelled, Preempted, DuplicateError,
         QueueFullError, Dropped, Stale, Cleared, TimedOut, NoMemError, JobFailed, InternalError,
-        DeadlockError, LaneIOError,
+        DeadlockError, LaneIOError, UnsupportedError,
     )
 }
 

@@ -36,6 +36,7 @@ pub const LANE_ERR_JOB_FAILED: lane_status_t = -14;
 pub const LANE_ERR_INTERNAL: lane_status_t = -15;
 pub const LANE_ERR_DEADLOCK: lane_status_t = -16;
 pub const LANE_ERR_IO: lane_status_t = -17;
+pub const LANE_ERR_UNSUPPORTED: lane_status_t = -18;
 
 // ------------------------------------------------------------------ handles
 

@@ -254,6 +254,7 @@ fn rust_layout() -> BTreeMap<(String, String), (i64, i64)> {
         LANE_ERR_INTERNAL,
         LANE_ERR_DEADLOCK,
         LANE_ERR_IO,
+        LANE_ERR_UNSUPPORTED,
         LANE_JOB_PREEMPTIBLE,
         LANE_JOB_REQUEUE_ON_PREEMPT,
         LANE_JOB_STEERABLE,

@@ -28,6 +28,8 @@ pub enum Status {
     Internal,
     Deadlock,
     Io,
+    /// This build of liblane lacks the feature (the SQLite history).
+    Unsupported,
     /// Binding only: liblane could not be loaded (feature `dynamic`).
     NotLoaded,
     Unknown(i32),
@@ -54,6 +56,7 @@ impl Status {
             sys::LANE_ERR_INTERNAL => Status::Internal,
             sys::LANE_ERR_DEADLOCK => Status::Deadlock,
             sys::LANE_ERR_IO => Status::Io,
+            sys::LANE_ERR_UNSUPPORTED => Status::Unsupported,
             other => Status::Unknown(other),
         }
     }
@@ -79,6 +82,7 @@ impl Status {
             Status::Internal | Status::NotLoaded => sys::LANE_ERR_INTERNAL,
             Status::Deadlock => sys::LANE_ERR_DEADLOCK,
             Status::Io => sys::LANE_ERR_IO,
+            Status::Unsupported => sys::LANE_ERR_UNSUPPORTED,
             Status::Unknown(v) => v,
         }
     }
@@ -104,6 +108,7 @@ impl Status {
             Status::Internal => "LANE_ERR_INTERNAL",
             Status::Deadlock => "LANE_ERR_DEADLOCK",
             Status::Io => "LANE_ERR_IO",
+            Status::Unsupported => "LANE_ERR_UNSUPPORTED",
             Status::NotLoaded => "LANE_NOT_LOADED",
             Status::Unknown(_) => "LANE_ERR_UNKNOWN",
         }
