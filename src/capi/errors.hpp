@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "exec/job_spec.hpp"
 #include "lane/lane.h"
 #include "struct_versions.hpp"
 
@@ -30,8 +31,9 @@ lane_status_t bad_struct_size(const char *what, const T *p) {
   return bad_struct_size(what, p->struct_size, min_size<T>());
 }
 
-// Validates a job (struct_size, id, flags, durations, run or port) into j.
-lane_status_t check_job(const lane_job_t *job, lane_job_t &j);
+// Validates a job (struct_size, id, flags, durations, run or port) into the
+// one JobSpec every layer takes; its strings are the host's, valid for the call.
+lane_status_t check_job(const lane_job_t *job, lane::exec::JobSpec &spec);
 
 // Runs f, mapping any exception to a status and a message.
 template <class F>

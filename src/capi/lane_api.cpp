@@ -15,7 +15,6 @@ using lane::capi::fail;
 using lane::capi::guarded;
 using lane::capi::quoted;
 using lane::capi::raw_enum;
-using lane::core::Effects;
 using lane::core::kSecond;
 
 namespace {
@@ -24,7 +23,8 @@ constexpr std::uint32_t kKnownJobFlags = LANE_JOB_PREEMPTIBLE | LANE_JOB_REQUEUE
 
 namespace lane::capi {
 
-lane_status_t check_job(const lane_job_t *job, lane_job_t &j) {
+lane_status_t check_job(const lane_job_t *job, lane::exec::JobSpec &spec) {
+  lane_job_t j;
   if (!job) return fail(LANE_ERR_INVALID, "job is NULL");
   if (!lane::capi::read_struct(job, j)) {
     return lane::capi::bad_struct_size("job", job);
@@ -35,6 +35,16 @@ lane_status_t check_job(const lane_job_t *job, lane_job_t &j) {
   if (j.queue_timeout_ns < 0) return fail(LANE_ERR_INVALID, "queue_timeout_ns is negative");
   if (!j.run && !j.port) return fail(LANE_ERR_INVALID, "a host-run job (run == NULL) needs a port");
   if (j.port && !j.port->valid()) return fail(LANE_ERR_INVALID, "job port is not a live port handle");
+  spec = {.id = j.id,
+          .tenant = j.tenant ? j.tenant : "",
+          .priority = j.priority,
+          .flags = j.flags,
+          .max_wait_ns = j.max_wait_ns,
+          .queue_timeout_ns = j.queue_timeout_ns,
+          .run = j.run,
+          .on_done = j.on_done,
+          .user_data = j.user_data,
+          .port = j.port};
   return LANE_OK;
 }
 
@@ -50,11 +60,11 @@ lane_status_t bad_lane(const lane_t *lane) {
   return fail(LANE_ERR_INVALID, lane ? "not a live lane handle" : "lane is NULL");
 }
 
-lane_status_t refused(lane_status_t s, const lane_t *lane, const lane_job_t &j) {
+lane_status_t refused(lane_status_t s, const lane_t *lane, std::string_view id) {
   switch (s) {
     case LANE_ERR_CLOSED: return fail(s, "lane " + quoted(lane->name.c_str()) + " is closed");
     case LANE_ERR_DUPLICATE:
-      return fail(s, "job id " + quoted(j.id) + " is already live in lane " + quoted(lane->name.c_str()));
+      return fail(s, "job id " + quoted(id) + " is already live in lane " + quoted(lane->name.c_str()));
     case LANE_ERR_QUEUE_FULL: return fail(s, "lane " + quoted(lane->name.c_str()) + " has max_queued jobs waiting");
     case LANE_ERR_BUSY: return fail(s, "estimated wait exceeds max_wait_ns; job not queued");
     case LANE_ERR_DEADLOCK:
@@ -125,7 +135,7 @@ LANE_API lane_status_t lane_destroy(lane_t *lane) {
 LANE_API lane_status_t lane_submit(lane_t *lane, const lane_job_t *job, lane_ticket_t *ticket) {
   return guarded([&] {
     if (!ok(lane)) return bad_lane(lane);
-    lane_job_t j;
+    lane::exec::JobSpec j;
     if (lane_status_t s = check_job(job, j); s != LANE_OK) return s;
     if (ticket && !lane::capi::writable(ticket)) return lane::capi::bad_struct_size("ticket", ticket);
     lane::exec::SubmitOptions opts;
@@ -139,7 +149,7 @@ LANE_API lane_status_t lane_submit(lane_t *lane, const lane_job_t *job, lane_tic
       t.blocked_by = r.result.blocked_by;
       lane::capi::write_struct(ticket, t);
     }
-    return r.result.status == LANE_OK ? LANE_OK : refused(r.result.status, lane, j);
+    return r.result.status == LANE_OK ? LANE_OK : refused(r.result.status, lane, j.id);
   });
 }
 
@@ -147,14 +157,18 @@ LANE_API lane_status_t lane_submit_wait(lane_t *lane, const lane_job_t *job, int
                                         lane_outcome_t *outcome) {
   return guarded([&] {
     if (!ok(lane)) return bad_lane(lane);
-    lane_job_t j;
+    lane::exec::JobSpec j;
     if (lane_status_t s = check_job(job, j); s != LANE_OK) return s;
     if (outcome && !lane::capi::writable(outcome)) return lane::capi::bad_struct_size("outcome", outcome);
     // on_done may free the caller's id before we return: keep a copy for messages.
-    const std::string id = j.id;
+    const std::string id(j.id);
+    const char *const host_id = job->id;  // the outcome names the caller's own string
     lane_outcome_t got{};
     lane_status_t s = lane->submit_wait(j, timeout_ns, outcome ? &got : nullptr);
-    if (outcome) lane::capi::write_struct(outcome, got);
+    if (outcome) {
+      got.job_id = host_id;
+      lane::capi::write_struct(outcome, got);
+    }
     switch (s) {
       case LANE_OK: return LANE_OK;
       case LANE_ERR_JOB_FAILED: return fail(s, "job " + quoted(id.c_str()) + " returned non-zero");
@@ -164,9 +178,7 @@ LANE_API lane_status_t lane_submit_wait(lane_t *lane, const lane_job_t *job, int
       case LANE_ERR_CLOSED:
         // Either refused at submit or ended by close: both mean the lane closed.
         return fail(s, "lane " + quoted(lane->name.c_str()) + " is closed");
-      default:
-        j.id = id.c_str();
-        return refused(s, lane, j);
+      default: return refused(s, lane, id);
     }
   });
 }
@@ -177,8 +189,7 @@ LANE_API lane_status_t lane_cancel(lane_t *lane, const char *job_id, uint32_t fl
     if (!job_id || !*job_id) return fail(LANE_ERR_INVALID, "job id is NULL or empty");
     if (flags & ~kKnownCancelFlags) return fail(LANE_ERR_INVALID, "cancel flags has unknown bits");
     if (flags == 0) flags = LANE_CANCEL_QUEUED;
-    lane_status_t s = lane->with_effects(
-        [&](std::int64_t t, Effects &eff) { return lane->sched.cancel(job_id, flags, t, eff); });
+    lane_status_t s = lane->cancel(job_id, flags);
     if (s == LANE_ERR_NOT_QUEUED) {
       return fail(s, "no " + std::string(flags & LANE_CANCEL_RUNNING ? "live" : "queued") + " job " + quoted(job_id) +
                          " in lane " + quoted(lane->name.c_str()));
@@ -192,8 +203,7 @@ LANE_API lane_status_t lane_cancel_token(lane_t *lane, uint64_t job_token, uint3
     if (!ok(lane)) return bad_lane(lane);
     if (flags & ~kKnownCancelFlags) return fail(LANE_ERR_INVALID, "cancel flags has unknown bits");
     if (flags == 0) flags = LANE_CANCEL_QUEUED;
-    lane_status_t s = lane->with_effects(
-        [&](std::int64_t t, Effects &eff) { return lane->sched.cancel_token(job_token, flags, t, eff); });
+    lane_status_t s = lane->cancel_token(job_token, flags);
     if (s == LANE_ERR_NOT_QUEUED) {
       return fail(s, "no " + std::string(flags & LANE_CANCEL_RUNNING ? "live" : "queued") + " job with token " +
                          std::to_string(job_token) + " in lane " + quoted(lane->name.c_str()));
@@ -207,16 +217,7 @@ LANE_API lane_status_t lane_stats(lane_t *lane, lane_stats_t *out) {
     if (!ok(lane)) return bad_lane(lane);
     if (!out) return fail(LANE_ERR_INVALID, "out is NULL");
     if (!lane::capi::writable(out)) return lane::capi::bad_struct_size("stats", out);
-    lane_stats_t s{};
-    s.name = lane->name.c_str();
-    const std::int64_t t = lane->now();
-    lane::core::Scheduler::Samples samples;
-    {
-      std::lock_guard lk(lane->mu);
-      lane->sched.stats(t, s, &samples);  // copies only: submits wait for nothing more
-    }
-    lane::core::Scheduler::fill_quantiles(s, samples);
-    lane::capi::write_struct(out, s);
+    lane::capi::write_struct(out, lane->stats());
     return LANE_OK;
   });
 }
@@ -225,10 +226,8 @@ LANE_API lane_status_t lane_set_max_concurrent(lane_t *lane, uint32_t n) {
   return guarded([&] {
     if (!ok(lane)) return bad_lane(lane);
     if (n == 0) return fail(LANE_ERR_INVALID, "max_concurrent must be at least 1");
-    return lane->with_effects([&](std::int64_t t, Effects &eff) {
-      lane->sched.set_max_concurrent(n, t, eff);
-      return LANE_OK;
-    });
+    lane->change({.max_concurrent = n});
+    return LANE_OK;
   });
 }
 
@@ -236,10 +235,8 @@ LANE_API lane_status_t lane_set_preemption(lane_t *lane, int32_t enabled, int64_
   return guarded([&] {
     if (!ok(lane)) return bad_lane(lane);
     if (min_runtime_ns < 0) return fail(LANE_ERR_INVALID, "min_runtime_ns is negative");
-    return lane->with_effects([&](std::int64_t t, Effects &eff) {
-      lane->sched.set_preemption(enabled != 0, min_runtime_ns, t, eff);
-      return LANE_OK;
-    });
+    lane->change({.preemption = enabled != 0, .preempt_min_runtime_ns = min_runtime_ns});
+    return LANE_OK;
   });
 }
 
@@ -247,8 +244,7 @@ LANE_API lane_status_t lane_set_eta_window(lane_t *lane, uint32_t n) {
   return guarded([&] {
     if (!ok(lane)) return bad_lane(lane);
     if (n == 0) return fail(LANE_ERR_INVALID, "eta window must be at least 1");
-    std::lock_guard lk(lane->mu);
-    lane->sched.set_eta_window(n);
+    lane->change({.eta_window = n});
     return LANE_OK;
   });
 }
@@ -257,8 +253,7 @@ LANE_API lane_status_t lane_set_tenant_weight(lane_t *lane, const char *tenant, 
   return guarded([&] {
     if (!ok(lane)) return bad_lane(lane);
     if (weight == 0) return fail(LANE_ERR_INVALID, "tenant weight must be at least 1");
-    std::lock_guard lk(lane->mu);
-    if (!lane->sched.set_tenant_weight(tenant ? tenant : "", weight)) {
+    if (!lane->set_tenant_weight(tenant ? tenant : "", weight)) {
       return fail(LANE_ERR_INVALID, "lane " + quoted(lane->name.c_str()) + " is FIFO; tenant weights need FAIR_SHARE");
     }
     return LANE_OK;
@@ -268,8 +263,7 @@ LANE_API lane_status_t lane_set_tenant_weight(lane_t *lane, const char *tenant, 
 LANE_API lane_status_t lane_pause(lane_t *lane) {
   return guarded([&] {
     if (!ok(lane)) return bad_lane(lane);
-    std::lock_guard lk(lane->mu);
-    lane->sched.pause();
+    lane->pause();
     return LANE_OK;
   });
 }
@@ -277,10 +271,8 @@ LANE_API lane_status_t lane_pause(lane_t *lane) {
 LANE_API lane_status_t lane_resume(lane_t *lane) {
   return guarded([&] {
     if (!ok(lane)) return bad_lane(lane);
-    return lane->with_effects([&](std::int64_t t, Effects &eff) {
-      lane->sched.resume(t, eff);
-      return LANE_OK;
-    });
+    lane->resume();
+    return LANE_OK;
   });
 }
 
@@ -288,10 +280,8 @@ LANE_API lane_status_t lane_cooldown(lane_t *lane, int64_t duration_ns) {
   return guarded([&] {
     if (!ok(lane)) return bad_lane(lane);
     if (duration_ns < 0) return fail(LANE_ERR_INVALID, "cooldown duration is negative");
-    return lane->with_effects([&](std::int64_t t, Effects &eff) {
-      lane->sched.cooldown(lane::core::sat_add(t, duration_ns), t, eff);
-      return LANE_OK;
-    });
+    lane->cooldown(duration_ns);
+    return LANE_OK;
   });
 }
 

@@ -77,7 +77,7 @@ LANE_API lane_t *lane_registry_get(lane_registry_t *reg, const char *name) {
     if (!ok(reg)) return bad_registry(reg);
     if (!name || !*name) return fail(LANE_ERR_INVALID, "lane name is NULL or empty");
     l = reg->get(name);
-    if (!l) return fail(LANE_ERR_INVALID, "no lane '" + std::string(name) + "' in the registry");
+    if (!l) return fail(LANE_ERR_INVALID, "no lane " + lane::capi::quoted(name) + " in the registry");
     return LANE_OK;
   });
   return l;

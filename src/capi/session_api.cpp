@@ -69,7 +69,7 @@ LANE_API lane_status_t lane_session_create(lane_t *lane, const char *key, const 
     } else {
       so.throttle_ratio = o.throttle_ratio;
     }
-    if (lane->closed()) return fail(LANE_ERR_CLOSED, "lane '" + lane->name + "' is closed");
+    if (lane->closed()) return fail(LANE_ERR_CLOSED, "lane " + lane::capi::quoted(lane->name) + " is closed");
     *out = new lane_session(lane, k, so);
     return LANE_OK;
   });
@@ -92,27 +92,18 @@ LANE_API lane_status_t lane_session_destroy(lane_session_t *s) {
 LANE_API lane_status_t lane_session_enqueue(lane_session_t *s, const lane_job_t *job) {
   return guarded([&] {
     if (!ok(s)) return bad_session(s);
-    lane_job_t j{};
+    lane::exec::JobSpec j;
     if (lane_status_t st = lane::capi::check_job(job, j); st != LANE_OK) return st;
-    auto m = std::make_unique<lane::session::Msg>();
-    m->id = j.id;
-    m->tenant = (j.tenant && *j.tenant) ? j.tenant : s->key;
-    m->priority = j.priority;
-    m->flags = j.flags;
-    m->max_wait_ns = j.max_wait_ns;
-    m->queue_timeout_ns = j.queue_timeout_ns;
-    m->run = j.run;
-    m->on_done = j.on_done;
-    m->user_data = j.user_data;
-    m->port = j.port;
+    if (j.tenant.empty()) j.tenant = s->key;  // a session's runs are its key's by default
+    auto m = std::make_unique<lane::session::Msg>(j);
     const lane_status_t st = s->enqueue(m);
     switch (st) {
       case LANE_OK: return LANE_OK;
-      case LANE_ERR_CLOSED: return fail(st, "session '" + s->key + "': its lane is closed or it is being destroyed");
+      case LANE_ERR_CLOSED: return fail(st, "session " + lane::capi::quoted(s->key) + ": its lane is closed or it is being destroyed");
       case LANE_ERR_DUPLICATE:
-        return fail(st, "message id '" + std::string(j.id) + "' is already live in session '" + s->key + "'");
+        return fail(st, "message id " + lane::capi::quoted(j.id) + " is already live in session " + lane::capi::quoted(s->key));
       case LANE_ERR_QUEUE_FULL:
-        return fail(st, "session '" + s->key + "' has cap messages queued (drop policy NEW)");
+        return fail(st, "session " + lane::capi::quoted(s->key) + " has cap messages queued (drop policy NEW)");
       default: return fail(st, "message refused");
     }
   });
@@ -172,8 +163,8 @@ LANE_API lane_status_t lane_ctx_batch_item(const lane_ctx_t *ctx, uint32_t i, co
     if (i >= r->batch.size()) {
       return fail(LANE_ERR_INVALID, "batch item " + std::to_string(i) + " of " + std::to_string(r->batch.size()));
     }
-    if (id) *id = r->batch[i]->id.c_str();
-    if (user_data) *user_data = r->batch[i]->user_data;
+    if (id) *id = r->batch[i]->id().c_str();
+    if (user_data) *user_data = r->batch[i]->spec().user_data;
     return LANE_OK;
   }
   if (i != 0) return fail(LANE_ERR_INVALID, "batch item " + std::to_string(i) + " of 1 (not a session run)");

@@ -5,10 +5,12 @@
 
 #include "callback_scope.hpp"
 #include "clock.hpp"
+#include "core/saturate.hpp"
 #include "ctx_wait.hpp"
+#include "outcome.hpp"
 #include "pool.hpp"
-#include "wait.hpp"
 #include "port.hpp"
+#include "wait.hpp"
 
 using lane::core::Effect;
 using lane::core::Effects;
@@ -136,31 +138,22 @@ lane_ctx *lane_s::apply_unlocked(const Effects &eff, bool keep_one) {
 }
 
 void lane_s::deliver(lane_ctx *job) {
-  lane_outcome_t o{};
-  o.struct_size = sizeof o;
-  o.status = job->status;
-  o.job_code = job->job_code;
-  o.job_id = job->id.c_str();
-  o.lane = name.c_str();
-  o.job_token = job->token;
-  o.enqueued_at_ns = job->enqueued_at;
-  o.started_at_ns = job->started_at;
-  o.finished_at_ns = job->finished_at;
+  const lane_outcome_t o = make_outcome({.status = job->status,
+                                         .job_code = job->job_code,
+                                         .job_id = job->id.c_str(),
+                                         .lane_name = name.c_str(),
+                                         .job_token = job->token,
+                                         .enqueued_at_ns = job->enqueued_at,
+                                         .started_at_ns = job->started_at,
+                                         .finished_at_ns = job->finished_at});
   {
     CallbackScope scope(this, registry);
-    if (job->end_hook) {
-      job->end_hook(job->end_hook_arg, o);  // the layer above delivers (no throw)
-    } else if (job->on_done) {
-      try {
-        job->on_done(&o, job->user_data);
-      } catch (...) {
-        // A host exception must not unwind through the library.
-      }
+    if (job->observer) {
+      job->observer->job_ended(o);  // the layer above delivers
+      if (job->port) job->port->release();
+    } else {
+      hand_over(o, job->on_done, job->user_data, job->port, this);
     }
-  }
-  if (job->port) {
-    if (!job->end_hook) job->port->post(make_event(LANE_EVENT_DONE, job, job->status, job->finished_at));
-    job->port->release();
   }
   if (Waiter *w = job->waiter) {
     std::lock_guard lk(w->mu);
@@ -180,9 +173,9 @@ void lane_s::deliver(lane_ctx *job) {
   if (inflight_.fetch_sub(1, std::memory_order_acq_rel) == 1) idle_cv_.notify_all();
 }
 
-SubmitOutput lane_s::submit(const lane_job_t &spec, const SubmitOptions &opts) {
+SubmitOutput lane_s::submit(const JobSpec &spec, const SubmitOptions &opts) {
   auto job = std::make_unique<lane_ctx>();
-  job->id = spec.id;
+  job->id.assign(spec.id);
   job->priority = spec.priority;
   job->flags = spec.flags;
   job->max_wait_ns = spec.max_wait_ns;
@@ -194,9 +187,8 @@ SubmitOutput lane_s::submit(const lane_job_t &spec, const SubmitOptions &opts) {
   job->port = spec.port;
   job->waiter = opts.waiter;
   job->outcome_timeout_ns = opts.outcome_timeout_ns;
-  job->end_hook = opts.end_hook;
-  job->end_hook_arg = opts.end_hook_arg;
-  const std::string_view tenant = spec.tenant ? spec.tenant : "";
+  job->observer = opts.observer;
+  const std::string_view tenant = spec.tenant;
 
   SubmitOutput out;
   const std::int64_t t = now();
@@ -219,7 +211,7 @@ SubmitOutput lane_s::submit(const lane_job_t &spec, const SubmitOptions &opts) {
   return out;
 }
 
-lane_status_t lane_s::submit_wait(const lane_job_t &spec, std::int64_t timeout_ns, lane_outcome_t *out) {
+lane_status_t lane_s::submit_wait(const JobSpec &spec, std::int64_t timeout_ns, lane_outcome_t *out) {
   Waiter w;
   SubmitOptions opts;
   opts.inline_ok = true;
@@ -242,8 +234,7 @@ lane_status_t lane_s::submit_wait(const lane_job_t &spec, std::int64_t timeout_n
   }
   std::unique_lock lk(w.mu);
   w.cv.wait(lk, [&] { return w.done; });
-  w.outcome.job_id = spec.id;
-  if (out) *out = w.outcome;
+  if (out) *out = w.outcome;  // job_id is the caller's to fill in
   return w.outcome.status;
 }
 
@@ -288,6 +279,70 @@ lane_status_t lane_s::wait_idle(std::int64_t timeout_ns) {
   std::unique_lock lk(mu);
   auto idle = [this] { return inflight_.load(std::memory_order_acquire) == 0; };
   return wait_ns(idle_cv_, lk, timeout_ns, idle) ? LANE_OK : LANE_ERR_TIMEOUT;
+}
+
+lane_status_t lane_s::cancel(std::string_view id, std::uint32_t flags) {
+  return with_effects([&](std::int64_t t, Effects &eff) { return sched.cancel(id, flags, t, eff); });
+}
+
+lane_status_t lane_s::cancel_token(std::uint64_t token, std::uint32_t flags) {
+  return with_effects([&](std::int64_t t, Effects &eff) { return sched.cancel_token(token, flags, t, eff); });
+}
+
+void lane_s::cancel_tokens(std::span<const std::uint64_t> tokens) {
+  with_effects([&](std::int64_t t, Effects &eff) {
+    for (const std::uint64_t token : tokens) sched.cancel_token(token, LANE_CANCEL_QUEUED | LANE_CANCEL_RUNNING, t, eff);
+    return 0;
+  });
+}
+
+lane_stats_t lane_s::stats(std::int64_t *now_ns, lane::core::Scheduler::Samples *samples) {
+  lane_stats_t s{};
+  s.struct_size = sizeof s;
+  s.name = name.c_str();
+  const std::int64_t t = now();
+  lane::core::Scheduler::Samples copied;
+  {
+    std::lock_guard lk(mu);
+    sched.stats(t, s, &copied);  // copies only: submits wait for nothing more
+  }
+  lane::core::Scheduler::fill_quantiles(s, copied);
+  if (samples) *samples = std::move(copied);
+  if (now_ns) *now_ns = t;
+  return s;
+}
+
+void lane_s::change(const LaneChanges &c) {
+  with_effects([&](std::int64_t t, Effects &eff) {
+    if (c.max_concurrent) sched.set_max_concurrent(*c.max_concurrent, t, eff);
+    if (c.preemption) sched.set_preemption(*c.preemption, c.preempt_min_runtime_ns, t, eff);
+    if (c.eta_window) sched.set_eta_window(*c.eta_window);
+    return 0;
+  });
+}
+
+bool lane_s::set_tenant_weight(std::string_view tenant, std::uint32_t weight) {
+  std::lock_guard lk(mu);
+  return sched.set_tenant_weight(tenant, weight);
+}
+
+void lane_s::pause() {
+  std::lock_guard lk(mu);
+  sched.pause();
+}
+
+void lane_s::resume() {
+  with_effects([&](std::int64_t t, Effects &eff) {
+    sched.resume(t, eff);
+    return 0;
+  });
+}
+
+void lane_s::cooldown(std::int64_t duration_ns) {
+  with_effects([&](std::int64_t t, Effects &eff) {
+    sched.cooldown(lane::core::sat_add(t, duration_ns), t, eff);
+    return 0;
+  });
 }
 
 void lane_s::close(lane_close_mode_t mode) {

@@ -3,28 +3,46 @@
 // host-run jobs through ports, delivering outcomes, and a timer for queue
 // timeouts, cooldowns and preemption guards.
 //
-// Locking: lane_s::mu guards the scheduler. Under it we only touch leaf
-// locks (a port's, a job context's, the pool's); run callbacks, on_done and
-// the host clock are always called with no library lock held.
+// The lane is an object with operations: the layers above (the C API, the
+// registry, sessions) call them and never see its lock or its scheduler.
+// Every operation follows one rule, kept in this file and lane.cpp: read the
+// clock, take the lock, let the scheduler decide (it appends effects), carry
+// out under the lock only what must be ordered there (a context's cancel
+// flag, a port's GRANT and CANCEL events: leaf locks only), unlock, then do
+// the rest (hand callback jobs to workers, deliver outcomes). Run callbacks,
+// on_done and the host clock are never called with a library lock held.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "core/scheduler.hpp"
 #include "handle.hpp"
+#include "job_spec.hpp"
 #include "lane/lane.h"
 
 struct lane_port;
 
 namespace lane::exec {
 struct Waiter;
-using EndHook = void (*)(void *arg, const lane_outcome_t &outcome);
+
+// A layer above that takes over a job's end (a session run): told the
+// outcome instead of the job's on_done and port, with no lock held.
+class JobObserver {
+ public:
+  virtual void job_ended(const lane_outcome_t &outcome) noexcept = 0;
+
+ protected:
+  ~JobObserver() = default;
+};
 }
 
 // One accepted job: the scheduler's record plus what the library needs to
@@ -38,10 +56,9 @@ struct lane_ctx : lane::exec::Tagged<lane::exec::kCtxTag>, lane::core::Job {
   lane_port *port = nullptr;  // holds a reference while the job lives
   lane::exec::Waiter *waiter = nullptr;
   bool run_inline = false;  // lane_submit_wait runs it on the caller's thread
-  // Set by a layer above (a session run): called instead of on_done and the
-  // port's DONE event when the outcome is delivered, with no lock held.
-  lane::exec::EndHook end_hook = nullptr;
-  void *end_hook_arg = nullptr;
+  // Set by a layer above (a session run): told the outcome instead of
+  // on_done and the port's DONE event.
+  lane::exec::JobObserver *observer = nullptr;
 
   // Mirrors cancel_cause for lock-free reads in run(); lane_ctx_wait sleeps
   // on the context's wait_stripe (ctx_wait.hpp).
@@ -66,8 +83,15 @@ struct SubmitOptions {
   bool estimate = true;        // compute a queued job's position and ETA (someone reads the ticket)
   Waiter *waiter = nullptr;
   std::int64_t outcome_timeout_ns = 0;  // > 0: stop the job with LANE_ERR_TIMEOUT after this long
-  EndHook end_hook = nullptr;           // see lane_ctx::end_hook
-  void *end_hook_arg = nullptr;
+  JobObserver *observer = nullptr;      // see lane_ctx::observer
+};
+
+// What lane_s::change sets in one step; an empty field is left as it is.
+struct LaneChanges {
+  std::optional<std::uint32_t> max_concurrent{};  // >= 1
+  std::optional<bool> preemption{};
+  std::int64_t preempt_min_runtime_ns = 0;  // with preemption
+  std::optional<std::uint32_t> eta_window{};  // >= 1
 };
 
 struct SubmitOutput {
@@ -90,12 +114,27 @@ struct lane_s : lane::exec::Tagged<lane::exec::kLaneTag> {
 
   [[nodiscard]] std::int64_t now() const;
 
-  lane::exec::SubmitOutput submit(const lane_job_t &spec, const lane::exec::SubmitOptions &opts);
-  lane_status_t submit_wait(const lane_job_t &spec, std::int64_t timeout_ns, lane_outcome_t *out);
+  lane::exec::SubmitOutput submit(const lane::exec::JobSpec &spec, const lane::exec::SubmitOptions &opts);
+  lane_status_t submit_wait(const lane::exec::JobSpec &spec, std::int64_t timeout_ns, lane_outcome_t *out);
   // A callback job's run returned; returns a job this thread should run next.
   lane_ctx *finish_run(lane_ctx *job, std::int32_t code, bool keep_next);
   lane_status_t finish_host_job(std::uint64_t token, std::int32_t code, std::string *why);
   lane_status_t wait_idle(std::int64_t timeout_ns);
+
+  // flags: LANE_CANCEL_QUEUED and/or LANE_CANCEL_RUNNING (not 0).
+  lane_status_t cancel(std::string_view id, std::uint32_t flags);
+  lane_status_t cancel_token(std::uint64_t token, std::uint32_t flags);
+  // Queued or running, in one lock hold (a freed slot cannot start one of
+  // the others in between); tokens no longer live are skipped.
+  void cancel_tokens(std::span<const std::uint64_t> tokens);
+  // Counters and quantiles at now (*now_ns); the raw recent waits and runs
+  // too, when asked for. The lock covers only the copying.
+  lane_stats_t stats(std::int64_t *now_ns = nullptr, lane::core::Scheduler::Samples *samples = nullptr);
+  void change(const lane::exec::LaneChanges &c);
+  bool set_tenant_weight(std::string_view tenant, std::uint32_t weight);  // false: a FIFO lane
+  void pause();
+  void resume();
+  void cooldown(std::int64_t duration_ns);  // 0 ends one
   // lane_close: the scheduler's close, then the close listeners (sessions).
   void close(lane_close_mode_t mode);
   // close(CANCEL), wait for every job, stop the timer.
@@ -120,19 +159,6 @@ struct lane_s : lane::exec::Tagged<lane::exec::kLaneTag> {
   void remove_close_listener(void *arg);
   void notify_closed();
 
-  // Runs f(now, effects) under the lock and carries out the effects.
-  template <class F>
-  auto with_effects(F &&f) {
-    const std::int64_t t = now();
-    lane::core::Effects eff;
-    std::unique_lock lk(mu);
-    auto r = f(t, eff);
-    apply_locked(eff);
-    lk.unlock();
-    apply_unlocked(eff, false);
-    return r;
-  }
-
   const std::string name;
   // The registry that owns this lane (set once, before the lane is handed
   // out; lane_destroy refuses such a lane), or nullptr for a standalone lane.
@@ -147,10 +173,22 @@ struct lane_s : lane::exec::Tagged<lane::exec::kLaneTag> {
   void release();
   // The owner's destroy, once: false if it already ran.
   bool begin_destroy() { return !destroying_.exchange(true, std::memory_order_acq_rel); }
-  std::mutex mu;
-  lane::core::Scheduler sched;
 
  private:
+  // The rule above, for operations that change state: f(now, effects) runs
+  // under the lock, then the effects are carried out.
+  template <class F>
+  auto with_effects(F &&f) {
+    const std::int64_t t = now();
+    lane::core::Effects eff;
+    std::unique_lock lk(mu);
+    auto r = f(t, eff);
+    apply_locked(eff);
+    lk.unlock();
+    apply_unlocked(eff, false);
+    return r;
+  }
+
   ~lane_s();  // through release() only
   void apply_locked(lane::core::Effects &eff);
   lane_ctx *apply_unlocked(const lane::core::Effects &eff, bool keep_one);
@@ -158,6 +196,8 @@ struct lane_s : lane::exec::Tagged<lane::exec::kLaneTag> {
   void arm_timer_locked();
   void timer_main();
 
+  std::mutex mu;  // guards sched and the timer fields
+  lane::core::Scheduler sched;
   lane_clock_fn clock_;
   void *clock_ud_;
   std::atomic<std::uint32_t> refs_{1};

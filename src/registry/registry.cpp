@@ -17,23 +17,14 @@ Entry::~Entry() {
 }
 
 lane_stats_t read_stats(lane_s *lane, std::int64_t *now_ns, WindowSums *sums) {
-  lane_stats_t s{};
-  s.struct_size = sizeof s;
-  s.name = lane->name.c_str();
-  const std::int64_t t = lane->now();
   lane::core::Scheduler::Samples samples;
-  {
-    std::lock_guard lk(lane->mu);
-    lane->sched.stats(t, s, &samples);
-  }
+  const lane_stats_t s = lane->stats(now_ns, sums ? &samples : nullptr);
   if (sums) {
     for (const std::int64_t w : samples.waits) sums->wait_sum_ns += w;
     for (const std::int64_t r : samples.runs) sums->run_sum_ns += r;
     sums->wait_count = samples.waits.size();
     sums->run_count = samples.runs.size();
   }
-  lane::core::Scheduler::fill_quantiles(s, samples);
-  if (now_ns) *now_ns = t;
   return s;
 }
 
@@ -196,13 +187,13 @@ void lane_registry_s::reload() {
     // default), preemption and eta_window only when the source sets them (a
     // host's lane_set_preemption stays otherwise). The other options keep
     // their creation-time values (lane.h says so).
-    lane_s *l = e->lane;
-    l->with_effects([&](std::int64_t t, lane::core::Effects &eff) {
-      l->sched.set_max_concurrent(c.max_concurrent, t, eff);
-      if (live.preemption) l->sched.set_preemption(c.preemption, c.preempt_min_runtime_ns, t, eff);
-      if (live.eta_window) l->sched.set_eta_window(c.eta_window);
-      return 0;
-    });
+    lane::exec::LaneChanges changes{.max_concurrent = c.max_concurrent};
+    if (live.preemption) {
+      changes.preemption = c.preemption;
+      changes.preempt_min_runtime_ns = c.preempt_min_runtime_ns;
+    }
+    if (live.eta_window) changes.eta_window = c.eta_window;
+    e->lane->change(changes);
   }
 }
 

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "exec/lane.hpp"
+#include "exec/outcome.hpp"
 #include "exec/port.hpp"
 #include "timer.hpp"
 
@@ -39,15 +40,9 @@ bool inside(const lane_session *s) {
   return r != nullptr && r->session == s;
 }
 
-void run_ended(void *run, const lane_outcome_t &outcome) {
-  auto *r = static_cast<Run *>(run);
-  r->session->on_run_ended(r, outcome);
-}
+void Run::job_ended(const lane_outcome_t &outcome) noexcept { session->on_run_ended(this, outcome); }
 
-Run *run_of(const lane_ctx *ctx) {
-  if (!ctx || ctx->end_hook != &run_ended) return nullptr;
-  return static_cast<Run *>(ctx->end_hook_arg);
-}
+Run *run_of(const lane_ctx *ctx) { return ctx ? dynamic_cast<Run *>(ctx->observer) : nullptr; }
 
 }  // namespace lane::session
 
@@ -94,16 +89,16 @@ void lane_session::trim_locked(std::vector<std::pair<Msg *, lane_status_t>> &out
     } else {
       m = queue_.front();
       queue_.pop_front();
-      if (opts_.drop == LANE_DROP_SUMMARIZE) dropped_ids_.push_back(m->id);
+      if (opts_.drop == LANE_DROP_SUMMARIZE) dropped_ids_.push_back(m->id());
     }
-    live_ids_.erase(m->id);
+    live_ids_.erase(m->id());
     out.emplace_back(m, LANE_ERR_DROPPED);
   }
 }
 
 void lane_session::end_queued_locked(lane_status_t why, Actions &a) {
   for (Msg *m : queue_) {
-    live_ids_.erase(m->id);
+    live_ids_.erase(m->id());
     a.end.emplace_back(m, why);
   }
   queue_.clear();
@@ -120,7 +115,7 @@ void lane_session::cancel_run_locked(Run *r, lane_status_t never_started, Action
 
 void lane_session::end_mailbox_locked(Run *r, lane_status_t why, Actions &a) {
   for (Msg *m : r->mailbox) {
-    live_ids_.erase(m->id);
+    live_ids_.erase(m->id());
     a.end.emplace_back(m, why);
   }
   r->mailbox.clear();
@@ -181,7 +176,7 @@ void lane_session::decide_locked(std::int64_t now, bool throttled_now, Actions &
     }
     r->dropped = std::move(dropped_ids_);
     dropped_ids_.clear();
-    r->steerable = (r->batch.front()->flags & LANE_JOB_STEERABLE) != 0;
+    r->steerable = (r->batch.front()->spec().flags & LANE_JOB_STEERABLE) != 0;
     r->lane_id = next_run_id();
     runs_.push_back(r.get());
     a.submit.push_back(r.release());
@@ -215,12 +210,7 @@ void lane_session::pump() {
 }
 
 void lane_session::cancel_in_lane(const std::vector<std::uint64_t> &tokens) {
-  lane->with_effects([&](std::int64_t t, lane::core::Effects &eff) {
-    for (const std::uint64_t token : tokens) {
-      lane->sched.cancel_token(token, LANE_CANCEL_QUEUED | LANE_CANCEL_RUNNING, t, eff);
-    }
-    return 0;
-  });
+  lane->cancel_tokens(tokens);
 }
 
 void lane_session::deliver_unrun(const std::vector<std::pair<Msg *, lane_status_t>> &ended) {
@@ -241,23 +231,14 @@ bool lane_session::perform(Actions &a) {
 }
 
 bool lane_session::submit_run(Run *r) {
-  const Msg &first = *r->batch.front();
-  lane_job_t spec{};
-  spec.struct_size = sizeof spec;
-  spec.id = r->lane_id.c_str();
-  spec.tenant = first.tenant.c_str();
-  spec.priority = first.priority;
-  for (const Msg *m : r->batch) spec.priority = std::max(spec.priority, m->priority);
-  spec.flags = first.flags;
-  spec.max_wait_ns = first.max_wait_ns;
-  spec.queue_timeout_ns = first.queue_timeout_ns;
-  spec.run = first.run;
-  spec.user_data = first.user_data;
-  spec.port = first.port;
+  const lane::exec::JobSpec &first = r->batch.front()->spec();
+  lane::exec::JobSpec spec = first;
+  spec.id = r->lane_id;
+  for (const Msg *m : r->batch) spec.priority = std::max(spec.priority, m->spec().priority);
+  spec.on_done = nullptr;  // each message gets its own outcome (Run::job_ended)
   lane::exec::SubmitOptions o;
   o.estimate = first.max_wait_ns > 0;
-  o.end_hook = &lane::session::run_ended;
-  o.end_hook_arg = r;
+  o.observer = r;
   lane::exec::SubmitOutput out;
   try {
     // A host may have a job of its own called "<key>#<n>" in this lane: take
@@ -266,7 +247,7 @@ bool lane_session::submit_run(Run *r) {
       out = lane->submit(spec, o);
       if (out.result.status != LANE_ERR_DUPLICATE) break;
       r->lane_id = next_run_id();  // only this thread reads it
-      spec.id = r->lane_id.c_str();
+      spec.id = r->lane_id;
     }
   } catch (...) {
     out.result.status = LANE_ERR_NOMEM;
@@ -288,7 +269,7 @@ bool lane_session::submit_run(Run *r) {
       // mailbox goes back to the queue (or ends, if the run was cancelled).
       if (out.result.status == LANE_ERR_CLOSED) lane_closed_ = true;
       for (Msg *m : r->batch) {
-        live_ids_.erase(m->id);
+        live_ids_.erase(m->id());
         refused.emplace_back(m, r->cancel_status != LANE_OK ? r->cancel_status : out.result.status);
       }
       for (Msg *m : r->mailbox) requeue_locked(m);
@@ -308,36 +289,18 @@ bool lane_session::submit_run(Run *r) {
 
 void lane_session::deliver(Msg *m, lane_status_t status, std::int32_t code, std::uint64_t token, std::int64_t started,
                            std::int64_t finished) {
-  lane_outcome_t o{};
-  o.struct_size = sizeof o;
-  o.status = status;
-  o.job_code = code;
-  o.job_id = m->id.c_str();
-  o.lane = lane->name.c_str();
-  o.job_token = token;
-  o.enqueued_at_ns = m->enqueued_at;
-  o.started_at_ns = started;
-  o.finished_at_ns = finished;
-  if (m->on_done) {
-    try {
-      lane::session::Calling in(this);
-      m->on_done(&o, m->user_data);
-    } catch (...) {
-      // A host exception must not unwind through the library.
-    }
-  }
-  if (m->port) {
-    lane_event_t ev{};
-    ev.struct_size = sizeof ev;
-    ev.kind = LANE_EVENT_DONE;
-    ev.status = status;
-    ev.job_code = code;
-    ev.lane = lane;
-    ev.job_token = token;
-    ev.user_data = m->user_data;
-    ev.at_ns = finished;
-    m->port->post(ev);
-    m->port->release();
+  const lane::exec::JobSpec &spec = m->spec();
+  const lane_outcome_t o = lane::exec::make_outcome({.status = status,
+                                                     .job_code = code,
+                                                     .job_id = m->id().c_str(),
+                                                     .lane_name = lane->name.c_str(),
+                                                     .job_token = token,
+                                                     .enqueued_at_ns = m->enqueued_at,
+                                                     .started_at_ns = started,
+                                                     .finished_at_ns = finished});
+  {
+    lane::session::Calling in(this);
+    lane::exec::hand_over(o, spec.on_done, spec.user_data, spec.port, lane);
   }
   delete m;
 }
@@ -352,7 +315,7 @@ lane_status_t lane_session::enqueue(std::unique_ptr<Msg> &mp) {
   {
     std::lock_guard lk(mu_);
     if (destroying_ || lane_closed_) return LANE_ERR_CLOSED;
-    if (live_ids_.count(mp->id)) return LANE_ERR_DUPLICATE;
+    if (live_ids_.count(mp->id())) return LANE_ERR_DUPLICATE;
     Msg *m = mp.get();
     m->enqueued_at = now;
     m->seq = next_seq_++;
@@ -362,8 +325,8 @@ lane_status_t lane_session::enqueue(std::unique_ptr<Msg> &mp) {
       for (auto it = runs_.rbegin(); it != runs_.rend(); ++it) {
         Run *r = *it;
         if (r->detached || r->outcome_done || r->cancel_status != LANE_OK || !r->steerable) continue;
-        live_ids_.insert(m->id);
-        if (m->port) m->port->retain();
+        live_ids_.insert(m->id());
+        if (m->spec().port) m->spec().port->retain();
         r->mailbox.push_back(mp.release());
         return LANE_OK;
       }
@@ -383,12 +346,12 @@ lane_status_t lane_session::enqueue(std::unique_ptr<Msg> &mp) {
       }
       Msg *old = queue_.front();
       queue_.pop_front();
-      live_ids_.erase(old->id);
-      if (opts_.drop == LANE_DROP_SUMMARIZE) dropped_ids_.push_back(old->id);
+      live_ids_.erase(old->id());
+      if (opts_.drop == LANE_DROP_SUMMARIZE) dropped_ids_.push_back(old->id());
       a.end.emplace_back(old, LANE_ERR_DROPPED);
     }
-    live_ids_.insert(m->id);
-    if (m->port) m->port->retain();
+    live_ids_.insert(m->id());
+    if (m->spec().port) m->spec().port->retain();
     queue_.push_back(mp.release());
     last_enqueue_at_ = now;
     have_enqueued_ = true;
@@ -471,8 +434,8 @@ bool lane_session::next_message(Run *r, const char **id, void **user_data) {
   Msg *m = r->mailbox.front();
   r->mailbox.pop_front();
   r->taken.push_back(m);
-  if (id) *id = m->id.c_str();
-  if (user_data) *user_data = m->user_data;
+  if (id) *id = m->id().c_str();
+  if (user_data) *user_data = m->spec().user_data;
   return true;
 }
 
@@ -521,7 +484,7 @@ void lane_session::on_run_ended(Run *r, const lane_outcome_t &o) {
     if (o.started_at_ns == 0 && r->cancel_status != LANE_OK) status = r->cancel_status;
     items = r->batch;
     items.insert(items.end(), r->taken.begin(), r->taken.end());
-    for (Msg *m : items) live_ids_.erase(m->id);
+    for (Msg *m : items) live_ids_.erase(m->id());
     // Steered messages the run never took wait for the next run.
     for (Msg *m : r->mailbox) requeue_locked(m);
     r->mailbox.clear();

@@ -21,6 +21,8 @@
 #include <vector>
 
 #include "exec/handle.hpp"
+#include "exec/job_spec.hpp"
+#include "exec/lane.hpp"
 #include "lane/lane.h"
 
 struct lane_s;
@@ -31,22 +33,19 @@ namespace lane::session {
 
 // One accepted message. Owned by the session until its outcome is delivered.
 struct Msg {
-  std::string id;
-  std::string tenant;
-  std::int32_t priority = 0;
-  std::uint32_t flags = 0;
-  std::int64_t max_wait_ns = 0;
-  std::int64_t queue_timeout_ns = 0;
-  lane_run_fn run = nullptr;
-  lane_done_fn on_done = nullptr;
-  void *user_data = nullptr;
-  lane_port *port = nullptr;  // retained while the message lives
+  explicit Msg(const lane::exec::JobSpec &spec) : job(spec) {}
+  [[nodiscard]] const std::string &id() const { return job.id(); }
+  [[nodiscard]] const lane::exec::JobSpec &spec() const { return job.spec(); }
+
+  lane::exec::OwnedJobSpec job;  // its port is retained while the message lives
   std::int64_t enqueued_at = 0;
   std::uint64_t seq = 0;  // arrival order within the session
 };
 
-// One lane job carrying one or more messages.
-struct Run {
+// One lane job carrying one or more messages; the lane tells it the job's end.
+struct Run final : lane::exec::JobObserver {
+  void job_ended(const lane_outcome_t &outcome) noexcept override;
+
   lane_session *session = nullptr;
   std::string lane_id;            // unique job id in the lane
   std::vector<Msg *> batch;       // fixed when the run is made; [0] gives run/port/user_data
@@ -78,8 +77,6 @@ struct Options {
   double throttle_ratio = 0.6;
 };
 
-// The end hook a session run's lane job carries (see lane_ctx::end_hook).
-void run_ended(void *run, const lane_outcome_t &outcome);
 // The session run behind a job context, or nullptr for a plain job.
 Run *run_of(const lane_ctx *ctx);
 // True on a thread inside one of s's runs (callback jobs) or callbacks
