@@ -1,24 +1,34 @@
 #include "errors.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 namespace lane::capi {
 
 namespace {
-thread_local std::string last_error;
-}
+// A fixed buffer, not a std::string: storing a message never allocates, so
+// an out-of-memory refusal still says what it is (never a stale message).
+thread_local char last_error[kMaxMessage + 1];
 
-lane_status_t fail(lane_status_t status, std::string message) {
-  try {
-    last_error = std::string(lane_status_name(status)) + ": " + message;
-    if (last_error.size() > kMaxMessage) {
-      static constexpr std::string_view kCut = "... (message cut)";
-      last_error.resize(kMaxMessage - kCut.size());
-      last_error += kCut;
-    }
-  } catch (...) {
-    // Out of memory while reporting: keep the previous message.
+std::size_t put(std::size_t at, std::string_view s) {
+  const std::size_t n = std::min(s.size(), kMaxMessage - at);
+  std::memcpy(last_error + at, s.data(), n);
+  return at + n;
+}
+}  // namespace
+
+lane_status_t fail(lane_status_t status, std::string_view message) {
+  static constexpr std::string_view kCut = "... (message cut)";
+  const std::string_view name = lane_status_name(status);
+  std::size_t at = put(0, name);
+  at = put(at, ": ");
+  if (at + message.size() > kMaxMessage) {
+    at = put(at, message.substr(0, kMaxMessage - kCut.size() - at));
+    at = put(at, kCut);
+  } else {
+    at = put(at, message);
   }
+  last_error[at] = '\0';
   return status;
 }
 
@@ -47,7 +57,7 @@ lane_status_t bad_struct_size(const char *what, std::uint32_t got, std::size_t m
 
 extern "C" {
 
-LANE_API const char *lane_last_error(void) { return lane::capi::last_error.c_str(); }
+LANE_API const char *lane_last_error(void) { return lane::capi::last_error; }
 
 LANE_API const char *lane_status_name(lane_status_t status) {
   switch (lane::capi::raw_enum(status)) {

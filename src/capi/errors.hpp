@@ -16,9 +16,9 @@
 namespace lane::capi {
 
 // Sets this thread's message (at most kMaxMessage bytes: a longer one is cut
-// and says so) and returns status.
+// and says so) and returns status. Never allocates.
 inline constexpr std::size_t kMaxMessage = 1024;
-lane_status_t fail(lane_status_t status, std::string message);
+lane_status_t fail(lane_status_t status, std::string_view message);
 
 // A host string (id, name, key) in quotes, cut to 64 bytes: a message never
 // grows with what the host passed.
@@ -44,7 +44,7 @@ auto guarded(F &&f) noexcept -> decltype(f()) {
   } catch (const std::bad_alloc &) {
     return static_cast<R>(fail(LANE_ERR_NOMEM, "out of memory"));
   } catch (const std::exception &e) {
-    return static_cast<R>(fail(LANE_ERR_INTERNAL, std::string("internal error: ") + e.what()));
+    return static_cast<R>(fail(LANE_ERR_INTERNAL, e.what()));  // nothing here may allocate
   } catch (...) {
     return static_cast<R>(fail(LANE_ERR_INTERNAL, "internal error: unknown exception"));
   }
