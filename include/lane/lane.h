@@ -116,8 +116,9 @@ typedef struct lane_outcome {
 } lane_outcome_t;
 
 /* Called exactly once for every accepted job, from whichever thread ended it
- * (a worker, or the thread that cancelled, closed or finished it), with no
- * library lock held. */
+ * (a worker, the thread that cancelled, closed or finished it, or, for a
+ * queue timeout, the library's one timer thread, which every lane and session
+ * shares: keep on_done short), with no library lock held. */
 typedef void (*lane_done_fn)(const lane_outcome_t *outcome, void *user_data);
 
 enum {

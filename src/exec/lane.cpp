@@ -10,6 +10,7 @@
 #include "outcome.hpp"
 #include "pool.hpp"
 #include "port.hpp"
+#include "timer.hpp"
 #include "wait.hpp"
 
 using lane::core::Effect;
@@ -358,10 +359,9 @@ void lane_s::shutdown() {
   wait_idle(-1);
   {
     std::lock_guard lk(mu);
-    timer_stop_ = true;
+    timer_stop_ = true;  // nothing arms it again
   }
-  timer_cv_.notify_all();
-  if (timer_.joinable()) timer_.join();
+  Timer::instance().disarm(this);  // and it is not inside this lane when we return
 }
 
 void lane_s::add_close_listener(const CloseListener &l) {
@@ -402,50 +402,26 @@ bool lane_s::close_if_idle(std::int64_t now_ns) {
   return true;
 }
 
-// One timer thread per lane, started the first time the lane has a deadline.
+// The process's timer thread fires the lane at its next deadline (real
+// clock), or every few milliseconds while it has one (injected clock: the
+// host's time may jump). Called under mu, after every operation.
 void lane_s::arm_timer_locked() {
   const std::int64_t d = sched.next_deadline();
   if (d == lane::core::kNoDeadline || timer_stop_) return;
-  if (!timer_.joinable()) {
-    timer_ = std::thread(&lane_s::timer_main, this);
-    return;
-  }
-  if (d < timer_at_) {
-    ++timer_kicks_;
-    timer_cv_.notify_one();
-  }
+  if (clock_ ? timer_at_ != lane::core::kNoDeadline : d >= timer_at_) return;  // armed soon enough
+  timer_at_ = d;
+  Timer::instance().arm(this, [](void *l) { static_cast<lane_s *>(l)->on_timer(); }, d, clock_ != nullptr);
 }
 
-void lane_s::timer_main() {
-  std::unique_lock lk(mu);
-  while (!timer_stop_) {
-    if (sched.next_deadline() == lane::core::kNoDeadline) {
-      timer_at_ = lane::core::kNoDeadline;
-      const std::uint64_t k = timer_kicks_;
-      timer_cv_.wait(lk, [&] { return timer_stop_ || timer_kicks_ != k; });
-      continue;
-    }
-    lk.unlock();
-    const std::int64_t t = now();  // the host clock, never under the lock
-    lk.lock();
-    if (timer_stop_) break;
-    const std::int64_t d = sched.next_deadline();
-    if (d == lane::core::kNoDeadline) continue;
-    if (d > t) {
-      timer_at_ = d;
-      const std::uint64_t k = timer_kicks_;
-      // Saturated (a clock below zero), and in steps of at most an hour.
-      auto wait = std::chrono::nanoseconds(std::min(lane::core::sat_sub(d, t), std::int64_t{3600} * 1'000'000'000));
-      // An injected clock may jump at any moment: look again soon.
-      if (clock_) wait = std::min<std::chrono::nanoseconds>(wait, std::chrono::milliseconds(5));
-      timer_cv_.wait_for(lk, wait, [&] { return timer_stop_ || timer_kicks_ != k; });
-      continue;
-    }
-    Effects eff;
+void lane_s::on_timer() {
+  const std::int64_t t = now();  // the host clock, never under the lock
+  Effects eff;
+  {
+    std::lock_guard lk(mu);
+    if (timer_stop_) return;
+    timer_at_ = lane::core::kNoDeadline;  // fired: arm_timer_locked arms the next one
     sched.tick(t, eff);
     apply_locked(eff);
-    lk.unlock();
-    apply_unlocked(eff, false);
-    lk.lock();
   }
+  apply_unlocked(eff, false);
 }

@@ -1,7 +1,7 @@
 // A lane with threads: the core scheduler behind one mutex, plus what the
 // core leaves to its owner: running callback jobs on worker threads, granting
-// host-run jobs through ports, delivering outcomes, and a timer for queue
-// timeouts, cooldowns and preemption guards.
+// host-run jobs through ports, delivering outcomes, and deadlines (queue
+// timeouts, cooldowns, preemption guards) on the process's one timer thread.
 //
 // The lane is an object with operations: the layers above (the C API, the
 // registry, sessions) call them and never see its lock or its scheduler.
@@ -194,7 +194,7 @@ struct lane_s : lane::exec::Tagged<lane::exec::kLaneTag> {
   lane_ctx *apply_unlocked(const lane::core::Effects &eff, bool keep_one);
   void deliver(lane_ctx *job);
   void arm_timer_locked();
-  void timer_main();
+  void on_timer();  // the timer thread: what fell due
 
   std::mutex mu;  // guards sched and the timer fields
   lane::core::Scheduler sched;
@@ -212,9 +212,8 @@ struct lane_s : lane::exec::Tagged<lane::exec::kLaneTag> {
   std::mutex listeners_mu_;  // a leaf: nothing else is locked under it but a listener's pin
   std::vector<CloseListener> listeners_;
 
-  std::thread timer_;
-  std::condition_variable timer_cv_;
-  bool timer_stop_ = false;
-  std::uint64_t timer_kicks_ = 0;
+  // Under mu: the deadline the timer is armed for (kNoDeadline: none), and
+  // set once shutdown has disarmed it for good.
   std::int64_t timer_at_ = lane::core::kNoDeadline;
+  bool timer_stop_ = false;
 };

@@ -1,17 +1,17 @@
 #include "timer.hpp"
 
+#include <algorithm>
 #include <chrono>
-#include <thread>
 
+#include "clock.hpp"
 #include "core/saturate.hpp"
-#include "exec/clock.hpp"
-#include "session.hpp"
 
-namespace lane::session {
+namespace lane::exec {
 
 namespace {
 constexpr std::int64_t kInjectedClockPollNs = 5'000'000;
-}
+constexpr std::int64_t kLongestWaitNs = std::int64_t{3600} * 1'000'000'000;
+}  // namespace
 
 Timer &Timer::instance() {
   // Never destroyed: the detached thread may outlive static destruction.
@@ -19,31 +19,38 @@ Timer &Timer::instance() {
   return *t;
 }
 
-void Timer::arm(lane_session *s, std::int64_t at_ns, bool injected_clock) {
-  const std::int64_t due = injected_clock ? exec::real_now_ns() + kInjectedClockPollNs : at_ns;
+void Timer::arm(void *client, FireFn fire, std::int64_t at_ns, bool injected_clock) {
+  const std::int64_t due = injected_clock ? core::sat_add(real_now_ns(), kInjectedClockPollNs) : at_ns;
   std::lock_guard lk(mu_);
-  if (auto it = where_.find(s); it != where_.end()) {
+  if (auto it = where_.find(client); it != where_.end()) {
     if (it->second->first == due) return;
     due_.erase(it->second);
     where_.erase(it);
   }
-  const auto pos = due_.emplace(due, s);
-  where_.emplace(s, pos);
+  const auto pos = due_.emplace(due, Entry{client, fire});
+  where_.emplace(client, pos);
   if (!started_) {
     started_ = true;
-    std::thread(&Timer::main, this).detach();
+    std::thread t(&Timer::main, this);
+    thread_id_ = t.get_id();
+    t.detach();
   } else if (pos == due_.begin()) {
     cv_.notify_all();
   }
 }
 
-void Timer::disarm(lane_session *s) {
+void Timer::disarm(void *client) {
   std::unique_lock lk(mu_);
-  cv_.wait(lk, [&] { return firing_ != s; });
-  if (auto it = where_.find(s); it != where_.end()) {
+  if (std::this_thread::get_id() != thread_id_) cv_.wait(lk, [&] { return firing_ != client; });
+  if (auto it = where_.find(client); it != where_.end()) {
     due_.erase(it->second);
     where_.erase(it);
   }
+}
+
+int Timer::threads_started() {
+  std::lock_guard lk(mu_);
+  return started_ ? 1 : 0;
 }
 
 void Timer::main() {
@@ -54,21 +61,21 @@ void Timer::main() {
       continue;
     }
     const auto first = due_.begin();
-    const std::int64_t now = exec::real_now_ns();
+    const std::int64_t now = real_now_ns();
     if (first->first > now) {
-      cv_.wait_for(lk, std::chrono::nanoseconds(std::min(core::sat_sub(first->first, now), std::int64_t{3600} * 1'000'000'000)));
+      cv_.wait_for(lk, std::chrono::nanoseconds(std::min(core::sat_sub(first->first, now), kLongestWaitNs)));
       continue;
     }
-    lane_session *s = first->second;
-    where_.erase(s);
+    const Entry e = first->second;
+    where_.erase(e.client);
     due_.erase(first);
-    firing_ = s;
+    firing_ = e.client;
     lk.unlock();
-    s->on_timer();  // may arm again
+    e.fire(e.client);  // may arm again
     lk.lock();
     firing_ = nullptr;
     cv_.notify_all();
   }
 }
 
-}  // namespace lane::session
+}  // namespace lane::exec

@@ -1,37 +1,54 @@
-// One thread for every session's debounce deadline. A session whose lane
-// reads the real clock is woken at its deadline; one with an injected clock
-// is looked at every few milliseconds (its time may jump at any moment) and
-// decides itself whether the deadline has passed.
+// One timer thread for the whole process: every lane's deadlines (queue
+// timeouts, cooldowns, preemption guards, outcome timeouts) and every
+// session's debounce. A client armed on the real clock is fired at its
+// deadline; one whose clock is injected is fired every few milliseconds
+// (its time may jump at any moment) and decides itself whether anything is
+// due. The thread starts with the first arm and is never joined.
+//
+// The client's fire function runs on the timer thread with no timer lock
+// held, so it may take its own lock and arm again. Lock order: a client's
+// lock, then the timer's (arm is called under a lane's lock); the timer
+// never calls a client while holding its own.
 #pragma once
 
 #include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
 
-struct lane_session;
-
-namespace lane::session {
+namespace lane::exec {
 
 class Timer {
  public:
+  using FireFn = void (*)(void *client);
+
   static Timer &instance();
-  // (Re)arms s for at_ns on the real clock, or for a look soon when the
-  // session's clock is injected.
-  void arm(lane_session *s, std::int64_t at_ns, bool injected_clock);
-  // Removes s and waits until the timer thread is not inside it.
-  void disarm(lane_session *s);
+  // (Re)arms client for at_ns on the real clock (the one real_now_ns reads),
+  // or for a look soon when its clock is injected. One deadline per client:
+  // a new arm replaces the old.
+  void arm(void *client, FireFn fire, std::int64_t at_ns, bool injected_clock);
+  // Removes client and waits until the timer thread is not inside it (unless
+  // called from that very firing, which must not wait for itself).
+  void disarm(void *client);
+  // Threads the timer has started (0 or 1): what the tests count.
+  [[nodiscard]] int threads_started();
 
  private:
+  struct Entry {
+    void *client;
+    FireFn fire;
+  };
   void main();
 
   std::mutex mu_;
   std::condition_variable cv_;
-  std::multimap<std::int64_t, lane_session *> due_;
-  std::unordered_map<lane_session *, std::multimap<std::int64_t, lane_session *>::iterator> where_;
-  lane_session *firing_ = nullptr;
+  std::multimap<std::int64_t, Entry> due_;
+  std::unordered_map<void *, std::multimap<std::int64_t, Entry>::iterator> where_;
+  void *firing_ = nullptr;
+  std::thread::id thread_id_;
   bool started_ = false;
 };
 
-}  // namespace lane::session
+}  // namespace lane::exec

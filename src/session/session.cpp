@@ -6,7 +6,7 @@
 #include "exec/lane.hpp"
 #include "exec/outcome.hpp"
 #include "exec/port.hpp"
-#include "timer.hpp"
+#include "exec/timer.hpp"
 
 using lane::session::Msg;
 using lane::session::Run;
@@ -226,7 +226,10 @@ bool lane_session::perform(Actions &a) {
   if (!a.cancel.empty()) cancel_in_lane(a.cancel);
   bool all_accepted = true;
   for (Run *r : a.submit) all_accepted = submit_run(r) && all_accepted;
-  if (a.timer_at > 0) lane::session::Timer::instance().arm(this, a.timer_at, lane->has_clock());
+  if (a.timer_at > 0) {
+    lane::exec::Timer::instance().arm(
+        this, [](void *s) { static_cast<lane_session *>(s)->on_timer(); }, a.timer_at, lane->has_clock());
+  }
   return all_accepted;
 }
 
@@ -525,5 +528,5 @@ void lane_session::shutdown() {
     idle_cv_.wait(lk, [&] { return runs_.empty() && busy_ == 0; });
   }
   lane->remove_close_listener(this);  // pin() refuses from now on
-  lane::session::Timer::instance().disarm(this);
+  lane::exec::Timer::instance().disarm(this);
 }
