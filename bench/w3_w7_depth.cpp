@@ -45,9 +45,9 @@ void w3_cancel_memory(const Options &o, Report &r) {
       if (depth >= 100'000 || o.quick) worst_bytes = std::max(worst_bytes, e.heap_per_job);
     }
   }
-  r.text("Where a queued job's bytes go (sizeof, this build): lane_ctx (the job object, the one allocation per "
+  r.text("Where a queued job's bytes go (sizeof, this build): lane_ctx_s (the job object, the one allocation per "
          "job) " +
-         std::to_string(sizeof(lane_ctx)) + " B, of which core::Job " + std::to_string(sizeof(lane::core::Job)) +
+         std::to_string(sizeof(lane_ctx_s)) + " B, of which core::Job " + std::to_string(sizeof(lane::core::Job)) +
          " B (std::string id " + std::to_string(sizeof(std::string)) +
          " B inside), plus malloc's 8 B chunk header and rounding to 16 B; the job index: a slab slot (Job*, "
          "generation, free-list link: 16 B) and an open-addressing id table entry (Job*, hash: 16 B) at a load factor between "

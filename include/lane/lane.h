@@ -86,11 +86,12 @@ LANE_API const char *lane_version_string(void);
 
 /* ------------------------------------------------------------------ handles */
 
-/* The lane's struct tag is lane_s, not lane, so that C++ code (lane.hpp) can
- * have a namespace named lane. */
-typedef struct lane_s lane_t;         /* a lane; thread-safe */
-typedef struct lane_ctx lane_ctx_t;   /* a running job's context; valid inside run only */
-typedef struct lane_port lane_port_t; /* an event queue for host-run jobs; thread-safe */
+/* One convention for struct tags: an opaque handle lane_X_t is struct
+ * lane_X_s (so the lane is struct lane_s, which leaves C++ a namespace named
+ * lane); a struct the host fills or reads, lane_X_t, is struct lane_X. */
+typedef struct lane_s lane_t;             /* a lane; thread-safe */
+typedef struct lane_ctx_s lane_ctx_t;     /* a running job's context; valid inside run only */
+typedef struct lane_port_s lane_port_t;   /* an event queue for host-run jobs; thread-safe */
 typedef struct lane_registry_s lane_registry_t; /* named lanes, config, metrics; thread-safe */
 typedef struct lane_sampler_s lane_sampler_t;   /* occupancy history writer; thread-safe */
 
@@ -563,7 +564,7 @@ typedef struct lane_session_options {
 } lane_session_options_t;
 #define LANE_SESSION_OPTIONS_INIT {sizeof(lane_session_options_t), LANE_SESSION_QUEUE, 0, LANE_DROP_OLD, 0, 0, NULL, NULL, 0.0}
 
-typedef struct lane_session lane_session_t; /* thread-safe */
+typedef struct lane_session_s lane_session_t; /* thread-safe */
 
 /* key: non-empty, at most 256 bytes, copied; the fair-share tenant of the
  * session's runs unless a message names another. Several sessions may share a

@@ -18,7 +18,7 @@ LANE_API lane_status_t lane_port_create(lane_port_t **out) {
   return guarded([&] {
     if (!out) return fail(LANE_ERR_INVALID, "out is NULL");
     *out = nullptr;
-    *out = new lane_port();
+    *out = new lane_port_s();
     return LANE_OK;
   });
 }

@@ -70,7 +70,7 @@ LANE_API lane_status_t lane_session_create(lane_t *lane, const char *key, const 
       so.throttle_ratio = o.throttle_ratio;
     }
     if (lane->closed()) return fail(LANE_ERR_CLOSED, "lane " + lane::capi::quoted(lane->name) + " is closed");
-    *out = new lane_session(lane, k, so);
+    *out = new lane_session_s(lane, k, so);
     return LANE_OK;
   });
 }

@@ -10,7 +10,7 @@
 
 #include "lane/lane.h"
 
-struct lane_port;
+struct lane_port_s;
 
 namespace lane::exec {
 
@@ -25,7 +25,7 @@ struct JobSpec {
   lane_run_fn run = nullptr;  // nullptr: a host-run job, granted through port
   lane_done_fn on_done = nullptr;
   void *user_data = nullptr;
-  lane_port *port = nullptr;
+  lane_port_s *port = nullptr;
 
   [[nodiscard]] bool host_run() const { return run == nullptr; }
 };

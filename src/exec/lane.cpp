@@ -21,11 +21,11 @@ namespace lane::exec {
 
 namespace {
 
-thread_local lane_ctx *tls_current = nullptr;
+thread_local lane_ctx_s *tls_current = nullptr;
 
 // Runs the host's callback; an exception must not escape into a worker.
-std::int32_t invoke(lane_ctx *job) {
-  lane_ctx *outer = tls_current;
+std::int32_t invoke(lane_ctx_s *job) {
+  lane_ctx_s *outer = tls_current;
   tls_current = job;
   std::int32_t code;
   try {
@@ -38,7 +38,7 @@ std::int32_t invoke(lane_ctx *job) {
   return code;
 }
 
-lane_event_t make_event(lane_event_kind_t kind, const lane_ctx *job, lane_status_t status, std::int64_t at) {
+lane_event_t make_event(lane_event_kind_t kind, const lane_ctx_s *job, lane_status_t status, std::int64_t at) {
   lane_event_t ev{};
   ev.struct_size = sizeof ev;
   ev.kind = kind;
@@ -48,15 +48,15 @@ lane_event_t make_event(lane_event_kind_t kind, const lane_ctx *job, lane_status
   ev.job_token = job->token;
   ev.user_data = job->user_data;
   ev.at_ns = at;
-  if (kind == LANE_EVENT_GRANT) ev.ctx = const_cast<lane_ctx *>(job);
+  if (kind == LANE_EVENT_GRANT) ev.ctx = const_cast<lane_ctx_s *>(job);
   return ev;
 }
 
 }  // namespace
 
-lane_ctx *current_job() { return tls_current; }
+lane_ctx_s *current_job() { return tls_current; }
 
-void run_chain(lane_ctx *job) {
+void run_chain(lane_ctx_s *job) {
   while (job) {
     std::int32_t code = invoke(job);
     job = job->owner->finish_run(job, code, true);
@@ -84,7 +84,7 @@ std::int64_t lane_s::now() const { return clock_ ? clock_(clock_ud_) : real_now_
 // leaf locks.
 void lane_s::apply_locked(Effects &eff) {
   for (std::size_t i = 0; i < eff.size(); ++i) {
-    auto *job = static_cast<lane_ctx *>(eff[i].job);
+    auto *job = static_cast<lane_ctx_s *>(eff[i].job);
     switch (eff[i].kind) {
       case Effect::Kind::Dispatch:
         job->cause.store(LANE_OK, std::memory_order_relaxed);
@@ -120,10 +120,10 @@ void lane_s::apply_locked(Effects &eff) {
 // delivers outcomes (host callbacks). Returns one dispatched job for the
 // calling worker to run itself when keep_one is set, which is the hand-off
 // from a finished job to the next without waking another thread.
-lane_ctx *lane_s::apply_unlocked(const Effects &eff, bool keep_one) {
-  lane_ctx *kept = nullptr;
+lane_ctx_s *lane_s::apply_unlocked(const Effects &eff, bool keep_one) {
+  lane_ctx_s *kept = nullptr;
   for (std::size_t i = 0; i < eff.size(); ++i) {
-    auto *job = static_cast<lane_ctx *>(eff[i].job);
+    auto *job = static_cast<lane_ctx_s *>(eff[i].job);
     if (eff[i].kind != Effect::Kind::Dispatch || !job) continue;
     if (keep_one && !kept) {
       kept = job;
@@ -133,12 +133,12 @@ lane_ctx *lane_s::apply_unlocked(const Effects &eff, bool keep_one) {
   }
   // Outcomes last: the final delivery may let lane_destroy free this lane.
   for (std::size_t i = 0; i < eff.size(); ++i) {
-    if (eff[i].kind == Effect::Kind::Outcome) deliver(static_cast<lane_ctx *>(eff[i].job));
+    if (eff[i].kind == Effect::Kind::Outcome) deliver(static_cast<lane_ctx_s *>(eff[i].job));
   }
   return kept;
 }
 
-void lane_s::deliver(lane_ctx *job) {
+void lane_s::deliver(lane_ctx_s *job) {
   const lane_outcome_t o = make_outcome({.status = job->status,
                                          .job_code = job->job_code,
                                          .job_id = job->id.c_str(),
@@ -175,7 +175,7 @@ void lane_s::deliver(lane_ctx *job) {
 }
 
 SubmitOutput lane_s::submit(const JobSpec &spec, const SubmitOptions &opts) {
-  auto job = std::make_unique<lane_ctx>();
+  auto job = std::make_unique<lane_ctx_s>();
   job->id.assign(spec.id);
   job->priority = spec.priority;
   job->flags = spec.flags;
@@ -220,7 +220,7 @@ lane_status_t lane_s::submit_wait(const JobSpec &spec, std::int64_t timeout_ns, 
   opts.estimate = false;  // no ticket to fill
   // A job of this lane that waits for another job of this lane can only be
   // served by a free slot now; queueing could wait on itself forever.
-  lane_ctx *cur = current_job();
+  lane_ctx_s *cur = current_job();
   opts.must_dispatch = cur != nullptr && cur->owner == this;
   // The timeout is the scheduler's: queued, the job leaves the queue; running
   // (on a worker or inline on this thread), its context is cancelled. Either
@@ -239,7 +239,7 @@ lane_status_t lane_s::submit_wait(const JobSpec &spec, std::int64_t timeout_ns, 
   return w.outcome.status;
 }
 
-lane_ctx *lane_s::finish_run(lane_ctx *job, std::int32_t code, bool keep_next) {
+lane_ctx_s *lane_s::finish_run(lane_ctx_s *job, std::int32_t code, bool keep_next) {
   const std::int64_t t = now();
   Effects eff;
   {
@@ -256,7 +256,7 @@ lane_status_t lane_s::finish_host_job(std::uint64_t token, std::int32_t code, st
   Effects eff;
   {
     std::lock_guard lk(mu);
-    auto *job = static_cast<lane_ctx *>(sched.find_token(token));
+    auto *job = static_cast<lane_ctx_s *>(sched.find_token(token));
     if (!job) {
       *why = "no live job with that token in this lane";
       return LANE_ERR_INVALID;

@@ -29,7 +29,7 @@
 #include "job_spec.hpp"
 #include "lane/lane.h"
 
-struct lane_port;
+struct lane_port_s;
 
 namespace lane::exec {
 struct Waiter;
@@ -48,12 +48,12 @@ class JobObserver {
 // One accepted job: the scheduler's record plus what the library needs to
 // run it. Handed to run() as its lane_ctx_t.
 // The tag comes first: it must sit at offset 0 (handle.hpp).
-struct lane_ctx : lane::exec::Tagged<lane::exec::kCtxTag>, lane::core::Job {
+struct lane_ctx_s : lane::exec::Tagged<lane::exec::kCtxTag>, lane::core::Job {
   lane_s *owner = nullptr;
   lane_run_fn run = nullptr;
   lane_done_fn on_done = nullptr;
   void *user_data = nullptr;
-  lane_port *port = nullptr;  // holds a reference while the job lives
+  lane_port_s *port = nullptr;  // holds a reference while the job lives
   lane::exec::Waiter *waiter = nullptr;
   bool run_inline = false;  // lane_submit_wait runs it on the caller's thread
   // Set by a layer above (a session run): told the outcome instead of
@@ -83,7 +83,7 @@ struct SubmitOptions {
   bool estimate = true;        // compute a queued job's position and ETA (someone reads the ticket)
   Waiter *waiter = nullptr;
   std::int64_t outcome_timeout_ns = 0;  // > 0: stop the job with LANE_ERR_TIMEOUT after this long
-  JobObserver *observer = nullptr;      // see lane_ctx::observer
+  JobObserver *observer = nullptr;      // see lane_ctx_s::observer
 };
 
 // What lane_s::change sets in one step; an empty field is left as it is.
@@ -96,13 +96,13 @@ struct LaneChanges {
 
 struct SubmitOutput {
   core::SubmitResult result;
-  lane_ctx *job = nullptr;  // set only when it must run inline
+  lane_ctx_s *job = nullptr;  // set only when it must run inline
 };
 
 // The job running on this thread (worker or inline caller), if any.
-lane_ctx *current_job();
+lane_ctx_s *current_job();
 // Runs a callback job on this thread, then any job its end hands over.
-void run_chain(lane_ctx *job);
+void run_chain(lane_ctx_s *job);
 
 }  // namespace lane::exec
 
@@ -117,7 +117,7 @@ struct lane_s : lane::exec::Tagged<lane::exec::kLaneTag> {
   lane::exec::SubmitOutput submit(const lane::exec::JobSpec &spec, const lane::exec::SubmitOptions &opts);
   lane_status_t submit_wait(const lane::exec::JobSpec &spec, std::int64_t timeout_ns, lane_outcome_t *out);
   // A callback job's run returned; returns a job this thread should run next.
-  lane_ctx *finish_run(lane_ctx *job, std::int32_t code, bool keep_next);
+  lane_ctx_s *finish_run(lane_ctx_s *job, std::int32_t code, bool keep_next);
   lane_status_t finish_host_job(std::uint64_t token, std::int32_t code, std::string *why);
   lane_status_t wait_idle(std::int64_t timeout_ns);
 
@@ -191,8 +191,8 @@ struct lane_s : lane::exec::Tagged<lane::exec::kLaneTag> {
 
   ~lane_s();  // through release() only
   void apply_locked(lane::core::Effects &eff);
-  lane_ctx *apply_unlocked(const lane::core::Effects &eff, bool keep_one);
-  void deliver(lane_ctx *job);
+  lane_ctx_s *apply_unlocked(const lane::core::Effects &eff, bool keep_one);
+  void deliver(lane_ctx_s *job);
   void arm_timer_locked();
   void on_timer();  // the timer thread: what fell due
 

@@ -18,7 +18,7 @@ lane_outcome_t make_outcome(const OutcomeFields &f) {
   return o;
 }
 
-void hand_over(const lane_outcome_t &o, lane_done_fn on_done, void *user_data, lane_port *port, lane_t *lane) {
+void hand_over(const lane_outcome_t &o, lane_done_fn on_done, void *user_data, lane_port_s *port, lane_t *lane) {
   if (on_done) {
     try {
       on_done(&o, user_data);

@@ -8,7 +8,7 @@
 
 #include "lane/lane.h"
 
-struct lane_port;
+struct lane_port_s;
 
 namespace lane::exec {
 
@@ -27,6 +27,6 @@ struct OutcomeFields {
 
 // Calls on_done (a host exception stops there), then posts DONE to port and
 // gives back the job's reference on it. Either may be null.
-void hand_over(const lane_outcome_t &o, lane_done_fn on_done, void *user_data, lane_port *port, lane_t *lane);
+void hand_over(const lane_outcome_t &o, lane_done_fn on_done, void *user_data, lane_port_s *port, lane_t *lane);
 
 }  // namespace lane::exec

@@ -75,7 +75,7 @@ void Pool::start_threads(std::size_t n) {
       // No new thread now: the job stays queued for the next free worker
       // (the monitor retries), or, with no worker at all, runs here rather
       // than never.
-      lane_ctx *orphan = nullptr;
+      lane_ctx_s *orphan = nullptr;
       Todo todo;
       {
         std::lock_guard lk(mu_);
@@ -103,7 +103,7 @@ void Pool::start_threads(std::size_t n) {
   }
 }
 
-void Pool::post(lane_ctx *job) {
+void Pool::post(lane_ctx_s *job) {
   Todo todo;
   {
     std::lock_guard lk(mu_);
@@ -114,12 +114,12 @@ void Pool::post(lane_ctx *job) {
   carry_out(todo);
 }
 
-lane_ctx *Pool::rotate(lane_ctx *next) {
+lane_ctx_s *Pool::rotate(lane_ctx_s *next) {
   if (queued_.load(std::memory_order_relaxed) == 0) return next;
   std::lock_guard lk(mu_);
   if (tasks_.empty()) return next;
   tasks_.push_back(next);
-  lane_ctx *job = tasks_.front();
+  lane_ctx_s *job = tasks_.front();
   tasks_.pop_front();
   ++taken_;
   return job;
@@ -144,7 +144,7 @@ void Pool::worker() {
   // Whoever started this thread counted it as searching.
   for (;;) {
     if (!tasks_.empty()) {
-      lane_ctx *job = tasks_.front();
+      lane_ctx_s *job = tasks_.front();
       tasks_.pop_front();
       queued_.store(tasks_.size(), std::memory_order_relaxed);
       ++taken_;

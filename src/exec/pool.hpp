@@ -21,7 +21,7 @@
 #include <deque>
 #include <mutex>
 
-struct lane_ctx;
+struct lane_ctx_s;
 
 namespace lane::exec {
 
@@ -32,12 +32,12 @@ class Pool {
   static constexpr std::chrono::microseconds kSpin{20};
 
   static Pool &instance();
-  void post(lane_ctx *job);
+  void post(lane_ctx_s *job);
   // A worker that finished a job and got `next` handed over by its lane:
   // while other jobs wait here, `next` queues behind them and the oldest
   // waiting job is returned instead, so a lane that keeps its worker busy
   // cannot starve jobs posted by other lanes (or by its own free slots).
-  lane_ctx *rotate(lane_ctx *next);
+  lane_ctx_s *rotate(lane_ctx_s *next);
 
  private:
   // What to do after unlocking: threads to start (already counted in
@@ -59,7 +59,7 @@ class Pool {
 
   std::mutex mu_;
   std::condition_variable cv_;  // sleeping workers
-  std::deque<lane_ctx *> tasks_;
+  std::deque<lane_ctx_s *> tasks_;
   std::atomic<std::size_t> queued_{0};  // tasks_.size(), for rotate's lock-free look
   std::size_t min_threads_;
   std::size_t threads_ = 0;    // workers alive

@@ -9,16 +9,16 @@
 #include <cstring>
 #include <system_error>
 
-lane_port::lane_port() {
+lane_port_s::lane_port_s() {
   efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (efd < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
 }
 
-lane_port::~lane_port() {
+lane_port_s::~lane_port_s() {
   if (efd >= 0) ::close(efd);
 }
 
-void lane_port::signal_locked() {
+void lane_port_s::signal_locked() {
   if (signalled_) return;
   std::uint64_t one = 1;
   // A full counter cannot happen: we only ever add 1 while it reads 0.
@@ -26,14 +26,14 @@ void lane_port::signal_locked() {
   signalled_ = true;
 }
 
-void lane_port::drain_locked() {
+void lane_port_s::drain_locked() {
   if (!signalled_) return;
   std::uint64_t v = 0;
   [[maybe_unused]] ssize_t n = ::read(efd, &v, sizeof v);
   signalled_ = false;
 }
 
-void lane_port::post(const lane_event_t &ev) {
+void lane_port_s::post(const lane_event_t &ev) {
   std::lock_guard lk(mu_);
   if (closed_) return;
   events_.push_back(ev);
@@ -41,7 +41,7 @@ void lane_port::post(const lane_event_t &ev) {
   cv_.notify_one();
 }
 
-std::int32_t lane_port::poll(unsigned char *out, std::int32_t max, std::size_t stride, std::size_t copy,
+std::int32_t lane_port_s::poll(unsigned char *out, std::int32_t max, std::size_t stride, std::size_t copy,
                              std::int64_t timeout_ns) {
   std::unique_lock lk(mu_);
   auto ready = [&] { return !events_.empty() || woken_; };
@@ -61,14 +61,14 @@ std::int32_t lane_port::poll(unsigned char *out, std::int32_t max, std::size_t s
   return n;
 }
 
-void lane_port::wake() {
+void lane_port_s::wake() {
   std::lock_guard lk(mu_);
   woken_ = true;
   signal_locked();
   cv_.notify_all();
 }
 
-bool lane_port::close_by_host() {
+bool lane_port_s::close_by_host() {
   {
     std::lock_guard lk(mu_);
     if (magic.exchange(0, std::memory_order_relaxed) != kMagic) return false;  // destroyed already
@@ -81,6 +81,6 @@ bool lane_port::close_by_host() {
   return true;
 }
 
-void lane_port::release() {
+void lane_port_s::release() {
   if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
 }

@@ -14,12 +14,12 @@
 
 #include "handle.hpp"
 
-struct lane_port : lane::exec::Tagged<lane::exec::kPortTag> {
+struct lane_port_s : lane::exec::Tagged<lane::exec::kPortTag> {
 
-  lane_port();
-  ~lane_port();
-  lane_port(const lane_port &) = delete;
-  lane_port &operator=(const lane_port &) = delete;
+  lane_port_s();
+  ~lane_port_s();
+  lane_port_s(const lane_port_s &) = delete;
+  lane_port_s &operator=(const lane_port_s &) = delete;
 
   void post(const lane_event_t &ev);
   // Copies up to max events into `out`, `stride` bytes apart, each

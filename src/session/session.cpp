@@ -19,22 +19,22 @@ namespace lane::session {
 
 namespace {
 std::atomic<std::uint64_t> g_run_ids{0};
-thread_local const lane_session *tls_calling = nullptr;  // the session whose host callback runs here
+thread_local const lane_session_s *tls_calling = nullptr;  // the session whose host callback runs here
 
 // Marks this thread as inside a callback of `s` for its scope.
 class Calling {
  public:
-  explicit Calling(const lane_session *s) : saved_(tls_calling) { tls_calling = s; }
+  explicit Calling(const lane_session_s *s) : saved_(tls_calling) { tls_calling = s; }
   ~Calling() { tls_calling = saved_; }
   Calling(const Calling &) = delete;
   Calling &operator=(const Calling &) = delete;
 
  private:
-  const lane_session *saved_;
+  const lane_session_s *saved_;
 };
 }  // namespace
 
-bool inside(const lane_session *s) {
+bool inside(const lane_session_s *s) {
   if (tls_calling == s) return true;
   const Run *r = run_of(lane::exec::current_job());
   return r != nullptr && r->session == s;
@@ -42,31 +42,31 @@ bool inside(const lane_session *s) {
 
 void Run::job_ended(const lane_outcome_t &outcome) noexcept { session->on_run_ended(this, outcome); }
 
-Run *run_of(const lane_ctx *ctx) { return ctx ? dynamic_cast<Run *>(ctx->observer) : nullptr; }
+Run *run_of(const lane_ctx_s *ctx) { return ctx ? dynamic_cast<Run *>(ctx->observer) : nullptr; }
 
 }  // namespace lane::session
 
-lane_session::lane_session(lane_s *l, std::string k, const lane::session::Options &opts)
+lane_session_s::lane_session_s(lane_s *l, std::string k, const lane::session::Options &opts)
     : lane(l), key(std::move(k)), opts_(opts) {
   lane->retain();  // the lane outlives its owner's destroy while this session lives
-  lane->add_close_listener({[](void *s) { return static_cast<lane_session *>(s)->pin(); },
-                            [](void *s) { static_cast<lane_session *>(s)->on_lane_closed(); }, this});
+  lane->add_close_listener({[](void *s) { return static_cast<lane_session_s *>(s)->pin(); },
+                            [](void *s) { static_cast<lane_session_s *>(s)->on_lane_closed(); }, this});
   // A close that came before the listener was in place.
   lane_closed_ = lane->closed();
 }
 
-lane_session::~lane_session() {
+lane_session_s::~lane_session_s() {
   magic.store(0, std::memory_order_relaxed);
   lane->release();
 }
 
 // ------------------------------------------------------------------ helpers
 
-std::string lane_session::next_run_id() const {
+std::string lane_session_s::next_run_id() const {
   return key + "#" + std::to_string(lane::session::g_run_ids.fetch_add(1, std::memory_order_relaxed));
 }
 
-std::uint32_t lane_session::active_locked() const {
+std::uint32_t lane_session_s::active_locked() const {
   std::uint32_t n = 0;
   for (const Run *r : runs_) {
     if (!r->detached && !r->outcome_done) ++n;
@@ -74,13 +74,13 @@ std::uint32_t lane_session::active_locked() const {
   return n;
 }
 
-void lane_session::requeue_locked(Msg *m) {
+void lane_session_s::requeue_locked(Msg *m) {
   auto at = std::upper_bound(queue_.begin(), queue_.end(), m->seq,
                              [](std::uint64_t seq, const Msg *q) { return seq < q->seq; });
   queue_.insert(at, m);
 }
 
-void lane_session::trim_locked(std::vector<std::pair<Msg *, lane_status_t>> &out) {
+void lane_session_s::trim_locked(std::vector<std::pair<Msg *, lane_status_t>> &out) {
   while (queue_.size() > opts_.cap) {
     Msg *m;
     if (opts_.drop == LANE_DROP_NEW) {
@@ -96,7 +96,7 @@ void lane_session::trim_locked(std::vector<std::pair<Msg *, lane_status_t>> &out
   }
 }
 
-void lane_session::end_queued_locked(lane_status_t why, Actions &a) {
+void lane_session_s::end_queued_locked(lane_status_t why, Actions &a) {
   for (Msg *m : queue_) {
     live_ids_.erase(m->id());
     a.end.emplace_back(m, why);
@@ -107,13 +107,13 @@ void lane_session::end_queued_locked(lane_status_t why, Actions &a) {
 // Marks a run cancelled; its messages get `never_started` if it had not
 // started. A run the lane has not accepted yet is cancelled by the thread
 // that submits it, as soon as the lane returns its token.
-void lane_session::cancel_run_locked(Run *r, lane_status_t never_started, Actions &a) {
+void lane_session_s::cancel_run_locked(Run *r, lane_status_t never_started, Actions &a) {
   r->cancel_status = never_started;
   end_mailbox_locked(r, never_started, a);
   if (r->in_lane) a.cancel.push_back(r->token);
 }
 
-void lane_session::end_mailbox_locked(Run *r, lane_status_t why, Actions &a) {
+void lane_session_s::end_mailbox_locked(Run *r, lane_status_t why, Actions &a) {
   for (Msg *m : r->mailbox) {
     live_ids_.erase(m->id());
     a.end.emplace_back(m, why);
@@ -121,11 +121,11 @@ void lane_session::end_mailbox_locked(Run *r, lane_status_t why, Actions &a) {
   r->mailbox.clear();
 }
 
-void lane_session::leave_locked() {
+void lane_session_s::leave_locked() {
   if (--busy_ == 0 && destroying_) idle_cv_.notify_all();
 }
 
-bool lane_session::throttled() {
+bool lane_session_s::throttled() {
   if (!opts_.token_estimate) return false;
   std::int64_t tokens = 0, window = 0;
   std::int32_t rc;
@@ -142,7 +142,7 @@ bool lane_session::throttled() {
 // ------------------------------------------------------------ the decisions
 
 // Starts as many runs as the mode, the caps and the debounce allow.
-void lane_session::decide_locked(std::int64_t now, bool throttled_now, Actions &a) {
+void lane_session_s::decide_locked(std::int64_t now, bool throttled_now, Actions &a) {
   if (queue_.empty() || destroying_) return;
   if (lane_closed_) {
     end_queued_locked(LANE_ERR_CLOSED, a);
@@ -189,7 +189,7 @@ void lane_session::decide_locked(std::int64_t now, bool throttled_now, Actions &
   }
 }
 
-void lane_session::pump() {
+void lane_session_s::pump() {
   // A run the lane refuses ends its messages and frees a place: decide again.
   for (;;) {
     bool want_throttle = false;
@@ -209,17 +209,17 @@ void lane_session::pump() {
   }
 }
 
-void lane_session::cancel_in_lane(const std::vector<std::uint64_t> &tokens) {
+void lane_session_s::cancel_in_lane(const std::vector<std::uint64_t> &tokens) {
   lane->cancel_tokens(tokens);
 }
 
-void lane_session::deliver_unrun(const std::vector<std::pair<Msg *, lane_status_t>> &ended) {
+void lane_session_s::deliver_unrun(const std::vector<std::pair<Msg *, lane_status_t>> &ended) {
   if (ended.empty()) return;
   const std::int64_t now = lane->now();
   for (const auto &[m, st] : ended) deliver(m, st, 0, 0, 0, now);
 }
 
-bool lane_session::perform(Actions &a) {
+bool lane_session_s::perform(Actions &a) {
   deliver_unrun(a.end);
   // One lane-lock hold for all of them: a cancelled run's freed slot cannot
   // start a run of the same cancel (it would end CANCELLED, not STALE).
@@ -228,12 +228,12 @@ bool lane_session::perform(Actions &a) {
   for (Run *r : a.submit) all_accepted = submit_run(r) && all_accepted;
   if (a.timer_at > 0) {
     lane::exec::Timer::instance().arm(
-        this, [](void *s) { static_cast<lane_session *>(s)->on_timer(); }, a.timer_at, lane->has_clock());
+        this, [](void *s) { static_cast<lane_session_s *>(s)->on_timer(); }, a.timer_at, lane->has_clock());
   }
   return all_accepted;
 }
 
-bool lane_session::submit_run(Run *r) {
+bool lane_session_s::submit_run(Run *r) {
   const lane::exec::JobSpec &first = r->batch.front()->spec();
   lane::exec::JobSpec spec = first;
   spec.id = r->lane_id;
@@ -290,7 +290,7 @@ bool lane_session::submit_run(Run *r) {
   return accepted;
 }
 
-void lane_session::deliver(Msg *m, lane_status_t status, std::int32_t code, std::uint64_t token, std::int64_t started,
+void lane_session_s::deliver(Msg *m, lane_status_t status, std::int32_t code, std::uint64_t token, std::int64_t started,
                            std::int64_t finished) {
   const lane::exec::JobSpec &spec = m->spec();
   const lane_outcome_t o = lane::exec::make_outcome({.status = status,
@@ -310,7 +310,7 @@ void lane_session::deliver(Msg *m, lane_status_t status, std::int32_t code, std:
 
 // ------------------------------------------------------------- operations
 
-lane_status_t lane_session::enqueue(std::unique_ptr<Msg> &mp) {
+lane_status_t lane_session_s::enqueue(std::unique_ptr<Msg> &mp) {
   // lane_closed_ covers a closed lane: the lane's close listener sets it
   // before lane_close returns, and the constructor for an earlier close.
   const std::int64_t now = lane->now();
@@ -364,7 +364,7 @@ lane_status_t lane_session::enqueue(std::unique_ptr<Msg> &mp) {
   return LANE_OK;
 }
 
-int lane_session::cancel_one() {
+int lane_session_s::cancel_one() {
   Actions a;
   int n = 0;
   {
@@ -381,7 +381,7 @@ int lane_session::cancel_one() {
   return n;
 }
 
-int lane_session::cancel_all() {
+int lane_session_s::cancel_all() {
   Actions a;
   int n = 0;
   {
@@ -397,7 +397,7 @@ int lane_session::cancel_all() {
   return n;
 }
 
-void lane_session::reset() {
+void lane_session_s::reset() {
   Actions a;
   {
     std::lock_guard lk(mu_);
@@ -413,17 +413,17 @@ void lane_session::reset() {
   perform(a);
 }
 
-std::uint32_t lane_session::active() {
+std::uint32_t lane_session_s::active() {
   std::lock_guard lk(mu_);
   return active_locked();
 }
 
-std::uint32_t lane_session::queued() {
+std::uint32_t lane_session_s::queued() {
   std::lock_guard lk(mu_);
   return static_cast<std::uint32_t>(queue_.size());
 }
 
-void lane_session::set_max_concurrent(std::uint32_t n) {
+void lane_session_s::set_max_concurrent(std::uint32_t n) {
   {
     std::lock_guard lk(mu_);
     opts_.max_concurrent = n;
@@ -431,7 +431,7 @@ void lane_session::set_max_concurrent(std::uint32_t n) {
   pump();
 }
 
-bool lane_session::next_message(Run *r, const char **id, void **user_data) {
+bool lane_session_s::next_message(Run *r, const char **id, void **user_data) {
   std::lock_guard lk(mu_);
   if (r->mailbox.empty()) return false;
   Msg *m = r->mailbox.front();
@@ -442,7 +442,7 @@ bool lane_session::next_message(Run *r, const char **id, void **user_data) {
   return true;
 }
 
-bool lane_session::pin() {
+bool lane_session_s::pin() {
   std::lock_guard lk(mu_);
   if (destroying_) return false;
   ++busy_;
@@ -450,7 +450,7 @@ bool lane_session::pin() {
 }
 
 // The lane was closed: what the session still queues can never run.
-void lane_session::on_lane_closed() {
+void lane_session_s::on_lane_closed() {
   Actions a;
   {
     std::lock_guard lk(mu_);
@@ -462,7 +462,7 @@ void lane_session::on_lane_closed() {
   leave_locked();
 }
 
-void lane_session::on_timer() {
+void lane_session_s::on_timer() {
   {
     std::lock_guard lk(mu_);
     if (destroying_) return;
@@ -475,7 +475,7 @@ void lane_session::on_timer() {
 
 // The lane delivered a run's outcome (no lock held, on whichever thread
 // ended it). Every message the run carried gets that outcome.
-void lane_session::on_run_ended(Run *r, const lane_outcome_t &o) {
+void lane_session_s::on_run_ended(Run *r, const lane_outcome_t &o) {
   std::vector<Msg *> items;
   std::vector<std::pair<Msg *, lane_status_t>> dropped;
   lane_status_t status = o.status;
@@ -506,7 +506,7 @@ void lane_session::on_run_ended(Run *r, const lane_outcome_t &o) {
   leave_locked();
 }
 
-void lane_session::shutdown() {
+void lane_session_s::shutdown() {
   Actions a;
   {
     std::lock_guard lk(mu_);

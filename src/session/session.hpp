@@ -26,8 +26,8 @@
 #include "lane/lane.h"
 
 struct lane_s;
-struct lane_port;
-struct lane_ctx;
+struct lane_port_s;
+struct lane_ctx_s;
 
 namespace lane::session {
 
@@ -46,7 +46,7 @@ struct Msg {
 struct Run final : lane::exec::JobObserver {
   void job_ended(const lane_outcome_t &outcome) noexcept override;
 
-  lane_session *session = nullptr;
+  lane_session_s *session = nullptr;
   std::string lane_id;            // unique job id in the lane
   std::vector<Msg *> batch;       // fixed when the run is made; [0] gives run/port/user_data
   std::vector<std::string> dropped;  // SUMMARIZE: ids dropped before this run; fixed
@@ -78,19 +78,19 @@ struct Options {
 };
 
 // The session run behind a job context, or nullptr for a plain job.
-Run *run_of(const lane_ctx *ctx);
+Run *run_of(const lane_ctx_s *ctx);
 // True on a thread inside one of s's runs (callback jobs) or callbacks
 // (on_done, token estimate), where destroying s would wait on itself.
-bool inside(const lane_session *s);
+bool inside(const lane_session_s *s);
 
 }  // namespace lane::session
 
-struct lane_session : lane::exec::Tagged<lane::exec::kSessionTag> {
+struct lane_session_s : lane::exec::Tagged<lane::exec::kSessionTag> {
 
-  lane_session(lane_s *lane, std::string key, const lane::session::Options &opts);
-  ~lane_session();
-  lane_session(const lane_session &) = delete;
-  lane_session &operator=(const lane_session &) = delete;
+  lane_session_s(lane_s *lane, std::string key, const lane::session::Options &opts);
+  ~lane_session_s();
+  lane_session_s(const lane_session_s &) = delete;
+  lane_session_s &operator=(const lane_session_s &) = delete;
 
 
   // The message is moved in only when accepted (LANE_OK).
