@@ -679,6 +679,11 @@ bool Scheduler::cancel_job(Job *job, lane_status_t cause, std::int64_t now, Effe
 
 bool Scheduler::stop(Job *job, lane_status_t cause, Effects &out) {
   switch (job->state) {
+    case JobState::Queued:
+    case JobState::Preemptor:
+      unqueue(job);
+      end(job, cause, out);
+      return true;
     case JobState::Parked:
       if (!job->parked_reacquire) {
         unqueue(job);
@@ -694,15 +699,11 @@ bool Scheduler::stop(Job *job, lane_status_t cause, Effects &out) {
       job->state = JobState::Released;
       released_.push_back(job);
       [[fallthrough]];
-    case JobState::Queued:
-    case JobState::Preemptor:
-      unqueue(job);
-      end(job, cause, out);
-      return true;
     case JobState::Released:
     case JobState::Running:
       if (job->cancel_cause == LANE_OK) {
         job->cancel_cause = cause;
+        disarm_run_timeout(job);  // it has been told to stop: the run timeout is moot
         out.push(Effect::Kind::Cancel, job);
         return true;
       }
