@@ -895,7 +895,8 @@ std::int64_t Scheduler::next_deadline() const {
   std::int64_t d = kNoDeadline;
   if (!timeouts_.empty()) d = timeouts_.begin()->first;
   if (!stop_at_.empty()) d = std::min(d, stop_at_.begin()->first);
-  if (queue_->size() + preemptors_.size() == 0) return d;
+  // Reacquirers wait for the gate and the request limit too.
+  if (queue_->size() + preemptors_.size() + reacquirers_.size() == 0) return d;
   if (cooldown_until_ != 0) d = std::min(d, cooldown_until_);
   if (rate_ready_at_ != 0 && !paused_) d = std::min(d, rate_ready_at_);
   if (cfg_.preemption && preemptible_running_ > 0 && !paused_ && !cooling()) {

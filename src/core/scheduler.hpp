@@ -106,7 +106,45 @@ class Scheduler {
   void finish(Job *job, std::int32_t job_code, std::int64_t now, Effects &out);
   void finish(Job *job, std::int32_t job_code, const FinishInfo &info, std::int64_t now, Effects &out);
 
-  // ---- budgets (docs/budgets.md)
+  // ---- budgets
+  //
+  // Slots. A job holds min(slots, cap) slots while Running; the strict cap
+  // (preempt_overcommit off) counts slots and no grant ever makes the slots
+  // in use exceed it. Head of line: the next candidate (preemptors, then
+  // the first reacquirer or the queue's head, see below) waits until enough
+  // slots are free and nobody behind it passes, so a job of k slots at the
+  // front starts as soon as the jobs running when it got there have freed k
+  // slots: its wait at the front is at most the longest remaining run among
+  // them (plus the rate wait). The price is idle slots meanwhile; there is
+  // no backfill, because backfill needs run lengths the core does not know.
+  // Only a candidate whose tenant is at its limit is set aside (parked).
+  // A preemptor needs one victim that frees enough slots with the free ones.
+  //
+  // Rate limits: GCRA per kind. REQUESTS charges 1 per grant of slots (a
+  // regrant after reacquire is a new request to the provider); COST charges
+  // the job's estimate (Job::cost) at its dispatch, and a real cost reported
+  // later (set_cost, finish with FinishInfo::cost) corrects the charge by
+  // the difference: more is charged at once, less is refunded (never below
+  // an empty bucket). Bound, for any window [t0, t1] with the limit
+  // unchanged: units granted <= burst + amount * (t1 - t0) / per_ns +
+  // refunds in the window. A job whose cost exceeds the burst is refused
+  // while a COST limit is on (one queued before the limit is admitted when
+  // the bucket has a full burst). The front waits, the deadline is when it
+  // may go (next_deadline), and the ETA adds the rate wait of the jobs ahead.
+  //
+  // Tenant limits count a tenant's Running jobs (not slots). The front job
+  // of a tenant at its limit is parked out of the queue and comes back, by
+  // its enqueue time, as the tenant's runs end: others pass it meanwhile.
+  //
+  // Release / reacquire. States Running -> Released (no slots, still runs)
+  // -> Reacquiring (waits) -> Running (Dispatch effect with job->regrant).
+  // A reacquirer ranks by (priority on fair share lanes, then enqueue time,
+  // then acceptance): it goes ahead of queued jobs of its priority accepted
+  // after it and behind those accepted before it, so releasing never lets a
+  // job pass an older one. Cancel / close / timeouts while Released or
+  // Reacquiring: a Cancel effect (the reacquirer leaves the line), and the
+  // outcome when the job returns (finish); reacquire of a job told to stop
+  // returns its cause.
   // A running job reports its real cost (> 0) so far: the COST rate limit
   // is corrected by the difference with what it was charged.
   lane_status_t set_cost(Job *job, std::int64_t cost, std::int64_t now, Effects &out);
