@@ -166,7 +166,7 @@ void Scheduler::give_back(Job *job) {
   slots_used_ -= job->held;
   job->slot_time = sat_add(job->slot_time, sat_mul(now_ - job->held_since, job->held));
   job->held = 0;
-  uncount(job);
+  if (job->counted) uncount(job);
 }
 
 void Scheduler::uncount(Job *job) {
@@ -255,8 +255,7 @@ void Scheduler::q_remove(Job *job) {
   queued_cost_ -= job->cost_estimate();
 }
 
-void Scheduler::disarm_run_timeout(Job *job) {
-  if (job->run_stop_at == 0) return;
+void Scheduler::disarm_run_timeout_slow(Job *job) {
   if (job->run_stop_at != job->stop_at) stop_at_.erase({job->run_stop_at, job});
   job->run_stop_at = 0;
 }
@@ -324,6 +323,7 @@ void Scheduler::preempt_for_head(Effects &out) {
 // set aside (parked), so other tenants go on.
 void Scheduler::fill(Effects &out) {
   rate_ready_at_ = 0;
+  if (preemptors_.empty() && reacquirers_.empty() && queue_->size() == 0) return;  // nothing waits
   while (!paused_ && !cooling()) {
     Job *next = next_candidate();
     if (!next) break;
@@ -410,18 +410,21 @@ SubmitResult Scheduler::submit(Job *job, std::string_view tenant, std::int64_t n
     r.status = LANE_ERR_DUPLICATE;
     return r;
   }
-  // Budgets: a job that could never run is refused now rather than queued forever.
-  const std::uint32_t widest = adaptive() ? cfg_.adaptive_max : cfg_.max_concurrent;
-  if (job->cost < 0 || job->slots_wanted() > std::max<std::uint32_t>(widest, 1) ||
-      (rate_[1].on && job->cost_estimate() > rate_[1].burst)) {
-    ++refused_;
-    r.status = LANE_ERR_INVALID;
-    return r;
+  const bool plain = !budgets_on() && job->slots <= 1 && job->cost >= 0;
+  if (!plain) {
+    // Budgets: a job that could never run is refused now rather than queued forever.
+    const std::uint32_t widest = adaptive() ? cfg_.adaptive_max : cfg_.max_concurrent;
+    if (job->cost < 0 || job->slots_wanted() > std::max<std::uint32_t>(widest, 1) ||
+        (rate_[1].on && job->cost_estimate() > rate_[1].burst)) {
+      ++refused_;
+      r.status = LANE_ERR_INVALID;
+      return r;
+    }
   }
   job->enqueued_at = now_;
   queue_->attach(job, tenant);
 
-  if (!budgets_on() && job->slots_wanted() == 1) {
+  if (plain) {
     // No budget in play: the one-slot fast path.
     if (can_dispatch()) {
       accept(job);
@@ -650,7 +653,7 @@ void Scheduler::finish(Job *job, std::int32_t job_code, const FinishInfo &info, 
     if (rate_[1].on) rate_[1].correct(info.cost - job->charged_cost, now_);
     job->charged_cost = info.cost;
   }
-  on_adaptive_finish(job, complete && job_code == 0, info.overloaded, out);
+  if (adaptive()) on_adaptive_finish(job, complete && job_code == 0, info.overloaded, out);
 
   // A preempted job that asked to be requeued goes back to the queue, unless
   // the lane is closing with CANCEL (a DRAIN close still runs the queue).

@@ -244,7 +244,10 @@ class Scheduler {
   void q_push(Job *job);
   void q_requeue(Job *job);
   void q_remove(Job *job);
-  void disarm_run_timeout(Job *job);
+  void disarm_run_timeout(Job *job) {
+    if (job->run_stop_at != 0) disarm_run_timeout_slow(job);
+  }
+  void disarm_run_timeout_slow(Job *job);
   void on_adaptive_finish(Job *job, bool success, bool overloaded, Effects &out);
   [[nodiscard]] std::int64_t runtime_estimate() const;
   [[nodiscard]] std::int64_t eta_for(std::size_t position) const;
