@@ -150,7 +150,9 @@ typedef enum lane_blocked_by {
   LANE_BLOCKED_PAUSED = 2,   /* lane_pause */
   LANE_BLOCKED_COOLDOWN = 3, /* lane_cooldown */
   LANE_BLOCKED_PRIORITY = 4, /* behind higher-priority work */
-  LANE_BLOCKED_TENANT = 5    /* behind its own tenant's earlier jobs */
+  LANE_BLOCKED_TENANT = 5,   /* behind its own tenant's earlier jobs */
+  LANE_BLOCKED_RATE = 6,     /* the lane's request or cost rate limit */
+  LANE_BLOCKED_TENANT_LIMIT = 7 /* its tenant already runs its limit of jobs */
 } lane_blocked_by_t;
 
 typedef struct lane_ticket {

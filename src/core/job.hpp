@@ -14,12 +14,16 @@ namespace lane::core {
 
 struct Tenant;
 struct TenantLevel;
+struct TenantBudget;
 
 enum class JobState : std::uint8_t {
   New,        // not yet submitted
   Queued,     // in the policy queue
   Preemptor,  // waiting for the slot of a victim it preempted (strict cap)
-  Running,    // holds a slot
+  Parked,     // waiting because its tenant runs its limit (out of the policy queue)
+  Running,    // holds its slots
+  Released,   // still running, but gave its slots back (Scheduler::release)
+  Reacquiring,  // released, and waiting to get its slots back (Scheduler::reacquire)
   Ended       // outcome decided; the scheduler has let go of it
 };
 
@@ -33,6 +37,14 @@ struct Job {
   // > 0: if the job has not ended this long after it was accepted, it is
   // stopped with LANE_ERR_TIMEOUT, queued or running (lane_submit_wait's timeout).
   std::int64_t outcome_timeout_ns = 0;
+  // Budgets. cost: the estimated cost charged to a COST rate limit (0 -> 1);
+  // the real cost may be reported later (Scheduler::set_cost, finish).
+  std::int64_t cost = 0;
+  // Slots it holds while running (0 -> 1); counts against max_concurrent.
+  std::uint32_t slots = 0;
+  // > 0: still running this long after its dispatch -> stopped with
+  // LANE_ERR_TIMEOUT (a Cancel effect), and it ends LANE_ERR_TIMEOUT.
+  std::int64_t run_timeout_ns = 0;
 
   // Managed by the scheduler.
   std::uint64_t token = 0;
@@ -45,6 +57,16 @@ struct Job {
   std::int64_t enqueued_at = 0, started_at = 0, finished_at = 0;
   std::int64_t deadline = 0;  // queue timeout deadline, 0 = none
   std::int64_t stop_at = 0;   // outcome timeout deadline, 0 = none
+  std::int64_t run_stop_at = 0;  // run timeout deadline, 0 = none
+  std::uint32_t held = 0;        // slots held now (0 unless Running)
+  std::int64_t held_since = 0;   // when it last got its slots
+  std::int64_t slot_time = 0;    // slot-time held by this run before held_since (ns * slots)
+  std::int64_t charged_cost = 0;  // what the COST rate limit was charged for this run
+  std::uint64_t adapt_epoch = 0;  // adaptive width: the decrease count when it was dispatched
+  bool regrant = false;  // its last Dispatch effect gave back the slots of a reacquire, not a start
+  bool parked_reacquire = false;  // Parked while reacquiring: goes back to the reacquirers
+  bool counted = false;  // counts towards its tenant budget's running jobs
+  TenantBudget *budget = nullptr;  // its tenant's limit, when one was set at its submit
   double charged = 0;         // fair share: estimate / weight put on the tenant's pending at dispatch (scaled)
   std::uint32_t charge_gen = 0;  // fair share: renormalisations of the scale when it was charged
   Tenant *tenant = nullptr;
@@ -54,6 +76,8 @@ struct Job {
   ListHook<Job> level_hook;  // fair share: every job of one priority level, oldest first
 
   [[nodiscard]] bool preemptible() const { return (flags & LANE_JOB_PREEMPTIBLE) != 0; }
+  [[nodiscard]] std::uint32_t slots_wanted() const { return slots == 0 ? 1 : slots; }
+  [[nodiscard]] std::int64_t cost_estimate() const { return cost <= 0 ? 1 : cost; }
 };
 
 using JobList = IntrusiveList<Job, &Job::hook>;

@@ -4,10 +4,13 @@
 // Not thread-safe: the owner serialises calls (one lock per lane).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <set>
+#include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "effects.hpp"
@@ -33,6 +36,49 @@ struct Config {
   std::int64_t eta_default_runtime_ns = kSecond;
   std::int64_t aging_ns = 0;
   std::int64_t fair_half_life_ns = 0;  // 0 = forget a tenant once it has no live job
+  // Adaptive width (AIMD), 0 = off (both must be > 0): the lane's cap is a
+  // width between them, halved by an overloaded finish and raised by one
+  // after a width's worth of successes. max_concurrent is the first width.
+  std::uint32_t adaptive_min = 0;
+  std::uint32_t adaptive_max = 0;
+  std::int64_t adaptive_cooldown_ns = 0;  // > 0: an overloaded finish also closes the gate this long
+};
+
+__extension__ using i128 = __int128;  // GCC and Clang: exact GCRA arithmetic
+
+// What a rate limit counts: every grant of slots, or the jobs' cost.
+enum class RateKind : std::uint8_t { Requests = 0, Cost = 1 };
+
+// Extra facts a finishing job may report.
+struct FinishInfo {
+  std::int64_t cost = 0;    // > 0: the run's real cost (corrects the COST rate limit's charge)
+  bool overloaded = false;  // the provider said it is overloaded (adaptive width halves)
+};
+
+// A tenant with a limit on its running jobs (Scheduler::set_tenant_limit).
+struct TenantBudget {
+  std::string name;
+  std::uint32_t limit = 0;    // 0 = none (the entry stays while jobs submitted under a limit live)
+  std::uint32_t running = 0;  // its jobs holding slots now
+  std::uint32_t live = 0;     // live jobs that point here
+  JobList parked;             // its queued jobs that reached the front while it was at its limit, oldest first
+  [[nodiscard]] bool at_limit() const { return limit != 0 && running >= limit; }
+};
+
+// A GCRA (virtual scheduling) limit of `amount` units per `per_ns`, with
+// `burst` units allowed at once. Kept in scaled integers (ns * amount) so
+// no rounding ever lets one unit too many through.
+struct RateLimit {
+  bool on = false;
+  std::int64_t amount = 0, per_ns = 0, burst = 1;
+  i128 tat = 0;  // theoretical arrival time * amount
+  // The earliest time (>= now) by which `units` more units may have gone.
+  // One job conforms at ready_after(min(its units, burst), now).
+  [[nodiscard]] std::int64_t ready_after(std::int64_t units, std::int64_t now) const;
+  void charge(std::int64_t units, std::int64_t now);
+  // A signed correction of an earlier charge; a refund never drains the
+  // bucket below empty.
+  void correct(std::int64_t delta, std::int64_t now);
 };
 
 struct SubmitResult {
@@ -55,8 +101,80 @@ class Scheduler {
   // ETA are computed only if its max_wait_ns needs them; else position is -1.
   SubmitResult submit(Job *job, std::string_view tenant, std::int64_t now, Effects &out,
                       bool dispatch_or_refuse = false, bool estimate = true);
-  // A running job returned with job_code.
+  // A running job returned with job_code. The job may be Running, Released
+  // or Reacquiring (it returned without waiting for its slots).
   void finish(Job *job, std::int32_t job_code, std::int64_t now, Effects &out);
+  void finish(Job *job, std::int32_t job_code, const FinishInfo &info, std::int64_t now, Effects &out);
+
+  // ---- budgets
+  //
+  // Slots. A job holds min(slots, cap) slots while Running; the strict cap
+  // (preempt_overcommit off) counts slots and no grant ever makes the slots
+  // in use exceed it. Head of line: the next candidate (preemptors, then
+  // the first reacquirer or the queue's head, see below) waits until enough
+  // slots are free and nobody behind it passes, so a job of k slots at the
+  // front starts as soon as the jobs running when it got there have freed k
+  // slots: its wait at the front is at most the longest remaining run among
+  // them (plus the rate wait). The price is idle slots meanwhile; there is
+  // no backfill, because backfill needs run lengths the core does not know.
+  // Only a candidate whose tenant is at its limit is set aside (parked).
+  // A preemptor needs one victim that frees enough slots with the free ones.
+  //
+  // Rate limits: GCRA per kind. REQUESTS charges 1 per grant of slots (a
+  // regrant after reacquire is a new request to the provider); COST charges
+  // the job's estimate (Job::cost) at its dispatch, and a real cost reported
+  // later (set_cost, finish with FinishInfo::cost) corrects the charge by
+  // the difference: more is charged at once, less is refunded (never below
+  // an empty bucket). Bound, for any window [t0, t1] with the limit
+  // unchanged: units granted <= burst + amount * (t1 - t0) / per_ns +
+  // refunds in the window. A job whose cost exceeds the burst is refused
+  // while a COST limit is on (one queued before the limit is admitted when
+  // the bucket has a full burst). The front waits, the deadline is when it
+  // may go (next_deadline), and the ETA adds the rate wait of the jobs ahead.
+  //
+  // Tenant limits count a tenant's Running jobs (not slots). The front job
+  // of a tenant at its limit is parked out of the queue and comes back, by
+  // its enqueue time, as the tenant's runs end: others pass it meanwhile.
+  //
+  // Release / reacquire. States Running -> Released (no slots, still runs)
+  // -> Reacquiring (waits) -> Running (Dispatch effect with job->regrant).
+  // A reacquirer ranks by (priority on fair share lanes, then enqueue time,
+  // then acceptance): it goes ahead of queued jobs of its priority accepted
+  // after it and behind those accepted before it, so releasing never lets a
+  // job pass an older one. Cancel / close / timeouts while Released or
+  // Reacquiring: a Cancel effect (the reacquirer leaves the line), and the
+  // outcome when the job returns (finish); reacquire of a job told to stop
+  // returns its cause.
+  // A running job reports its real cost (> 0) so far: the COST rate limit
+  // is corrected by the difference with what it was charged.
+  lane_status_t set_cost(Job *job, std::int64_t cost, std::int64_t now, Effects &out);
+  // A Running job gives its slots back while it keeps running (waits on
+  // something else); its slots go to the next job. LANE_ERR_INVALID if it
+  // does not hold slots.
+  lane_status_t release(Job *job, std::int64_t now, Effects &out);
+  // A Released job asks for its slots again. It goes ahead of queued jobs of
+  // its priority accepted after it; when granted, a Dispatch effect with
+  // job->regrant set says so. LANE_ERR_INVALID if it is not Released; its
+  // cancel cause if it was asked to stop (it should return).
+  lane_status_t reacquire(Job *job, std::int64_t now, Effects &out);
+  // amount 0 (or per_ns 0) turns that kind off; burst < 1 -> 1. Negative
+  // values are LANE_ERR_INVALID. Setting a limit again starts a fresh bucket.
+  lane_status_t set_rate_limit(RateKind kind, std::int64_t amount, std::int64_t per_ns, std::int64_t burst,
+                               std::int64_t now, Effects &out);
+  // 0 removes the limit. It counts the tenant's jobs accepted while a limit
+  // is set for it (jobs already live when the first limit is set are not counted).
+  void set_tenant_limit(std::string_view tenant, std::uint32_t max_running, std::int64_t now, Effects &out);
+  // The cap in slots now (the adaptive width when adaptive, else max_concurrent).
+  [[nodiscard]] std::uint32_t cap() const { return adaptive() ? width_ : cfg_.max_concurrent; }
+  [[nodiscard]] std::uint32_t adaptive_width() const { return width_; }
+  [[nodiscard]] bool adaptive() const { return cfg_.adaptive_min > 0 && cfg_.adaptive_max >= cfg_.adaptive_min; }
+  [[nodiscard]] std::uint32_t slots_in_use() const { return slots_used_; }
+  // Jobs holding slots (running() also counts released and reacquiring ones).
+  [[nodiscard]] std::uint32_t holding() const { return static_cast<std::uint32_t>(running_.size()); }
+  [[nodiscard]] std::uint32_t tenant_running(std::string_view tenant) const;
+  [[nodiscard]] const RateLimit &rate_limit(RateKind kind) const { return rate_[static_cast<int>(kind)]; }
+  // When the queue's front may pass the rate limit (0 = not held by it).
+  [[nodiscard]] std::int64_t rate_ready_at() const { return rate_ready_at_; }
   // flags: LANE_CANCEL_QUEUED and/or LANE_CANCEL_RUNNING.
   lane_status_t cancel(std::string_view id, std::uint32_t flags, std::int64_t now, Effects &out);
   lane_status_t cancel_token(std::uint64_t token, std::uint32_t flags, std::int64_t now, Effects &out);
@@ -89,8 +207,11 @@ class Scheduler {
   };
   void stats(std::int64_t now, lane_stats_t &out, Samples *samples) const;
   static void fill_quantiles(lane_stats_t &out, Samples &samples);
-  [[nodiscard]] std::uint32_t running() const { return static_cast<std::uint32_t>(running_.size()); }
-  [[nodiscard]] std::size_t queued() const { return queue_->size() + preemptors_.size(); }
+  // Jobs running: holding slots, released or reacquiring.
+  [[nodiscard]] std::uint32_t running() const {
+    return static_cast<std::uint32_t>(running_.size() + released_.size() + reacquirers_.size() + parked_runs_);
+  }
+  [[nodiscard]] std::size_t queued() const { return queue_->size() + preemptors_.size() + parked_; }
   [[nodiscard]] bool closed() const { return closed_; }
   // The latest time any operation has seen.
   [[nodiscard]] std::int64_t current_time() const { return now_; }
@@ -100,12 +221,37 @@ class Scheduler {
  private:
   void advance(std::int64_t now, Effects &out);
   [[nodiscard]] bool cooling() const { return cooldown_until_ != 0 && now_ < cooldown_until_; }
-  [[nodiscard]] bool can_dispatch() const {
-    return !paused_ && !cooling() && running_.size() < cfg_.max_concurrent;
+  [[nodiscard]] bool can_dispatch() const { return !paused_ && !cooling() && slots_used_ < cap(); }
+  // Anything that the one-slot fast path of submit cannot see is on.
+  [[nodiscard]] bool budgets_on() const {
+    return rate_[0].on || rate_[1].on || !budgets_.empty() || multi_slot_live_ != 0 || !reacquirers_.empty();
   }
+  [[nodiscard]] std::uint32_t need(const Job *job) const {
+    return std::min(job->slots_wanted(), std::max<std::uint32_t>(cap(), 1));
+  }
+  [[nodiscard]] bool fits(const Job *job) const { return slots_used_ + need(job) <= cap(); }
+  // The earliest time the rate limits let `job` (with `ahead` requests and
+  // `cost_ahead` cost before it) go.
+  [[nodiscard]] std::int64_t rate_at(const Job *job, std::int64_t ahead, std::int64_t cost_ahead) const;
+  SubmitResult submit_budgeted(Job *job, std::string_view tenant, Effects &out, bool dispatch_or_refuse, bool estimate);
+  void take(Job *job);  // out of whatever list it waits in; keeps its queue deadline
+  void park(Job *job);
+  void unpark(TenantBudget *b);
+  void uncount(Job *job);
+  void give_back(Job *job);  // a holding job lets go of its slots
+  void insert_reacquirer(Job *job);
+  [[nodiscard]] Job *next_candidate() const;
+  void q_push(Job *job);
+  void q_requeue(Job *job);
+  void q_remove(Job *job);
+  void disarm_run_timeout(Job *job) {
+    if (job->run_stop_at != 0) disarm_run_timeout_slow(job);
+  }
+  void disarm_run_timeout_slow(Job *job);
+  void on_adaptive_finish(Job *job, bool success, bool overloaded, Effects &out);
   [[nodiscard]] std::int64_t runtime_estimate() const;
   [[nodiscard]] std::int64_t eta_for(std::size_t position) const;
-  [[nodiscard]] Job *find_victim(std::int32_t priority) const;
+  [[nodiscard]] Job *find_victim(std::int32_t priority, std::uint32_t need = 1) const;
   void accept(Job *job);
   void dispatch(Job *job, Effects &out);
   void preempt(Job *victim, Job *preemptor, Effects &out);
@@ -120,7 +266,20 @@ class Scheduler {
   std::unique_ptr<Queue> queue_;
   JobList preemptors_;  // strict cap: waiting for their victims' slots, ahead of the queue
   JobList running_;
+  JobList released_;     // running without slots
+  JobList reacquirers_;  // released, waiting for slots: highest priority, then oldest, first
   std::uint32_t preemptible_running_ = 0;
+  std::uint32_t slots_used_ = 0;
+  std::uint32_t multi_slot_live_ = 0;  // live jobs wanting more than one slot
+  std::size_t parked_ = 0;             // queued jobs Parked under tenant limits
+  std::size_t parked_runs_ = 0;        // reacquiring jobs Parked under tenant limits (they count as running)
+  std::int64_t queued_cost_ = 0;       // cost estimates of the jobs in queue_
+  std::unordered_map<std::string, std::unique_ptr<TenantBudget>, StringHash, std::equal_to<>> budgets_;
+  RateLimit rate_[2];
+  std::int64_t rate_ready_at_ = 0;
+  std::uint32_t width_ = 0;
+  std::uint32_t successes_ = 0;
+  std::uint64_t adapt_epoch_ = 0;
   JobIndex index_;  // live jobs by token and by id
   // Deadlines, earliest first; equal deadlines in acceptance order.
   struct ByDeadline {

@@ -45,6 +45,9 @@ Job &CoreLane::submit(const std::string &id, std::int64_t now, const JobSpec &sp
   j.max_wait_ns = spec.max_wait_ns;
   j.queue_timeout_ns = spec.queue_timeout_ns;
   j.outcome_timeout_ns = spec.outcome_timeout_ns;
+  j.cost = spec.cost;
+  j.slots = spec.slots;
+  j.run_timeout_ns = spec.run_timeout_ns;
   tenant_of_[&j] = spec.tenant;
   now_ = std::max(now_, now);
   Effects out;
@@ -63,12 +66,74 @@ Job &CoreLane::submit(const std::string &id, std::int64_t now, const JobSpec &sp
 }
 
 void CoreLane::finish(std::string_view id, std::int64_t now, std::int32_t job_code) {
+  finish(id, now, job_code, FinishInfo{});
+}
+
+namespace {
+// Running in the host's sense: holding slots, released, or waiting to get them back.
+bool executing(const Job &j) {
+  return j.state == JobState::Running || j.state == JobState::Released || j.state == JobState::Reacquiring ||
+         (j.state == JobState::Parked && j.parked_reacquire);
+}
+}  // namespace
+
+void CoreLane::finish(std::string_view id, std::int64_t now, std::int32_t job_code, const FinishInfo &info) {
   Job *j = sched.find_id(id);
   REQUIRE_MESSAGE(j != nullptr, "no live job ", std::string(id));
-  REQUIRE_MESSAGE(j->state == JobState::Running, "job ", std::string(id), " is not running");
+  REQUIRE_MESSAGE(executing(*j), "job ", std::string(id), " is not running");
   now_ = std::max(now_, now);
   Effects out;
-  sched.finish(j, job_code, now, out);
+  if (info.cost == 0 && !info.overloaded) {
+    sched.finish(j, job_code, now, out);  // the old signature still works
+  } else {
+    sched.finish(j, job_code, info, now, out);
+  }
+  record(out);
+}
+
+lane_status_t CoreLane::release(std::string_view id, std::int64_t now) {
+  Job *j = sched.find_id(id);
+  REQUIRE_MESSAGE(j != nullptr, "no live job ", std::string(id));
+  now_ = std::max(now_, now);
+  Effects out;
+  lane_status_t s = sched.release(j, now, out);
+  record(out);
+  return s;
+}
+
+lane_status_t CoreLane::reacquire(std::string_view id, std::int64_t now) {
+  Job *j = sched.find_id(id);
+  REQUIRE_MESSAGE(j != nullptr, "no live job ", std::string(id));
+  now_ = std::max(now_, now);
+  Effects out;
+  lane_status_t s = sched.reacquire(j, now, out);
+  record(out);
+  return s;
+}
+
+lane_status_t CoreLane::set_cost(std::string_view id, std::int64_t cost, std::int64_t now) {
+  Job *j = sched.find_id(id);
+  REQUIRE_MESSAGE(j != nullptr, "no live job ", std::string(id));
+  now_ = std::max(now_, now);
+  Effects out;
+  lane_status_t s = sched.set_cost(j, cost, now, out);
+  record(out);
+  return s;
+}
+
+lane_status_t CoreLane::set_rate_limit(RateKind kind, std::int64_t amount, std::int64_t per_ns, std::int64_t burst,
+                                       std::int64_t now) {
+  now_ = std::max(now_, now);
+  Effects out;
+  lane_status_t s = sched.set_rate_limit(kind, amount, per_ns, burst, now, out);
+  record(out);
+  return s;
+}
+
+void CoreLane::set_tenant_limit(std::string_view tenant, std::uint32_t max_running, std::int64_t now) {
+  now_ = std::max(now_, now);
+  Effects out;
+  sched.set_tenant_limit(tenant, max_running, now, out);
   record(out);
 }
 
@@ -132,7 +197,7 @@ void CoreLane::finish_all(std::int64_t now) {
   for (int round = 0; round < 10'000 && (sched.running() > 0 || sched.queued() > 0); ++round) {
     std::vector<std::string> running;
     for (const Job &j : jobs_) {
-      if (j.state == JobState::Running) running.push_back(j.id);
+      if (executing(j)) running.push_back(j.id);
     }
     REQUIRE_MESSAGE(!running.empty(), "jobs wait but none runs");
     for (const std::string &id : running) finish(id, now);
@@ -230,7 +295,7 @@ void CoreLane::record(const Effects &out) {
         CHECK(e.job->state == JobState::Running);
         break;
       case Effect::Kind::Cancel:
-        CHECK(e.job->state == JobState::Running);
+        CHECK(executing(*e.job));
         CHECK(e.job->cancel_cause != LANE_OK);
         break;
       case Effect::Kind::Outcome:

@@ -22,6 +22,8 @@ namespace lane_test {
 using lane::core::Config;
 using lane::core::Effect;
 using lane::core::Effects;
+using lane::core::FinishInfo;
+using lane::core::RateKind;
 using lane::core::Job;
 using lane::core::JobState;
 using lane::core::kNoDeadline;
@@ -44,6 +46,9 @@ struct JobSpec {
   std::int64_t max_wait_ns = 0;
   std::int64_t queue_timeout_ns = 0;
   std::int64_t outcome_timeout_ns = 0;
+  std::int64_t cost = 0;
+  std::uint32_t slots = 0;
+  std::int64_t run_timeout_ns = 0;
 };
 
 inline constexpr std::uint32_t kPreemptible = LANE_JOB_PREEMPTIBLE;
@@ -60,6 +65,14 @@ class CoreLane {
   Job &submit(const std::string &id, std::int64_t now, const JobSpec &spec = {}, bool dispatch_or_refuse = false);
   // Finishes the live job with this id (it must be running).
   void finish(std::string_view id, std::int64_t now, std::int32_t job_code = 0);
+  // The same with what the job reports at its end (real cost, overloaded).
+  void finish(std::string_view id, std::int64_t now, std::int32_t job_code, const FinishInfo &info);
+  lane_status_t release(std::string_view id, std::int64_t now);
+  lane_status_t reacquire(std::string_view id, std::int64_t now);
+  lane_status_t set_cost(std::string_view id, std::int64_t cost, std::int64_t now);
+  lane_status_t set_rate_limit(RateKind kind, std::int64_t amount, std::int64_t per_ns, std::int64_t burst,
+                               std::int64_t now);
+  void set_tenant_limit(std::string_view tenant, std::uint32_t max_running, std::int64_t now);
   lane_status_t cancel(std::string_view id, std::uint32_t flags, std::int64_t now);
   void tick(std::int64_t now);
   void resize(std::uint32_t n, std::int64_t now);
@@ -79,6 +92,8 @@ class CoreLane {
 
   // The effects of the last operation, e.g. "O:a/OK D:b C:c/PREEMPTED".
   [[nodiscard]] std::string trace() const;
+  // The effects of the last operation.
+  [[nodiscard]] const std::vector<Effect> &last_effects() const { return last_effects_; }
   // Every job id dispatched so far, in order.
   [[nodiscard]] const std::vector<std::string> &dispatch_order() const { return dispatched_; }
   [[nodiscard]] std::size_t dispatch_count(std::string_view tenant) const;
