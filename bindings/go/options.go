@@ -37,6 +37,9 @@ const (
 	BlockedCooldown BlockedBy = 3 // Cooldown
 	BlockedPriority BlockedBy = 4 // behind higher-priority work
 	BlockedTenant   BlockedBy = 5 // behind its own tenant's earlier jobs
+	BlockedRate     BlockedBy = 6 // the lane's request or cost rate limit
+	// BlockedTenantLimit: its tenant already runs its limit of jobs.
+	BlockedTenantLimit BlockedBy = 7
 )
 
 func (b BlockedBy) String() string {
@@ -53,6 +56,10 @@ func (b BlockedBy) String() string {
 		return "priority"
 	case BlockedTenant:
 		return "tenant"
+	case BlockedRate:
+		return "rate"
+	case BlockedTenantLimit:
+		return "tenant-limit"
 	}
 	return fmt.Sprintf("BlockedBy(%d)", int32(b))
 }

@@ -232,6 +232,8 @@ static const char *blocked_name(lane_blocked_by_t b) {
     case LANE_BLOCKED_COOLDOWN: return "cooldown";
     case LANE_BLOCKED_PRIORITY: return "priority";
     case LANE_BLOCKED_TENANT: return "tenant";
+    case LANE_BLOCKED_RATE: return "rate";
+    case LANE_BLOCKED_TENANT_LIMIT: return "tenant-limit";
   }
   return "?";
 }

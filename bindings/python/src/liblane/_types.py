@@ -24,6 +24,8 @@ class BlockedBy(enum.IntEnum):
     COOLDOWN = 3
     PRIORITY = 4
     TENANT = 5
+    RATE = 6
+    TENANT_LIMIT = 7
 
 
 def _blocked(v: int) -> BlockedBy:

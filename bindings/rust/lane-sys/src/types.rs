@@ -126,6 +126,8 @@ pub const LANE_BLOCKED_PAUSED: lane_blocked_by_t = 2;
 pub const LANE_BLOCKED_COOLDOWN: lane_blocked_by_t = 3;
 pub const LANE_BLOCKED_PRIORITY: lane_blocked_by_t = 4;
 pub const LANE_BLOCKED_TENANT: lane_blocked_by_t = 5;
+pub const LANE_BLOCKED_RATE: lane_blocked_by_t = 6;
+pub const LANE_BLOCKED_TENANT_LIMIT: lane_blocked_by_t = 7;
 
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]

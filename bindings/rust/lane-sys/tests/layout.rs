@@ -263,6 +263,8 @@ fn rust_layout() -> BTreeMap<(String, String), (i64, i64)> {
         LANE_BLOCKED_PAUSED,
         LANE_BLOCKED_COOLDOWN,
         LANE_BLOCKED_PRIORITY,
+        LANE_BLOCKED_RATE,
+        LANE_BLOCKED_TENANT_LIMIT,
         LANE_BLOCKED_TENANT,
         LANE_POLICY_DEFAULT,
         LANE_POLICY_FIFO,

@@ -135,6 +135,10 @@ pub enum BlockedBy {
     Cooldown,
     Priority,
     Tenant,
+    /// The lane's request or cost rate limit.
+    Rate,
+    /// Its tenant already runs its limit of jobs.
+    TenantLimit,
     Unknown(i32),
 }
 
@@ -147,6 +151,8 @@ impl BlockedBy {
             sys::LANE_BLOCKED_COOLDOWN => BlockedBy::Cooldown,
             sys::LANE_BLOCKED_PRIORITY => BlockedBy::Priority,
             sys::LANE_BLOCKED_TENANT => BlockedBy::Tenant,
+            sys::LANE_BLOCKED_RATE => BlockedBy::Rate,
+            sys::LANE_BLOCKED_TENANT_LIMIT => BlockedBy::TenantLimit,
             v => BlockedBy::Unknown(v),
         }
     }
