@@ -265,7 +265,9 @@ typedef struct lane_stats {
  * + timed_out + closed + running + queued. */
 LANE_API lane_status_t lane_stats(lane_t *lane, lane_stats_t *out);
 
-/* n >= 1. Raising dispatches queued work now; lowering lets in-flight jobs finish. */
+/* n >= 1. Raising dispatches queued work now; lowering lets in-flight jobs
+ * finish. Like every call, it first carries out what fell due (an ended
+ * cooldown), which may still start jobs under the old cap. */
 LANE_API lane_status_t lane_set_max_concurrent(lane_t *lane, uint32_t n);
 /* Taken literally: min_runtime_ns 0 = no guard; < 0 is invalid. */
 LANE_API lane_status_t lane_set_preemption(lane_t *lane, int32_t enabled, int64_t min_runtime_ns);
