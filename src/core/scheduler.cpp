@@ -396,6 +396,19 @@ void Scheduler::end(Job *job, lane_status_t status, Effects &out) {
 
 // --------------------------------------------------------------- operations
 
+// A submitted job that preempts victim: it starts now (overcommit) or waits
+// for the victim's slots as a preemptor, ahead of the queue.
+SubmitResult Scheduler::accept_preempting(Job *job, Job *victim, SubmitResult r, Effects &out) {
+  accept(job);
+  preempt(victim, job, out);
+  r.token = job->token;
+  if (job->state == JobState::Preemptor) {
+    r.position = static_cast<std::int32_t>(preemptors_.size());
+    r.blocked_by = LANE_BLOCKED_FULL;
+  }
+  return r;
+}
+
 SubmitResult Scheduler::submit(Job *job, std::string_view tenant, std::int64_t now, Effects &out,
                                bool dispatch_or_refuse, bool estimate) {
   advance(now, out);
@@ -445,16 +458,7 @@ SubmitResult Scheduler::submit(Job *job, std::string_view tenant, std::int64_t n
   if (dispatch_or_refuse) return refuse(LANE_ERR_DEADLOCK);
 
   if (!paused_ && !cooling()) {
-    if (Job *victim = find_victim(job->priority)) {
-      accept(job);
-      preempt(victim, job, out);
-      r.token = job->token;
-      if (job->state == JobState::Preemptor) {
-        r.position = static_cast<std::int32_t>(preemptors_.size());
-        r.blocked_by = LANE_BLOCKED_FULL;
-      }
-      return r;
-    }
+    if (Job *victim = find_victim(job->priority)) return accept_preempting(job, victim, r, out);
   }
 
   if (cfg_.max_queued != 0 && queue_->size() >= cfg_.max_queued) return refuse(LANE_ERR_QUEUE_FULL);
@@ -539,16 +543,7 @@ SubmitResult Scheduler::submit_budgeted(Job *job, std::string_view tenant, Effec
   if (dispatch_or_refuse) return refuse(LANE_ERR_DEADLOCK);
 
   if (gate_open && !tenant_full && !fits(job)) {
-    if (Job *victim = find_victim(job->priority, need(job))) {
-      accept(job);
-      preempt(victim, job, out);
-      r.token = job->token;
-      if (job->state == JobState::Preemptor) {
-        r.position = static_cast<std::int32_t>(preemptors_.size());
-        r.blocked_by = LANE_BLOCKED_FULL;
-      }
-      return r;
-    }
+    if (Job *victim = find_victim(job->priority, need(job))) return accept_preempting(job, victim, r, out);
   }
   if (cfg_.max_queued != 0 && queue_->size() + parked_ >= cfg_.max_queued) return refuse(LANE_ERR_QUEUE_FULL);
 

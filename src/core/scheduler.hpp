@@ -255,6 +255,7 @@ class Scheduler {
   void accept(Job *job);
   void dispatch(Job *job, Effects &out);
   void preempt(Job *victim, Job *preemptor, Effects &out);
+  SubmitResult accept_preempting(Job *job, Job *victim, SubmitResult r, Effects &out);
   void preempt_for_head(Effects &out);
   void fill(Effects &out);
   void unqueue(Job *job);

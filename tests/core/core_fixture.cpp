@@ -91,24 +91,23 @@ void CoreLane::finish(std::string_view id, std::int64_t now, std::int32_t job_co
   record(out);
 }
 
-lane_status_t CoreLane::release(std::string_view id, std::int64_t now) {
+// release and reacquire: find the live job, move the clock, record the effects.
+lane_status_t CoreLane::on_live(std::string_view id, std::int64_t now,
+                                lane_status_t (lane::core::Scheduler::*op)(lane::core::Job *, std::int64_t,
+                                                                        lane::core::Effects &)) {
   Job *j = sched.find_id(id);
   REQUIRE_MESSAGE(j != nullptr, "no live job ", std::string(id));
   now_ = std::max(now_, now);
   Effects out;
-  lane_status_t s = sched.release(j, now, out);
+  lane_status_t s = (sched.*op)(j, now, out);
   record(out);
   return s;
 }
 
+lane_status_t CoreLane::release(std::string_view id, std::int64_t now) { return on_live(id, now, &lane::core::Scheduler::release); }
+
 lane_status_t CoreLane::reacquire(std::string_view id, std::int64_t now) {
-  Job *j = sched.find_id(id);
-  REQUIRE_MESSAGE(j != nullptr, "no live job ", std::string(id));
-  now_ = std::max(now_, now);
-  Effects out;
-  lane_status_t s = sched.reacquire(j, now, out);
-  record(out);
-  return s;
+  return on_live(id, now, &lane::core::Scheduler::reacquire);
 }
 
 lane_status_t CoreLane::set_cost(std::string_view id, std::int64_t cost, std::int64_t now) {

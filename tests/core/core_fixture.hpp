@@ -69,6 +69,9 @@ class CoreLane {
   void finish(std::string_view id, std::int64_t now, std::int32_t job_code, const FinishInfo &info);
   lane_status_t release(std::string_view id, std::int64_t now);
   lane_status_t reacquire(std::string_view id, std::int64_t now);
+  lane_status_t on_live(std::string_view id, std::int64_t now,
+                        lane_status_t (lane::core::Scheduler::*op)(lane::core::Job *, std::int64_t,
+                                                                   lane::core::Effects &));
   lane_status_t set_cost(std::string_view id, std::int64_t cost, std::int64_t now);
   lane_status_t set_rate_limit(RateKind kind, std::int64_t amount, std::int64_t per_ns, std::int64_t burst,
                                std::int64_t now);
