@@ -8,8 +8,8 @@
 # Installs mingw-w64 and wine64 when missing (apt-get, as root only; nothing
 # when they are there), sets up build-win/ (-Dsqlite=disabled: Debian has no
 # mingw SQLite), builds it, runs the core, capi, abi (with LoadLibrary +
-# GetProcAddress), session, stress, registry, sampler (host sinks) and
-# examples suites and the demo under wine (README's Windows section lists
+# GetProcAddress), session, stress, registry, sampler (host sinks), fuzz
+# (the corpus replay) and examples suites and the demo under wine (README's Windows section lists
 # what is left out, and why).
 #
 # LANE_STRESS_SCALE is passed through to the stress suites (default 1, the
@@ -70,7 +70,7 @@ trap 'wineserver -k >/dev/null 2>&1 || true' EXIT
 # of it), and GCC 12's mingw -O0 breaks the static link (a second
 # std::type_info::operator== next to libstdc++.a's). cross/mingw-include
 # gives the cross compiler Debian's header-only doctest and tl-expected.
-suites=(core capi abi session stress registry sampler examples demo)
+suites=(core capi abi session stress registry sampler fuzz examples demo)
 start=$(date +%s)
 if [ ! -f build-win/build.ninja ]; then
   meson setup build-win --cross-file cross/x86_64-w64-mingw32.txt -Dsqlite=disabled -Dwerror=true \

@@ -33,7 +33,7 @@ extern "C" {
 #endif
 
 /* LANE_API marks the exported functions. On Windows a host linking the
- * import library (liblane.dll.a / lane.lib) gets __declspec(dllimport); a host
+ * import library (liblane.dll.a) gets __declspec(dllimport); a host
  * that links liblane's objects statically defines LANE_STATIC first. */
 #if defined(_WIN32) || defined(__CYGWIN__)
 #if defined(LANE_BUILDING_LIBRARY)
