@@ -7,7 +7,10 @@ that tests/abi/every_function.c references, and what the built library
 exports (nm -D --defined-only) must all be the same set of names, each with
 the lane_ prefix. Any difference fails with a readable report.
 
-usage: check_symbols.py SOURCE_ROOT LIBRARY
+usage: check_symbols.py SOURCE_ROOT LIBRARY [OBJDUMP]
+
+LIBRARY is liblane.so (its dynamic symbols, nm -D) or liblane-0.dll (its
+export table, OBJDUMP -p, e.g. x86_64-w64-mingw32-objdump).
 """
 import re
 import subprocess
@@ -38,7 +41,18 @@ def version_script_functions(text):
     return names
 
 
-def exported(lib):
+def exported_pe(lib, objdump):
+    """The names in a DLL's export table (objdump -p: the Name Pointer table)."""
+    out = subprocess.run([objdump, "-p", lib], check=True, capture_output=True, text=True).stdout
+    table = re.search(r"\[Ordinal/Name Pointer\] Table\n(.*?)(?:\n\s*\n|\Z)", out, re.S)
+    if not table:
+        raise SystemExit(f"{objdump} -p {lib}: no export table")
+    return set(re.findall(r"\]\s+(\S+)\s*$", table.group(1), re.M))
+
+
+def exported(lib, objdump=None):
+    if lib.lower().endswith(".dll"):
+        return exported_pe(lib, objdump or "objdump")
     out = subprocess.run(["nm", "-D", "--defined-only", lib], check=True, capture_output=True, text=True).stdout
     names = set()
     for line in out.splitlines():
@@ -51,6 +65,7 @@ def exported(lib):
 
 def main():
     root, lib = Path(sys.argv[1]), sys.argv[2]
+    objdump = sys.argv[3] if len(sys.argv) > 3 else None
     header = (root / "include/lane/lane.h").read_text()
     sets = {
         "lane.h (LANE_API)": header_functions(header),
@@ -59,7 +74,8 @@ def main():
         "lane_api_t": api_table_functions(header),
         "tests/abi/every_function.c": set(
             re.findall(r"\(void \(\*\)\(void\)\)\s*(lane_\w+)", (root / "tests/abi/every_function.c").read_text())),
-        f"nm -D {Path(lib).name}": exported(lib),
+        (f"exports of {Path(lib).name}" if lib.lower().endswith(".dll") else f"nm -D {Path(lib).name}"):
+            exported(lib, objdump),
     }
     reference = sets["lane.h (LANE_API)"]
     failed = False
@@ -79,7 +95,7 @@ def main():
     if failed:
         return 1
     print(f"{len(reference)} functions: lane.h, symbols list, version script, api table, "
-          f"every_function.c and the library's exports agree")
+          f"every_function.c and the exports of {Path(lib).name} agree")
     return 0
 
 

@@ -4,7 +4,8 @@
 # the whole suite in each, the C and C++ suites once more under valgrind, and
 # the Go binding's tests (race detector, cgocheck2), the Rust binding's (fmt,
 # clippy, tests linked and loaded at run time) and the Python binding's (mypy
-# --strict, pytest in a fresh virtual environment) against the plain build.
+# --strict, pytest in a fresh virtual environment) against the plain build,
+# the mingw-w64 cross build's suites under wine, and a short fuzzing run.
 # Ends with one line: "tests: N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -66,10 +67,13 @@ fi
 echo "=== Python binding"
 if bash bindings/python/test.sh build; then py_result=ok; else py_result=fail; status=1; fi
 
+echo "=== Windows: liblane-0.dll (mingw-w64) and its suites under wine"
+if bash scripts/test-windows.sh; then win_result=ok; else win_result=fail; status=1; fi
+
 echo "=== API fuzzer (libFuzzer, clang, 30 s over tests/fuzz/corpus)"
 if bash scripts/fuzz.sh 30; then fuzz_result=ok; else fuzz_result=fail; status=1; fi
 
 python3 scripts/summarize_tests.py \
   build/meson-logs/testlog.json build-release/meson-logs/testlog.json build-asan/meson-logs/testlog.json build-tsan/meson-logs/testlog.json \
-  build/meson-logs/testlog-valgrind.json "bindings/go=$go_result" "bindings/rust=$rust_result" "bindings/python=$py_result" "fuzz=$fuzz_result" || status=1
+  build/meson-logs/testlog-valgrind.json "bindings/go=$go_result" "bindings/rust=$rust_result" "bindings/python=$py_result" "fuzz=$fuzz_result" "windows=$win_result" || status=1
 exit $status

@@ -2,6 +2,9 @@
 #include <lane/lane.h>
 #include <stdio.h>
 #include <stdlib.h>
+#ifdef _WIN32 /* no setenv there: _putenv_s sets a variable */
+#define setenv(name, value, overwrite) _putenv_s(name, value)
+#endif
 
 static int32_t work(lane_ctx_t *ctx, void *ud) { (void)ctx; (void)ud; return 0; }
 

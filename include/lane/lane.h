@@ -32,7 +32,18 @@
 extern "C" {
 #endif
 
-#if defined(LANE_BUILDING_LIBRARY) && defined(__GNUC__)
+/* LANE_API marks the exported functions. On Windows a host linking the
+ * import library (liblane.dll.a) gets __declspec(dllimport); a host
+ * that links liblane's objects statically defines LANE_STATIC first. */
+#if defined(_WIN32) || defined(__CYGWIN__)
+#if defined(LANE_BUILDING_LIBRARY)
+#define LANE_API __declspec(dllexport)
+#elif defined(LANE_STATIC)
+#define LANE_API
+#else
+#define LANE_API __declspec(dllimport)
+#endif
+#elif defined(LANE_BUILDING_LIBRARY) && defined(__GNUC__)
 #define LANE_API __attribute__((visibility("default")))
 #else
 #define LANE_API
@@ -45,7 +56,7 @@ extern "C" {
 /* ABI version: major in the high 16 bits (bumped with the SONAME), minor in
  * the low 16 bits (bumped when functions are appended to lane_api_t). */
 #define LANE_ABI_MAJOR 0
-#define LANE_ABI_MINOR 1
+#define LANE_ABI_MINOR 2
 #define LANE_ABI_VERSION ((uint32_t)((LANE_ABI_MAJOR << 16) | LANE_ABI_MINOR))
 
 /* ------------------------------------------------------------------ status */
@@ -320,9 +331,18 @@ LANE_API lane_status_t lane_port_create(lane_port_t **out);
 /* NULL is a no-op (LANE_OK); LANE_ERR_INVALID for a handle that is not a
  * live port (a second destroy included). */
 LANE_API lane_status_t lane_port_destroy(lane_port_t *port);
-/* An eventfd that is readable while events wait (for epoll, asyncio, tokio);
- * read it only through lane_port_poll. -1 on a NULL port. */
+/* Linux: an eventfd that is readable while events wait (for epoll, asyncio,
+ * tokio); read it only through lane_port_poll. Windows has no such
+ * descriptor: -1 there (wait on lane_port_handle instead). -1 on a NULL or
+ * dead port, with a message. */
 LANE_API int lane_port_fd(const lane_port_t *port);
+/* Windows: an event HANDLE (as void *) that is signalled while events wait,
+ * for WaitForSingleObject / WaitForMultipleObjects next to the host's own
+ * handles; drain it only through lane_port_poll, never ResetEvent or
+ * CloseHandle it. Owned by the port, valid until lane_port_destroy. NULL on
+ * other platforms (use lane_port_fd) and on a NULL or dead port, with a
+ * message. (ABI 0.2) */
+LANE_API void *lane_port_handle(const lane_port_t *port);
 
 typedef enum lane_event_kind {
   LANE_EVENT_GRANT = 1,  /* host-run job holds a slot now: run it */
@@ -705,11 +725,14 @@ typedef struct lane_api {
   int (*ctx_next_message)(lane_ctx_t *, const char **, void **);
   uint32_t (*ctx_dropped_count)(const lane_ctx_t *);
   const char *(*ctx_dropped_id)(const lane_ctx_t *, uint32_t);
+  /* ABI 0.2 */
+  void *(*port_handle)(const lane_port_t *);
 } lane_api_t;
 
 /* The table for abi_version (pass LANE_ABI_VERSION): NULL, with a message in
  * lane_last_error(), when its major differs or its minor is newer than this
- * library's. */
+ * library's. An older minor gets the same table: its struct_size covers at
+ * least the slots that minor knows. */
 LANE_API const lane_api_t *lane_get_api(uint32_t abi_version);
 
 #ifdef __cplusplus

@@ -72,6 +72,7 @@ const lane_api_t kApi = {
     lane_ctx_next_message,
     lane_ctx_dropped_count,
     lane_ctx_dropped_id,
+    lane_port_handle,  // ABI 0.2
 };
 
 }  // namespace

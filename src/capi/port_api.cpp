@@ -32,7 +32,14 @@ LANE_API lane_status_t lane_port_destroy(lane_port_t *port) {
 
 LANE_API int lane_port_fd(const lane_port_t *port) {
   if (!ok(port)) return bad_port(port), -1;
-  return port->efd;
+  return port->wakeup().fd();
+}
+
+LANE_API void *lane_port_handle(const lane_port_t *port) {
+  if (!ok(port)) return bad_port(port), nullptr;
+  void *h = port->wakeup().handle();
+  if (h == nullptr) fail(LANE_ERR_UNSUPPORTED, "lane_port_handle: no port handle on this platform (use lane_port_fd)");
+  return h;
 }
 
 LANE_API int32_t lane_port_poll(lane_port_t *port, lane_event_t *events, int32_t max, int64_t timeout_ns) {

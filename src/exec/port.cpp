@@ -2,34 +2,21 @@
 
 #include "wait.hpp"
 
-#include <sys/eventfd.h>
-#include <unistd.h>
-
-#include <chrono>
 #include <cstring>
-#include <system_error>
 
-lane_port_s::lane_port_s() {
-  efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (efd < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
-}
+lane_port_s::lane_port_s() = default;
 
-lane_port_s::~lane_port_s() {
-  if (efd >= 0) ::close(efd);
-}
+lane_port_s::~lane_port_s() = default;
 
 void lane_port_s::signal_locked() {
   if (signalled_) return;
-  std::uint64_t one = 1;
-  // A full counter cannot happen: we only ever add 1 while it reads 0.
-  [[maybe_unused]] ssize_t n = ::write(efd, &one, sizeof one);
+  wakeup_.set();
   signalled_ = true;
 }
 
 void lane_port_s::drain_locked() {
   if (!signalled_) return;
-  std::uint64_t v = 0;
-  [[maybe_unused]] ssize_t n = ::read(efd, &v, sizeof v);
+  wakeup_.clear();
   signalled_ = false;
 }
 

@@ -13,6 +13,7 @@
 #include "lane/lane.h"
 
 #include "handle.hpp"
+#include "wakeup.hpp"
 
 struct lane_port_s : lane::exec::Tagged<lane::exec::kPortTag> {
 
@@ -32,7 +33,9 @@ struct lane_port_s : lane::exec::Tagged<lane::exec::kPortTag> {
   void retain() { refs.fetch_add(1, std::memory_order_relaxed); }
   void release();
 
-  int efd = -1;
+  // Readable / signalled while events (or a wake) wait; the OS object behind
+  // lane_port_fd and lane_port_handle.
+  const lane::exec::Wakeup &wakeup() const { return wakeup_; }
 
  private:
   void signal_locked();
@@ -42,7 +45,8 @@ struct lane_port_s : lane::exec::Tagged<lane::exec::kPortTag> {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<lane_event_t> events_;
-  bool signalled_ = false;  // efd holds a count
+  lane::exec::Wakeup wakeup_;
+  bool signalled_ = false;  // wakeup_ is set
   bool woken_ = false;
   bool closed_ = false;
 };

@@ -3,10 +3,30 @@
  * this list equal to lane.h). Also checks that each resolves to the same
  * function as the lane_get_api() table's entry. */
 #include <stdio.h>
+#include <string.h>
 
 #include "lane/lane.h"
 
 typedef void (*fn_t)(void);
+
+/* On Windows a function's address in a constant initializer is its import
+ * thunk in this executable (`jmp *__imp_name(%rip)`: FF 25 and a 32-bit
+ * offset), not the DLL's function that the table holds; follow the thunk.
+ * Elsewhere an address is the function's. */
+static fn_t resolved(fn_t f) {
+#ifdef _WIN32
+  const unsigned char *p;
+  memcpy(&p, &f, sizeof p); /* x86-64 code and data addresses are one space */
+  if (p[0] == 0xFF && p[1] == 0x25) {
+    int32_t rel;
+    memcpy(&rel, p + 2, sizeof rel);
+    fn_t target;
+    memcpy(&target, p + 6 + rel, sizeof target);
+    return target;
+  }
+#endif
+  return f;
+}
 
 int main(void) {
   const fn_t linked[] = {
@@ -58,6 +78,7 @@ int main(void) {
       (void (*)(void))lane_ctx_next_message,
       (void (*)(void))lane_ctx_dropped_count,
       (void (*)(void))lane_ctx_dropped_id,
+      (void (*)(void))lane_port_handle,
   };
   const size_t n = sizeof linked / sizeof linked[0];
 
@@ -76,13 +97,25 @@ int main(void) {
   const fn_t *table = (const fn_t *)(const void *)&api->status_name;
   int failed = 0;
   for (size_t i = 0; i < n; i++) {
-    if (table[i] != linked[i]) {
+    if (table[i] != resolved(linked[i])) {
       fprintf(stderr, "lane_api_t entry %zu differs from the linked function\n", i);
       failed = 1;
     }
   }
   if (api->struct_size != sizeof(lane_api_t) || api->abi_version != LANE_ABI_VERSION) {
     fprintf(stderr, "lane_api_t header fields are wrong\n");
+    failed = 1;
+  }
+  /* A host built for ABI 0.1 (before lane_port_handle) still gets the table,
+   * and every slot it knows is where it was; a newer minor is refused. */
+  const lane_api_t *v01 = lane_get_api((uint32_t)(LANE_ABI_MAJOR << 16) | 1u);
+  if (v01 != api || v01->struct_size < offsetof(lane_api_t, ctx_dropped_id) + sizeof(fn_t) ||
+      v01->ctx_dropped_id != lane_ctx_dropped_id) {
+    fprintf(stderr, "lane_get_api(0.1) does not give a table a 0.1 host can use\n");
+    failed = 1;
+  }
+  if (lane_get_api(LANE_ABI_VERSION + 1) != NULL) {
+    fprintf(stderr, "lane_get_api accepted a newer minor than the library's\n");
     failed = 1;
   }
   if (!failed) printf("%zu functions linked and in the api table\n", n);

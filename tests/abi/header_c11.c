@@ -95,7 +95,13 @@ int main(void) {
   /* A host-run job through a port. */
   EXPECT(lane_port_create(&port) == LANE_OK);
   if (!port) return 1;
+#ifdef _WIN32 /* an event handle to wait on, and no fd */
+  EXPECT(lane_port_fd(port) == -1);
+  EXPECT(lane_port_handle(port) != NULL);
+#else /* an eventfd, and no handle */
   EXPECT(lane_port_fd(port) >= 0);
+  EXPECT(lane_port_handle(port) == NULL);
+#endif
   {
     lane_job_t host = LANE_JOB_INIT;
     lane_ticket_t ht = LANE_TICKET_INIT;

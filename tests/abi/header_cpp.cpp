@@ -37,7 +37,7 @@ static_assert(offsetof(lane_stats_t, name) < offsetof(lane_stats_t, max_concurre
 static_assert(offsetof(lane_stats_t, cooldown_until_ns) < offsetof(lane_stats_t, blocked_by));
 static_assert(offsetof(lane_stats_t, blocked_by) < offsetof(lane_stats_t, mean_runtime_ns));
 static_assert(offsetof(lane_options_t, clock) < offsetof(lane_options_t, clock_ud));
-static_assert(offsetof(lane_api_t, ctx_dropped_id) + sizeof(void *) == sizeof(lane_api_t));
+static_assert(offsetof(lane_api_t, port_handle) + sizeof(void *) == sizeof(lane_api_t));
 
 // Durations and timestamps are int64_t nanoseconds.
 static_assert(std::is_same_v<decltype(lane_job_t::max_wait_ns), std::int64_t>);
@@ -164,10 +164,11 @@ SLOT_IS(ctx_batch_item, lane_ctx_batch_item);
 SLOT_IS(ctx_next_message, lane_ctx_next_message);
 SLOT_IS(ctx_dropped_count, lane_ctx_dropped_count);
 SLOT_IS(ctx_dropped_id, lane_ctx_dropped_id);
+SLOT_IS(port_handle, lane_port_handle);
 #undef SLOT_IS
-// 2 words of header, then 64 function pointers: a slot added without a
+// 2 words of header, then 65 function pointers: a slot added without a
 // SLOT_IS line above changes the size and fails here.
-static_assert(sizeof(lane_api_t) == offsetof(lane_api_t, status_name) + 64 * sizeof(void *));
+static_assert(sizeof(lane_api_t) == offsetof(lane_api_t, status_name) + 65 * sizeof(void *));
 
 }  // namespace
 

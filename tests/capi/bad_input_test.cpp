@@ -429,6 +429,7 @@ TEST_CASE("lane_get_api returns a full table for LANE_ABI_VERSION and NULL for a
   CHECK_MESSAGE((api->port_fd == &lane_port_fd), "lane_api_t.port_fd");
   CHECK_MESSAGE((api->port_poll == &lane_port_poll), "lane_api_t.port_poll");
   CHECK_MESSAGE((api->port_wake == &lane_port_wake), "lane_api_t.port_wake");
+  CHECK_MESSAGE((api->port_handle == &lane_port_handle), "lane_api_t.port_handle");
   CHECK_MESSAGE((api->job_finish == &lane_job_finish), "lane_api_t.job_finish");
   CHECK_MESSAGE((api->get_api == &lane_get_api), "lane_api_t.get_api");
 

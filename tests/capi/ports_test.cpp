@@ -1,9 +1,9 @@
 // Host-run jobs and ports: GRANT, CANCEL and DONE events, lane_job_finish,
-// poll timeouts and wake-ups, the eventfd, the event stride, and a port
-// destroyed while jobs still name it.
-#include <poll.h>
-
+// poll timeouts and wake-ups, the port's wake-up object (an eventfd on Linux,
+// an event handle on Windows), the event stride, and a port destroyed while
+// jobs still name it.
 #include "capi_fixture.hpp"
+#include "port_signal.hpp"
 
 using namespace capi_test;
 
@@ -16,12 +16,6 @@ lane_ticket_t submit_host(LaneFixture &fx, const lane_job_t &j) {
   REQUIRE(t.job_token != 0);
   fx.host_tokens.push_back(t.job_token);
   return t;
-}
-
-bool fd_readable(int fd, int timeout_ms) {
-  pollfd p{fd, POLLIN, 0};
-  int n = ::poll(&p, 1, timeout_ms);
-  return n == 1 && (p.revents & POLLIN) != 0;
 }
 
 }  // namespace
@@ -318,21 +312,43 @@ TEST_CASE("lane_port_wake before a poll makes the next poll return at once") {
   CHECK(lane_port_poll(port.port, ev, 1, -1) == 0);
 }
 
-TEST_CASE("the port fd is readable while events wait and not after they are drained") {
+TEST_CASE("the port's wake-up object is signalled while events wait and not after they are drained") {
   LaneFixture fx(1);
   PortFixture port;
-  int fd = lane_port_fd(port.port);
-  REQUIRE(fd >= 0);
-  CHECK_FALSE(fd_readable(fd, 0));
+  REQUIRE(port_signal::available(port.port));
+  CHECK_FALSE(port_signal::wait(port.port, 0));
   lane_ticket_t t = submit_host(fx, host_job("h", port.port));
-  CHECK(fd_readable(fd, 10000));
-  CHECK(fd_readable(fd, 0));  // still readable: nothing drained yet
+  CHECK(port_signal::wait(port.port, 10000));
+  CHECK(port_signal::wait(port.port, 0));  // still signalled: nothing drained yet
   REQUIRE(port.wait_event(LANE_EVENT_GRANT, t.job_token));
-  CHECK_FALSE(fd_readable(fd, 0));
+  CHECK_FALSE(port_signal::wait(port.port, 0));
   REQUIRE(lane_job_finish(fx.lane, t.job_token, 0) == LANE_OK);
-  CHECK(fd_readable(fd, 10000));
+  CHECK(port_signal::wait(port.port, 10000));
   REQUIRE(port.wait_event(LANE_EVENT_DONE, t.job_token));
-  CHECK_FALSE(fd_readable(fd, 0));
+  CHECK_FALSE(port_signal::wait(port.port, 0));
+}
+
+TEST_CASE("lane_port_wake signals the port's wake-up object until the next poll") {
+  PortFixture port;
+  CHECK_FALSE(port_signal::wait(port.port, 0));
+  REQUIRE(lane_port_wake(port.port) == LANE_OK);
+  CHECK(port_signal::wait(port.port, 0));
+  lane_event_t ev[1];
+  ev[0].struct_size = sizeof ev[0];
+  CHECK(lane_port_poll(port.port, ev, 1, -1) == 0);
+  CHECK_FALSE(port_signal::wait(port.port, 0));
+}
+
+TEST_CASE("lane_port_fd and lane_port_handle: this platform's object, and -1 / NULL with a message otherwise") {
+  PortFixture port;
+  port_signal::check_platform_contract(port.port);
+  CHECK(lane_port_fd(nullptr) == -1);
+  CHECK(std::string(lane_last_error()).find("NULL") != std::string::npos);
+  CHECK(lane_port_handle(nullptr) == nullptr);
+  CHECK(std::string(lane_last_error()).find("NULL") != std::string::npos);
+  int not_a_port = 0;
+  CHECK(lane_port_handle(reinterpret_cast<lane_port_t *>(&not_a_port)) == nullptr);
+  CHECK(std::string(lane_last_error()).find("not a live port") != std::string::npos);
 }
 
 TEST_CASE("lane_port_poll uses events[0].struct_size as the element stride and zeroes fields it does not know") {

@@ -7,6 +7,13 @@
 #include "registry/prom.hpp"
 #include "registry_fixture.hpp"
 
+#ifdef _WIN32
+// Windows has no setenv/unsetenv: _putenv_s sets a variable, and removes it
+// when given "".
+static int setenv(const char *name, const char *value, int) { return _putenv_s(name, value); }
+static int unsetenv(const char *name) { return _putenv_s(name, ""); }
+#endif
+
 using namespace registry_test;
 
 namespace {

@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <random>
 
 #include "../registry/registry_fixture.hpp"
 
@@ -15,10 +16,16 @@ namespace {
 // A temporary directory, removed with everything in it.
 struct TempDir {
   TempDir() {
-    char tmpl[] = "/tmp/lane-sampler-XXXXXX";
-    const char *d = ::mkdtemp(tmpl);
-    REQUIRE(d != nullptr);
-    path = d;
+    // A fresh directory of our own under the system's temporary directory
+    // (create_directory fails on a name that exists, so none is shared).
+    std::random_device rd;
+    const auto base = std::filesystem::temp_directory_path();
+    for (int attempt = 0; attempt < 100 && path.empty(); ++attempt) {
+      auto d = base / ("lane-sampler-" + std::to_string(rd()));
+      std::error_code ec;
+      if (std::filesystem::create_directory(d, ec)) path = d.string();
+    }
+    REQUIRE(!path.empty());
   }
   ~TempDir() {
     std::error_code ec;
@@ -91,7 +98,7 @@ lane_sampler_options_t sqlite_options(const std::string &path) {
   return o;
 }
 
-std::vector<lane_sample_t> query(const std::string &path, const char *lane, std::int64_t from, std::int64_t to) {
+[[maybe_unused]] std::vector<lane_sample_t> query(const std::string &path, const char *lane, std::int64_t from, std::int64_t to) {
   std::size_t total = 0;
   lane_status_t st = lane_sqlite_query(path.c_str(), lane, from, to, nullptr, 0, &total);
   REQUIRE_MESSAGE(st == LANE_OK, lane_last_error());

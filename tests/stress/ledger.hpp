@@ -4,6 +4,13 @@
 // refused one" without trusting any pointer the library handed back.
 #pragma once
 
+// mingw's "printf" format is msvcrt's (no %zu); the build uses mingw's C99 printf.
+#ifdef __MINGW32__
+#define LEDGER_PRINTF_FORMAT __attribute__((format(gnu_printf, 2, 3)))
+#else
+#define LEDGER_PRINTF_FORMAT __attribute__((format(printf, 2, 3)))
+#endif
+
 #include <lane/lane.h>
 
 #include <cstdarg>
@@ -23,7 +30,7 @@ namespace stress {
 
 class FailureLog {
  public:
-  __attribute__((format(printf, 2, 3))) void add(const char *fmt, ...) {
+  LEDGER_PRINTF_FORMAT void add(const char *fmt, ...) {
     char buf[512];
     va_list ap;
     va_start(ap, fmt);

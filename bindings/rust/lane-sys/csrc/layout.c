@@ -88,7 +88,7 @@ static const struct lanesys_entry table[] = {
     F(lane_api_t, session_cancel_all) F(lane_api_t, session_reset) F(lane_api_t, session_active)
     F(lane_api_t, session_queued) F(lane_api_t, session_set_max_concurrent) F(lane_api_t, session_key)
     F(lane_api_t, ctx_batch_count) F(lane_api_t, ctx_batch_item) F(lane_api_t, ctx_next_message)
-    F(lane_api_t, ctx_dropped_count) F(lane_api_t, ctx_dropped_id)
+    F(lane_api_t, ctx_dropped_count) F(lane_api_t, ctx_dropped_id) F(lane_api_t, port_handle)
 
     C(LANE_VERSION_MAJOR) C(LANE_VERSION_MINOR) C(LANE_VERSION_PATCH) C(LANE_ABI_MAJOR) C(LANE_ABI_MINOR)
     C(LANE_ABI_VERSION)

@@ -99,4 +99,5 @@ lane_functions! {
     fn lane_ctx_dropped_count(ctx: *const lane_ctx_t) -> u32 => ctx_dropped_count;
     fn lane_ctx_dropped_id(ctx: *const lane_ctx_t, i: u32) -> *const c_char => ctx_dropped_id;
     fn lane_get_api(abi_version: u32) -> *const lane_api_t => get_api;
+    fn lane_port_handle(port: *const lane_port_t) -> *mut c_void => port_handle;
 }

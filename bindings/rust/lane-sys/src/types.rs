@@ -12,7 +12,7 @@ pub const LANE_VERSION_MINOR: u32 = 1;
 pub const LANE_VERSION_PATCH: u32 = 0;
 pub const LANE_VERSION_STRING: &str = "0.1.0";
 pub const LANE_ABI_MAJOR: u32 = 0;
-pub const LANE_ABI_MINOR: u32 = 1;
+pub const LANE_ABI_MINOR: u32 = 2;
 pub const LANE_ABI_VERSION: u32 = (LANE_ABI_MAJOR << 16) | LANE_ABI_MINOR;
 
 // ------------------------------------------------------------------ status
@@ -416,6 +416,8 @@ pub struct lane_api_t {
     pub ctx_next_message: unsafe extern "C" fn(*mut lane_ctx_t, *mut *const c_char, *mut *mut c_void) -> c_int,
     pub ctx_dropped_count: unsafe extern "C" fn(*const lane_ctx_t) -> u32,
     pub ctx_dropped_id: unsafe extern "C" fn(*const lane_ctx_t, u32) -> *const c_char,
+    /// ABI 0.2.
+    pub port_handle: unsafe extern "C" fn(*const lane_port_t) -> *mut c_void,
 }
 
 /// `LANE_*_INIT`: every public struct starts with `struct_size` and is

@@ -221,7 +221,8 @@ fn rust_layout() -> BTreeMap<(String, String), (i64, i64)> {
         ctx_batch_item,
         ctx_next_message,
         ctx_dropped_count,
-        ctx_dropped_id
+        ctx_dropped_id,
+        port_handle
     );
 
     macro_rules! consts {
