@@ -92,8 +92,9 @@ status=0
 export LANE_STRESS_SCALE="${LANE_STRESS_SCALE:-1}"
 suite_args=()
 for su in "${suites[@]}"; do suite_args+=(--suite "$su"); done
+# One at a time: the one exit hang seen under wine (README) came with the stress test running beside it.
 rm -f build-win/meson-logs/testlog.json
-meson test -C build-win --no-rebuild --print-errorlogs --num-processes 2 "${suite_args[@]}" || status=1
+meson test -C build-win --no-rebuild --print-errorlogs --num-processes 1 "${suite_args[@]}" || status=1
 
 passed=0 failed=1
 [ -f build-win/meson-logs/testlog.json ] || status=1
