@@ -18,7 +18,11 @@ struct WaitStripe {
 };
 
 inline WaitStripe &wait_stripe(const void *ctx) {
-  static WaitStripe stripes[64];
+  // Never destroyed, like the worker pool and the timer: threads that outlive
+  // static destruction (the detached timer, workers a host never joined) may
+  // still be on a stripe at exit. On Windows ExitProcess ends them first, and
+  // destroying a condition variable that a killed thread held spun forever.
+  static WaitStripe *const stripes = new WaitStripe[64];
   // Contexts are heap objects of a few hundred bytes: skip the low bits.
   const auto a = reinterpret_cast<std::uintptr_t>(ctx);
   return stripes[(a >> 8 ^ a >> 14) % 64];
