@@ -2,6 +2,7 @@
 // The scheduler itself never runs a job, wakes a thread or calls the host.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <vector>
@@ -30,6 +31,15 @@ class Effects {
     } else {
       more_.push_back(Effect{k, j});
       ++n_;
+    }
+  }
+  // Room for `extra` more pushes without allocating: called before a state
+  // change, so an allocation failure leaves the scheduler as it was and a
+  // push after the change cannot throw.
+  void reserve(std::size_t extra) {
+    const std::size_t want = n_ + extra;
+    if (want > inline_.size() && want - inline_.size() > more_.capacity()) {
+      more_.reserve(std::max(want - inline_.size(), 2 * more_.capacity()));
     }
   }
   [[nodiscard]] std::size_t size() const { return n_; }

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <new>
 #include <string_view>
 #include <vector>
 
@@ -57,7 +58,13 @@ class JobIndex {
     s.gen = s.gen == UINT32_MAX ? 1 : s.gen + 1;
     s.next_free = free_;
     free_ = slot;
-    if (table_.size() > 1024 && count_ < table_.size() / 8) rehash(table_.size() / 2);
+    if (table_.size() > 1024 && count_ < table_.size() / 8) {
+      try {
+        rehash(table_.size() / 2);
+      } catch (const std::bad_alloc &) {
+        // Shrinking is optional: the table stays as large as it was.
+      }
+    }
   }
 
   [[nodiscard]] Job *by_token(std::uint64_t token) const {
@@ -132,9 +139,8 @@ class JobIndex {
   }
 
   void rehash(std::size_t n) {
-    std::vector<Entry> old;
+    std::vector<Entry> old(n, Entry{});  // the new table; if it cannot be had, nothing changed
     old.swap(table_);
-    table_.assign(n, Entry{});
     for (const Entry &e : old) {
       if (e.job != nullptr) insert_entry(e);
     }

@@ -1,6 +1,7 @@
 #include "queue.hpp"
 
 #include <algorithm>
+#include <new>
 #include <cmath>
 
 namespace lane::core {
@@ -21,14 +22,18 @@ void insert_by_time(List &list, Job *job) {
 
 // ---------------------------------------------------------------- FifoQueue
 
+// The level first: it is the only step that allocates, so a failure leaves
+// the queue as it was.
 void FifoQueue::push(Job *job) {
+  LevelList &level = by_priority_[job->priority];
   list_.push_back(job);
-  by_priority_[job->priority].push_back(job);
+  level.push_back(job);
 }
 
 void FifoQueue::requeue(Job *job) {
+  LevelList &level = by_priority_[job->priority];
   insert_by_time(list_, job);
-  insert_by_time(by_priority_[job->priority], job);
+  insert_by_time(level, job);
 }
 
 void FifoQueue::remove(Job *job) {
@@ -126,10 +131,15 @@ void FairQueue::maybe_forget(Tenant *t) {
   if (t->live != 0) return;
   if (half_life_ns_ > 0) {
     // Usage memory: keep it while it has decayed to something that matters.
+    // (Out of memory for the list, the tenant is forgotten like one whose
+    // usage decayed: the job that ended is not affected.)
     if (!t->idle_listed && t->served >= 1e3 * scale_) {
-      t->idle_listed = true;
-      idle_.insert(t);
-      return;
+      try {
+        idle_.insert(t);
+        t->idle_listed = true;
+        return;
+      } catch (const std::bad_alloc &) {
+      }
     }
     if (t->idle_listed) return;
   }
@@ -155,6 +165,11 @@ void FairQueue::detach(Job *job) {
   maybe_forget(t);
 }
 
+// Re-sorting a tenant in waiting_ moves the set's own node (extract, then
+// insert it back), which never allocates. The ranked per-level trees have
+// no node handles: re-sorting there frees a node and allocates one, the one
+// step of a dispatch or a run's end that can still fail for memory (for a
+// tenant with jobs queued at the level being re-sorted).
 void FairQueue::rekey(Tenant *t) {
   const double k = t->key();
   for (auto &[prio, tl] : t->levels) {
@@ -166,15 +181,20 @@ void FairQueue::rekey(Tenant *t) {
 }
 
 void FairQueue::set_served(Tenant *t, double v) {
-  if (t->queued > 0) waiting_.erase(t);
-  t->served = v;
-  if (t->queued > 0) waiting_.insert(t);
+  if (t->queued > 0) {
+    auto node = waiting_.extract(t);
+    t->served = v;
+    waiting_.insert(std::move(node));
+  } else {
+    t->served = v;
+  }
   rekey(t);
 }
 
 void FairQueue::link(Job *job, bool at_time) {
   Tenant *t = job->tenant;
-  if (t->queued == 0) {
+  const bool starts_waiting = t->queued == 0;
+  if (starts_waiting) {
     // It starts waiting: at the least service of those that wait now, so
     // time away earns nothing and others' in-flight estimates cost nothing.
     // With a half-life the decayed usage itself is the standing (usage
@@ -182,17 +202,37 @@ void FairQueue::link(Job *job, bool at_time) {
     // that has, by at most the difference of their decayed usage.
     if (half_life_ns_ <= 0) t->served = std::max(t->served, lift_to(t, std::max(now_, job->enqueued_at)));
     rekey(t);
-    waiting_.insert(t);
   }
-  Level &level = levels_[job->priority];
+  // Each insertion that may allocate is undone if a later one fails: a job
+  // is queued whole or not at all. (A lifted `served` stays: it is what the
+  // next attempt sets anyway.)
+  auto [lit, new_level] = levels_.try_emplace(job->priority);
+  Level &level = lit->second;
   level.priority = job->priority;
-  TenantLevel &tl = t->levels[job->priority];
-  if (tl.jobs.empty()) {
-    tl.tenant = t;
-    tl.level = &level;
-    tl.key = t->key();
-    level.tenants.insert(&tl);
+  TenantLevel *tlp = nullptr;
+  bool new_tl = false;
+  bool waiting_added = false;
+  try {
+    auto [tit, created] = t->levels.try_emplace(job->priority);
+    tlp = &tit->second;
+    new_tl = created;
+    if (starts_waiting) {
+      waiting_.insert(t);
+      waiting_added = true;
+    }
+    if (tlp->jobs.empty()) {
+      tlp->tenant = t;
+      tlp->level = &level;
+      tlp->key = t->key();
+      level.tenants.insert(tlp);
+    }
+  } catch (...) {
+    if (waiting_added) waiting_.erase(t);
+    if (new_tl) t->levels.erase(job->priority);
+    if (new_level) levels_.erase(lit);
+    throw;
   }
+  TenantLevel &tl = *tlp;
   if (at_time) {
     insert_by_time(tl.jobs, job);
     insert_by_time(level.all, job);

@@ -1,5 +1,7 @@
 #include "scheduler.hpp"
 
+#include <new>
+
 #include "saturate.hpp"
 
 #include <algorithm>
@@ -53,10 +55,12 @@ void Scheduler::advance(std::int64_t now, Effects &out) {
   now_ = std::max(now_, now);
   while (!timeouts_.empty() && timeouts_.begin()->first <= now_) {
     Job *job = timeouts_.begin()->second;
+    out.reserve(kEffectsPerStep);  // may throw: nothing of this job has changed yet
     unqueue(job);
     end(job, LANE_ERR_TIMEOUT, out);
   }
   while (!stop_at_.empty() && stop_at_.begin()->first <= now_) {
+    out.reserve(kEffectsPerStep);
     const auto [at, job] = *stop_at_.begin();
     stop_at_.erase(stop_at_.begin());
     // One entry may stand for both deadlines when they are equal.
@@ -116,14 +120,56 @@ Job *Scheduler::find_victim(std::int32_t priority, std::uint32_t need) const {
 }
 
 void Scheduler::accept(Job *job) {
+  // All or nothing: the two steps that allocate come first, the second
+  // undoes the first if it throws.
   job->token = index_.add(job);
+  if (job->outcome_timeout_ns > 0) {
+    job->stop_at = sat_add(now_, job->outcome_timeout_ns);
+    try {
+      stop_at_.emplace(job->stop_at, job);
+    } catch (...) {
+      job->stop_at = 0;
+      index_.remove(job);
+      job->token = 0;
+      throw;
+    }
+  }
   job->seq = ++next_seq_;
   ++submitted_;
   if (job->slots_wanted() > 1) ++multi_slot_live_;
   if (job->budget) ++job->budget->live;
-  if (job->outcome_timeout_ns > 0) {
-    job->stop_at = sat_add(now_, job->outcome_timeout_ns);
-    stop_at_.emplace(job->stop_at, job);
+}
+
+void Scheduler::unaccept(Job *job) {
+  if (job->budget) --job->budget->live;
+  if (job->slots_wanted() > 1) --multi_slot_live_;
+  --submitted_;
+  if (job->stop_at != 0) stop_at_.erase({job->stop_at, job});
+  job->stop_at = 0;
+  index_.remove(job);
+  job->token = 0;
+}
+
+// The queued part of a submit, after accept: all or nothing, undoing accept
+// too if it throws.
+void Scheduler::enqueue_accepted(Job *job, bool park_it) {
+  try {
+    if (job->queue_timeout_ns > 0) {
+      job->deadline = sat_add(now_, job->queue_timeout_ns);
+      timeouts_.emplace(job->deadline, job);
+    }
+    job->state = JobState::Queued;
+    if (park_it) {
+      park(job);
+    } else {
+      q_push(job);
+    }
+  } catch (...) {
+    job->state = JobState{};
+    if (job->queue_timeout_ns > 0) timeouts_.erase({job->deadline, job});
+    job->deadline = 0;
+    unaccept(job);
+    throw;
   }
 }
 
@@ -152,7 +198,11 @@ void Scheduler::dispatch(Job *job, Effects &out) {
     }
     if (job->run_timeout_ns > 0) {
       job->run_stop_at = sat_add(now_, job->run_timeout_ns);
-      stop_at_.emplace(job->run_stop_at, job);
+      try {
+        stop_at_.emplace(job->run_stop_at, job);
+      } catch (const std::bad_alloc &) {
+        job->run_stop_at = 0;  // out of memory: it runs without its run timeout rather than be lost
+      }
     }
     waits_.add(job->started_at - job->enqueued_at);
     queue_->on_dispatch(job, runtime_estimate(), now_);
@@ -340,6 +390,7 @@ void Scheduler::fill(Effects &out) {
         break;
       }
     }
+    out.reserve(kEffectsPerStep);  // before the job leaves its list
     unqueue(next);
     dispatch(next, out);
   }
@@ -434,9 +485,23 @@ SubmitResult Scheduler::submit(Job *job, std::string_view tenant, std::int64_t n
       return r;
     }
   }
+  // From here on a thrown allocation failure leaves nothing of this job
+  // behind: the effects have room, attach and accept are all or nothing,
+  // enqueue_accepted undoes both, and nothing else allocates.
+  out.reserve(kEffectsPerStep);
   job->enqueued_at = now_;
   queue_->attach(job, tenant);
+  try {
+    return place(job, tenant, out, plain, dispatch_or_refuse, estimate);
+  } catch (...) {
+    queue_->detach(job);
+    throw;
+  }
+}
 
+SubmitResult Scheduler::place(Job *job, std::string_view tenant, Effects &out, bool plain, bool dispatch_or_refuse,
+                              bool estimate) {
+  SubmitResult r;
   if (plain) {
     // No budget in play: the one-slot fast path.
     if (can_dispatch()) {
@@ -490,12 +555,7 @@ SubmitResult Scheduler::submit(Job *job, std::string_view tenant, std::int64_t n
   }
 
   accept(job);
-  job->state = JobState::Queued;
-  q_push(job);
-  if (job->queue_timeout_ns > 0) {
-    job->deadline = sat_add(now_, job->queue_timeout_ns);
-    timeouts_.emplace(job->deadline, job);
-  }
+  enqueue_accepted(job, false);
   r.token = job->token;
   return r;
 }
@@ -593,20 +653,15 @@ SubmitResult Scheduler::submit_budgeted(Job *job, std::string_view tenant, Effec
   }
 
   accept(job);
-  job->state = JobState::Queued;
-  if (tenant_full) {
-    park(job);
-  } else {
-    q_push(job);
-  }
-  if (job->queue_timeout_ns > 0) {
-    job->deadline = sat_add(now_, job->queue_timeout_ns);
-    timeouts_.emplace(job->deadline, job);
-  }
+  enqueue_accepted(job, tenant_full);
   r.token = job->token;
   // Its arrival may be what a rate wait or a free slot was waiting for
-  // (and sets when the rate limit lets the front go).
-  fill(out);
+  // (and sets when the rate limit lets the front go). The job is accepted:
+  // a dispatch that fails for memory here is left to the next fill.
+  try {
+    fill(out);
+  } catch (const std::bad_alloc &) {
+  }
   if (job->state == JobState::Running) {
     r.position = 0;
     r.eta_ns = 0;

@@ -252,7 +252,15 @@ class Scheduler {
   [[nodiscard]] std::int64_t runtime_estimate() const;
   [[nodiscard]] std::int64_t eta_for(std::size_t position) const;
   [[nodiscard]] Job *find_victim(std::int32_t priority, std::uint32_t need = 1) const;
-  void accept(Job *job);
+  // The most effects one step of advance, fill or submit pushes: reserved
+  // before the step changes anything.
+  static constexpr std::size_t kEffectsPerStep = 4;
+  // submit after the checks and attach: dispatch, preempt or queue.
+  SubmitResult place(Job *job, std::string_view tenant, Effects &out, bool plain, bool dispatch_or_refuse,
+                     bool estimate);
+  void accept(Job *job);                            // all or nothing
+  void unaccept(Job *job);                          // undoes accept
+  void enqueue_accepted(Job *job, bool park_it);    // all or nothing, unaccepting on failure
   void dispatch(Job *job, Effects &out);
   void preempt(Job *victim, Job *preemptor, Effects &out);
   SubmitResult accept_preempting(Job *job, Job *victim, SubmitResult r, Effects &out);
