@@ -1,5 +1,7 @@
 #include "lane.hpp"
 
+#include <exception>
+
 #include <chrono>
 #include <cstring>
 
@@ -69,9 +71,19 @@ void run_chain(lane_ctx_s *job) {
 using namespace lane::exec;
 
 lane_s::lane_s(std::string n, const lane::core::Config &cfg, lane_clock_fn clock, void *clock_ud)
-    : name(std::move(n)), sched(cfg), clock_(clock), clock_ud_(clock_ud) {}
+    : name(std::move(n)), sched(cfg), clock_(clock), clock_ud_(clock_ud) {
+  // What a dispatch or a deadline needs later, had now (this may throw: the
+  // lane is not made): the worker pool, the cancel wait stripes and room in
+  // the timer, so that none can fail for memory once a job is accepted.
+  (void)Pool::instance();
+  (void)wait_stripe(this);
+  Timer::instance().reserve(this);
+}
 
-lane_s::~lane_s() { magic.store(0, std::memory_order_relaxed); }
+lane_s::~lane_s() {
+  magic.store(0, std::memory_order_relaxed);
+  Timer::instance().forget(this);
+}
 
 void lane_s::release() {
   if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
@@ -89,7 +101,9 @@ void lane_s::apply_locked(Effects &eff) {
       case Effect::Kind::Dispatch:
         job->cause.store(LANE_OK, std::memory_order_relaxed);
         if (job->host_run()) {
-          job->port->post(make_event(LANE_EVENT_GRANT, job, LANE_OK, job->started_at));
+          const bool room = job->port_room == 2;
+          if (room) job->port_room = 1;
+          job->port->post(make_event(LANE_EVENT_GRANT, job, LANE_OK, job->started_at), room);
           // Granted: the host may finish and free it before we unlock, so
           // nothing after the lock may touch it.
           eff.done(i);
@@ -151,9 +165,12 @@ void lane_s::deliver(lane_ctx_s *job) {
     CallbackScope scope(this, registry);
     if (job->observer) {
       job->observer->job_ended(o);  // the layer above delivers
-      if (job->port) job->port->release();
+      if (job->port) {
+        if (job->port_room > 0) job->port->unreserve(job->port_room);
+        job->port->release();
+      }
     } else {
-      hand_over(o, job->on_done, job->user_data, job->port, this);
+      hand_over(o, job->on_done, job->user_data, job->port, this, job->port_room);
     }
   }
   if (Waiter *w = job->waiter) {
@@ -190,13 +207,27 @@ SubmitOutput lane_s::submit(const JobSpec &spec, const SubmitOptions &opts) {
   job->outcome_timeout_ns = opts.outcome_timeout_ns;
   job->observer = opts.observer;
   const std::string_view tenant = spec.tenant;
+  if (job->port) {
+    job->port->reserve(2);  // may throw: nothing is accepted yet
+    job->port_room = 2;
+  }
 
   SubmitOutput out;
   const std::int64_t t = now();
   Effects eff;
+  // Out of memory inside the scheduler, the job is not accepted (the
+  // scheduler undoes its part) but what fell due before it (timeouts,
+  // stops) has happened: those effects are carried out, then the failure
+  // goes to the caller as LANE_ERR_NOMEM.
+  std::exception_ptr failed;
   {
     std::lock_guard lk(mu);
-    out.result = sched.submit(job.get(), tenant, t, eff, opts.must_dispatch, opts.estimate);
+    try {
+      out.result = sched.submit(job.get(), tenant, t, eff, opts.must_dispatch, opts.estimate);
+    } catch (...) {
+      failed = std::current_exception();
+      out.result.status = LANE_ERR_NOMEM;
+    }
     if (out.result.status == LANE_OK) {
       inflight_.fetch_add(1, std::memory_order_relaxed);
       if (job->port) job->port->retain();
@@ -208,7 +239,9 @@ SubmitOutput lane_s::submit(const JobSpec &spec, const SubmitOptions &opts) {
     }
     apply_locked(eff);
   }
+  if (job && job->port_room > 0) job->port->unreserve(job->port_room);  // not accepted
   apply_unlocked(eff, false);
+  if (failed) std::rethrow_exception(failed);
   return out;
 }
 

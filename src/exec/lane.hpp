@@ -56,6 +56,10 @@ struct lane_ctx_s : lane::exec::Tagged<lane::exec::kCtxTag>, lane::core::Job {
   lane_port_s *port = nullptr;  // holds a reference while the job lives
   lane::exec::Waiter *waiter = nullptr;
   bool run_inline = false;  // lane_submit_wait runs it on the caller's thread
+  lane_ctx_s *pool_next = nullptr;  // the worker pool's queue (pool.hpp)
+  // Events reserved for it in port: 2 from submit (its first GRANT and its
+  // DONE), 1 once granted.
+  std::uint8_t port_room = 0;
   // Set by a layer above (a session run): told the outcome instead of
   // on_done and the port's DONE event.
   lane::exec::JobObserver *observer = nullptr;

@@ -18,7 +18,8 @@ lane_outcome_t make_outcome(const OutcomeFields &f) {
   return o;
 }
 
-void hand_over(const lane_outcome_t &o, lane_done_fn on_done, void *user_data, lane_port_s *port, lane_t *lane) {
+void hand_over(const lane_outcome_t &o, lane_done_fn on_done, void *user_data, lane_port_s *port, lane_t *lane,
+               std::uint8_t port_room) {
   if (on_done) {
     try {
       on_done(&o, user_data);
@@ -36,7 +37,8 @@ void hand_over(const lane_outcome_t &o, lane_done_fn on_done, void *user_data, l
     ev.job_token = o.job_token;
     ev.user_data = user_data;
     ev.at_ns = o.finished_at_ns;
-    port->post(ev);
+    port->post(ev, port_room > 0);
+    if (port_room > 1) port->unreserve(port_room - 1);
     port->release();
   }
 }

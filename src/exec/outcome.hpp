@@ -26,7 +26,10 @@ struct OutcomeFields {
 [[nodiscard]] lane_outcome_t make_outcome(const OutcomeFields &f);
 
 // Calls on_done (a host exception stops there), then posts DONE to port and
-// gives back the job's reference on it. Either may be null.
-void hand_over(const lane_outcome_t &o, lane_done_fn on_done, void *user_data, lane_port_s *port, lane_t *lane);
+// gives back the job's reference on it. Either may be null. port_room: the
+// events the job holds reserved in port (lane_port_s::reserve); DONE uses
+// one, the rest is given back.
+void hand_over(const lane_outcome_t &o, lane_done_fn on_done, void *user_data, lane_port_s *port, lane_t *lane,
+               std::uint8_t port_room = 0);
 
 }  // namespace lane::exec

@@ -7,6 +7,26 @@
 
 namespace lane::exec {
 
+void Pool::Tasks::push_back(lane_ctx_s *job) {
+  job->pool_next = nullptr;
+  if (tail_) {
+    tail_->pool_next = job;
+  } else {
+    head_ = job;
+  }
+  tail_ = job;
+  ++n_;
+}
+
+lane_ctx_s *Pool::Tasks::pop_front() {
+  lane_ctx_s *job = head_;
+  head_ = job->pool_next;
+  if (!head_) tail_ = nullptr;
+  job->pool_next = nullptr;
+  --n_;
+  return job;
+}
+
 // Why no queued job is ever stranded: every change that can leave a job in
 // tasks_ with nobody searching (a post, a worker taking a job while more
 // wait, a failed thread start) runs ensure_progress_locked under mu_, which
@@ -82,8 +102,7 @@ void Pool::start_threads(std::size_t n) {
         threads_ -= n - i;
         searching_ -= n - i;
         if (threads_ == 0 && !tasks_.empty()) {
-          orphan = tasks_.front();
-          tasks_.pop_front();
+          orphan = tasks_.pop_front();
           queued_.store(tasks_.size(), std::memory_order_relaxed);
           ++taken_;
         } else if (!tasks_.empty() && searching_ == 0 && idle_ <= wakes_ && !monitor_armed_) {
@@ -119,8 +138,7 @@ lane_ctx_s *Pool::rotate(lane_ctx_s *next) {
   std::lock_guard lk(mu_);
   if (tasks_.empty()) return next;
   tasks_.push_back(next);
-  lane_ctx_s *job = tasks_.front();
-  tasks_.pop_front();
+  lane_ctx_s *job = tasks_.pop_front();
   ++taken_;
   return job;
 }
@@ -144,8 +162,7 @@ void Pool::worker() {
   // Whoever started this thread counted it as searching.
   for (;;) {
     if (!tasks_.empty()) {
-      lane_ctx_s *job = tasks_.front();
-      tasks_.pop_front();
+      lane_ctx_s *job = tasks_.pop_front();
       queued_.store(tasks_.size(), std::memory_order_relaxed);
       ++taken_;
       --searching_;

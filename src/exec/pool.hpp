@@ -18,7 +18,6 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <mutex>
 
 struct lane_ctx_s;
@@ -47,6 +46,22 @@ class Pool {
     bool start_monitor = false;
   };
 
+  // The queued jobs, oldest first, linked through lane_ctx_s::pool_next: a
+  // post never allocates, so a job the lane has dispatched cannot be lost to
+  // an out-of-memory failure on its way to a thread.
+  class Tasks {
+   public:
+    void push_back(lane_ctx_s *job);
+    lane_ctx_s *pop_front();
+    [[nodiscard]] bool empty() const { return n_ == 0; }
+    [[nodiscard]] std::size_t size() const { return n_; }
+
+   private:
+    lane_ctx_s *head_ = nullptr;
+    lane_ctx_s *tail_ = nullptr;
+    std::size_t n_ = 0;
+  };
+
   Pool();
   void worker();
   void spin_for_work();
@@ -59,7 +74,7 @@ class Pool {
 
   std::mutex mu_;
   std::condition_variable cv_;  // sleeping workers
-  std::deque<lane_ctx_s *> tasks_;
+  Tasks tasks_;
   std::atomic<std::size_t> queued_{0};  // tasks_.size(), for rotate's lock-free look
   std::size_t min_threads_;
   std::size_t threads_ = 0;    // workers alive

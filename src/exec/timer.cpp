@@ -19,33 +19,81 @@ Timer &Timer::instance() {
   return *t;
 }
 
+void Timer::start_locked() {
+  if (started_) return;
+  std::thread t(&Timer::main, this);
+  started_ = true;
+  thread_id_ = t.get_id();
+  t.detach();
+}
+
+void Timer::reserve(void *client) {
+  std::lock_guard lk(mu_);
+  start_locked();
+  auto [it, fresh] = where_.try_emplace(client);
+  Slot &s = it->second;
+  if (s.spare.empty() && !s.armed) {
+    try {
+      Due tmp;
+      tmp.emplace(0, Entry{client, nullptr});
+      s.spare = tmp.extract(tmp.begin());
+    } catch (...) {
+      if (fresh) where_.erase(it);
+      throw;
+    }
+  }
+  s.reserved = true;
+}
+
+// Takes a slot's entry out of due_, keeping the node when the slot stays.
+void Timer::unlink_locked(std::unordered_map<void *, Slot>::iterator it) {
+  Slot &s = it->second;
+  if (s.armed) {
+    s.spare = due_.extract(s.at);
+    s.armed = false;
+  }
+  if (!s.reserved) where_.erase(it);
+}
+
+void Timer::forget(void *client) {
+  disarm(client);
+  std::lock_guard lk(mu_);
+  if (auto it = where_.find(client); it != where_.end()) where_.erase(it);
+}
+
 void Timer::arm(void *client, FireFn fire, std::int64_t at_ns, bool injected_clock) {
   const std::int64_t due = injected_clock ? core::sat_add(real_now_ns(), kInjectedClockPollNs) : at_ns;
   std::lock_guard lk(mu_);
-  if (auto it = where_.find(client); it != where_.end()) {
-    if (it->second->first == due) return;
-    due_.erase(it->second);
-    where_.erase(it);
+  auto it = where_.find(client);
+  if (it == where_.end()) it = where_.try_emplace(client).first;  // not reserved: may throw
+  Slot &s = it->second;
+  if (s.armed) {
+    if (s.at->first == due) return;
+    s.spare = due_.extract(s.at);
+    s.armed = false;
   }
-  const auto pos = due_.emplace(due, Entry{client, fire});
-  where_.emplace(client, pos);
-  if (!started_) {
-    started_ = true;
-    std::thread t(&Timer::main, this);
-    thread_id_ = t.get_id();
-    t.detach();
-  } else if (pos == due_.begin()) {
-    cv_.notify_all();
+  if (s.spare.empty()) {
+    try {
+      Due tmp;
+      tmp.emplace(due, Entry{client, fire});
+      s.spare = tmp.extract(tmp.begin());
+      start_locked();
+    } catch (...) {
+      if (!s.reserved) where_.erase(it);
+      throw;
+    }
   }
+  s.spare.key() = due;
+  s.spare.mapped() = Entry{client, fire};
+  s.at = due_.insert(std::move(s.spare));
+  s.armed = true;
+  if (s.at == due_.begin()) cv_.notify_all();
 }
 
 void Timer::disarm(void *client) {
   std::unique_lock lk(mu_);
   if (std::this_thread::get_id() != thread_id_) cv_.wait(lk, [&] { return firing_ != client; });
-  if (auto it = where_.find(client); it != where_.end()) {
-    due_.erase(it->second);
-    where_.erase(it);
-  }
+  if (auto it = where_.find(client); it != where_.end()) unlink_locked(it);
 }
 
 int Timer::threads_started() {
@@ -67,8 +115,7 @@ void Timer::main() {
       continue;
     }
     const Entry e = first->second;
-    where_.erase(e.client);
-    due_.erase(first);
+    unlink_locked(where_.find(e.client));
     firing_ = e.client;
     lk.unlock();
     e.fire(e.client);  // may arm again

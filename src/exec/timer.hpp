@@ -25,9 +25,17 @@ class Timer {
   using FireFn = void (*)(void *client);
 
   static Timer &instance();
+  // Makes room for client's one entry and starts the thread, ahead of any
+  // arm (may throw std::bad_alloc or std::system_error): arm and disarm of a
+  // reserved client never allocate, so a lane that has accepted a job cannot
+  // fail to arm its deadline. Lanes reserve when they are made.
+  void reserve(void *client);
+  // Disarms a reserved client and gives its room back.
+  void forget(void *client);
   // (Re)arms client for at_ns on the real clock (the one real_now_ns reads),
   // or for a look soon when its clock is injected. One deadline per client:
-  // a new arm replaces the old.
+  // a new arm replaces the old. A client that did not reserve is given room
+  // here (which may throw) and loses it when it fires or is disarmed.
   void arm(void *client, FireFn fire, std::int64_t at_ns, bool injected_clock);
   // Removes client and waits until the timer thread is not inside it (unless
   // called from that very firing, which must not wait for itself).
@@ -40,12 +48,23 @@ class Timer {
     void *client;
     FireFn fire;
   };
+  using Due = std::multimap<std::int64_t, Entry>;
+  // A client's room: its entry in due_ while armed, else the detached node
+  // kept for the next arm.
+  struct Slot {
+    Due::iterator at{};
+    Due::node_type spare;
+    bool armed = false;
+    bool reserved = false;
+  };
   void main();
+  void start_locked();
+  void unlink_locked(std::unordered_map<void *, Slot>::iterator it);
 
   std::mutex mu_;
   std::condition_variable cv_;
-  std::multimap<std::int64_t, Entry> due_;
-  std::unordered_map<void *, std::multimap<std::int64_t, Entry>::iterator> where_;
+  Due due_;
+  std::unordered_map<void *, Slot> where_;
   void *firing_ = nullptr;
   std::thread::id thread_id_;
   bool started_ = false;

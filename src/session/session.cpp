@@ -48,9 +48,18 @@ Run *run_of(const lane_ctx_s *ctx) { return ctx ? dynamic_cast<Run *>(ctx->obser
 
 lane_session_s::lane_session_s(lane_s *l, std::string k, const lane::session::Options &opts)
     : lane(l), key(std::move(k)), opts_(opts) {
+  // Room in the timer now (may throw: no session), so a debounce armed
+  // after a message was accepted cannot fail for memory.
+  lane::exec::Timer::instance().reserve(this);
   lane->retain();  // the lane outlives its owner's destroy while this session lives
-  lane->add_close_listener({[](void *s) { return static_cast<lane_session_s *>(s)->pin(); },
-                            [](void *s) { static_cast<lane_session_s *>(s)->on_lane_closed(); }, this});
+  try {
+    lane->add_close_listener({[](void *s) { return static_cast<lane_session_s *>(s)->pin(); },
+                              [](void *s) { static_cast<lane_session_s *>(s)->on_lane_closed(); }, this});
+  } catch (...) {
+    lane->release();
+    lane::exec::Timer::instance().forget(this);
+    throw;
+  }
   // A close that came before the listener was in place.
   lane_closed_ = lane->closed();
 }
@@ -528,5 +537,5 @@ void lane_session_s::shutdown() {
     idle_cv_.wait(lk, [&] { return runs_.empty() && busy_ == 0; });
   }
   lane->remove_close_listener(this);  // pin() refuses from now on
-  lane::exec::Timer::instance().disarm(this);
+  lane::exec::Timer::instance().forget(this);
 }
