@@ -1,0 +1,473 @@
+// Allocation failure, injected: this program replaces the global operator
+// new so that the Nth allocation made by the calling thread after arm(N)
+// fails (std::bad_alloc, or nullptr for the nothrow forms). Each scenario
+// makes one C API call with N = 1, 2, 3, ... until the call gets through
+// without meeting the failure, and checks every time that
+//  - the call answers LANE_OK or LANE_ERR_NOMEM ("out of memory" in
+//    lane_last_error), never anything else and never a crash;
+//  - a job the call accepted gets exactly one outcome and a refused one none;
+//  - the lane still works afterwards: every earlier job ends, lane_wait_idle
+//    returns, lane_destroy returns (each wait is bounded: a hang fails).
+// Only the armed thread's allocations fail: workers and the timer thread run
+// as usual, so what is checked is the call's own all-or-nothing answer.
+//
+// Built only without sanitizers (they replace operator new themselves).
+// LANE_ALLOC_TRACE=1 prints the scenario and N of each injected failure, 2
+// the stack of each.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+#include <execinfo.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "lane/lane.h"
+
+// ------------------------------------------------------------ the allocator
+namespace {
+thread_local long t_countdown = 0;  // > 0: the allocation that brings it to 0 fails
+thread_local bool t_hit = false;    // the armed failure happened
+
+void arm(long n) {
+  t_hit = false;
+  t_countdown = n;
+}
+bool disarm() {
+  t_countdown = 0;
+  return t_hit;
+}
+
+void *allocate(std::size_t n, std::size_t align, bool nothrow) {
+  if (t_countdown > 0 && --t_countdown == 0) {
+    t_hit = true;
+    if (const char *v = std::getenv("LANE_ALLOC_TRACE"); v && *v == '2') {
+      void *frames[32];
+      backtrace_symbols_fd(frames, backtrace(frames, 32), 2);
+      std::fputs("--\n", stderr);
+    }
+    if (nothrow) return nullptr;
+    throw std::bad_alloc();
+  }
+  if (n == 0) n = 1;
+  void *p = align > alignof(std::max_align_t) ? std::aligned_alloc(align, (n + align - 1) / align * align)
+                                               : std::malloc(n);
+  if (!p && !nothrow) throw std::bad_alloc();
+  return p;
+}
+}  // namespace
+
+void *operator new(std::size_t n) { return allocate(n, 0, false); }
+void *operator new[](std::size_t n) { return allocate(n, 0, false); }
+void *operator new(std::size_t n, const std::nothrow_t &) noexcept { return allocate(n, 0, true); }
+void *operator new[](std::size_t n, const std::nothrow_t &) noexcept { return allocate(n, 0, true); }
+void *operator new(std::size_t n, std::align_val_t a) { return allocate(n, static_cast<std::size_t>(a), false); }
+void *operator new[](std::size_t n, std::align_val_t a) { return allocate(n, static_cast<std::size_t>(a), false); }
+void *operator new(std::size_t n, std::align_val_t a, const std::nothrow_t &) noexcept {
+  return allocate(n, static_cast<std::size_t>(a), true);
+}
+void *operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t &) noexcept {
+  return allocate(n, static_cast<std::size_t>(a), true);
+}
+void operator delete(void *p) noexcept { std::free(p); }
+void operator delete[](void *p) noexcept { std::free(p); }
+void operator delete(void *p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void *p, std::size_t) noexcept { std::free(p); }
+void operator delete(void *p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void *p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void *p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void *p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+
+// ------------------------------------------------------------ fixtures
+namespace {
+
+constexpr long kMaxN = 400;  // no single call here allocates anywhere near this often
+constexpr auto kBound = std::chrono::seconds(20);
+
+struct Count {
+  std::atomic<int> done{0};
+  std::atomic<int> last_status{0};
+};
+
+void on_done(const lane_outcome_t *o, void *ud) {
+  auto *c = static_cast<Count *>(ud);
+  c->last_status.store(o->status);
+  c->done.fetch_add(1);
+}
+
+std::atomic<bool> g_release{false};
+int32_t run_ok(lane_ctx_t *, void *) { return 0; }
+int32_t run_blocker(lane_ctx_t *ctx, void *) {
+  // Holds its slot until released or cancelled (bounded either way).
+  const auto until = std::chrono::steady_clock::now() + kBound;
+  while (!g_release.load() && !lane_ctx_cancelled(ctx) && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return 0;
+}
+
+bool eventually(const std::atomic<int> &v, int want) {
+  const auto until = std::chrono::steady_clock::now() + kBound;
+  while (v.load() < want) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return v.load() == want;
+}
+
+std::atomic<std::int64_t> g_now{1'000'000'000};
+long g_n = 0;  // the sweep's N, for messages
+std::int64_t fake_clock(void *) { return g_now.load(); }
+
+bool trace() {
+  const char *v = std::getenv("LANE_ALLOC_TRACE");
+  return v && *v == '1';
+}
+
+// The answer of one armed call: OK, or NOMEM saying so.
+void check_answer(const char *scenario, long n, lane_status_t s, bool hit) {
+  INFO(scenario << " with allocation " << n << " failing: " << lane_status_name(s) << " " << lane_last_error());
+  if (trace() && hit) std::fprintf(stderr, "%s: allocation %ld failed -> %s\n", scenario, n, lane_status_name(s));
+  CHECK((s == LANE_OK || s == LANE_ERR_NOMEM));
+  if (s == LANE_ERR_NOMEM) {
+    CHECK(hit);
+    CHECK(std::strstr(lane_last_error(), "out of memory") != nullptr);
+  }
+  if (!hit) CHECK(s == LANE_OK);
+}
+
+lane_job_t job_of(const char *id, lane_run_fn run, Count *c) {
+  lane_job_t j = LANE_JOB_INIT;
+  j.id = id;
+  j.run = run;
+  j.on_done = on_done;
+  j.user_data = c;
+  return j;
+}
+
+// Drives one scenario: setup() outside the armed window, call() armed,
+// then the checks. Returns when a call got through without the failure.
+// allocates: whether the call needs memory at all (else the first run
+// already gets through).
+template <class Setup, class Call, class After>
+void sweep(const char *scenario, Setup setup, Call call, After after, bool allocates = true) {
+  long n = 1;
+  for (; n <= kMaxN; ++n) {
+    auto state = setup();
+    g_n = n;
+    arm(n);
+    const lane_status_t s = call(state);
+    const bool hit = disarm();
+    check_answer(scenario, n, s, hit);
+    after(state, s);
+    if (!hit) break;
+  }
+  INFO(scenario);
+  if (allocates) CHECK(n > 1);  // the sweep met at least one failure
+  if (!allocates) CHECK(n == 1);  // none: the call took no memory
+  CHECK(n <= kMaxN);  // and a run got through
+}
+
+// A lane for one scenario, with a count per job id it will see.
+struct LaneFix {
+  lane_t *lane = nullptr;
+  lane_port_t *port = nullptr;
+  std::vector<Count *> counts;
+  Count *count() {
+    counts.push_back(new Count);
+    return counts.back();
+  }
+};
+
+lane_t *make_lane(uint32_t slots, lane_policy_t policy, bool fake) {
+  lane_options_t o = LANE_OPTIONS_INIT;
+  o.max_concurrent = slots;
+  o.policy = policy;
+  o.preempt_min_runtime_ns = -1;
+  if (fake) {
+    o.clock = fake_clock;
+  }
+  lane_t *l = nullptr;
+  REQUIRE(lane_create("alloc", &o, &l) == LANE_OK);
+  return l;
+}
+
+// Ends a scenario's lane: releases blockers, waits for every outcome
+// (bounded) and checks each accepted job got exactly one.
+void finish(LaneFix &f, const std::vector<int> &want) {
+  g_release.store(true);
+  REQUIRE(f.lane != nullptr);
+  if (f.port) {
+    // Host-run jobs: finish each one granted, until the lane is idle.
+    const auto until = std::chrono::steady_clock::now() + kBound;
+    lane_event_t ev[16] = {};
+    for (lane_event_t &e : ev) e.struct_size = sizeof e;
+    while (lane_wait_idle(f.lane, 0) != LANE_OK && std::chrono::steady_clock::now() < until) {
+      const int32_t got = lane_port_poll(f.port, ev, 16, 10'000'000);
+      for (int32_t i = 0; i < got; ++i) {
+        if (ev[i].kind == LANE_EVENT_GRANT) CHECK(lane_job_finish(f.lane, ev[i].job_token, 0) == LANE_OK);
+      }
+    }
+  }
+  CHECK(lane_wait_idle(f.lane, std::chrono::nanoseconds(kBound).count()) == LANE_OK);
+  for (std::size_t i = 0; i < f.counts.size() && i < want.size(); ++i) {
+    INFO("job " << i << " of the run with allocation " << g_n << " failing: " << f.counts[i]->done.load()
+                  << " outcomes, want " << want[i]);
+    CHECK(eventually(f.counts[i]->done, want[i]));
+  }
+  CHECK(lane_destroy(f.lane) == LANE_OK);
+  if (f.port) CHECK(lane_port_destroy(f.port) == LANE_OK);
+  for (Count *c : f.counts) delete c;
+  g_release.store(false);
+}
+
+}  // namespace
+
+TEST_CASE("lane_create and lane_port_create answer NOMEM or make the handle") {
+  sweep(
+      "lane_create", [] { return static_cast<lane_t *>(nullptr); },
+      [](lane_t *&l) {
+        lane_options_t o = LANE_OPTIONS_INIT;
+        o.policy = LANE_POLICY_FAIR_SHARE;
+        return lane_create("created", &o, &l);
+      },
+      [](lane_t *&l, lane_status_t s) {
+        CHECK((s == LANE_OK) == (l != nullptr));
+        if (l) CHECK(lane_destroy(l) == LANE_OK);
+      });
+  sweep(
+      "lane_port_create", [] { return static_cast<lane_port_t *>(nullptr); },
+      [](lane_port_t *&p) { return lane_port_create(&p); },
+      [](lane_port_t *&p, lane_status_t s) {
+        CHECK((s == LANE_OK) == (p != nullptr));
+        if (p) CHECK(lane_port_destroy(p) == LANE_OK);
+      });
+}
+
+// Callback jobs: dispatched at once, or queued behind a full lane (FIFO and
+// fair share, a new tenant, queue and outcome timeouts on).
+TEST_CASE("lane_submit of a callback job is all or nothing") {
+  struct Case {
+    const char *name;
+    lane_policy_t policy;
+    bool queued;
+  };
+  for (const Case c : {Case{"submit dispatched fifo", LANE_POLICY_FIFO, false},
+                       Case{"submit dispatched fair", LANE_POLICY_FAIR_SHARE, false},
+                       Case{"submit queued fifo", LANE_POLICY_FIFO, true},
+                       Case{"submit queued fair", LANE_POLICY_FAIR_SHARE, true}}) {
+    sweep(
+        c.name,
+        [&] {
+          auto *f = new LaneFix;
+          f->lane = make_lane(1, c.policy, false);
+          if (c.queued) {
+            lane_job_t b = job_of("blocker", run_blocker, f->count());
+            REQUIRE(lane_submit(f->lane, &b, nullptr) == LANE_OK);
+          }
+          f->count();  // the armed job's
+          return f;
+        },
+        [&](LaneFix *f) {
+          lane_job_t j = job_of("armed", run_ok, f->counts.back());
+          j.tenant = "tenant-new";
+          j.queue_timeout_ns = 60'000'000'000;
+          lane_ticket_t t = LANE_TICKET_INIT;
+          return lane_submit(f->lane, &j, &t);
+        },
+        [&](LaneFix *f, lane_status_t s) {
+          std::vector<int> want;
+          if (c.queued) want.push_back(1);
+          want.push_back(s == LANE_OK ? 1 : 0);
+          finish(*f, want);
+          delete f;
+        });
+  }
+}
+
+TEST_CASE("lane_submit of a host-run job is all or nothing") {
+  for (const bool queued : {false, true}) {
+    sweep(
+        queued ? "host-run queued" : "host-run granted",
+        [&] {
+          auto *f = new LaneFix;
+          f->lane = make_lane(1, LANE_POLICY_FAIR_SHARE, false);
+          REQUIRE(lane_port_create(&f->port) == LANE_OK);
+          if (queued) {
+            lane_job_t b = job_of("blocker", run_blocker, f->count());
+            REQUIRE(lane_submit(f->lane, &b, nullptr) == LANE_OK);
+          }
+          f->count();
+          return f;
+        },
+        [&](LaneFix *f) {
+          lane_job_t j = job_of("host", nullptr, f->counts.back());
+          j.port = f->port;
+          j.tenant = "host-tenant";
+          return lane_submit(f->lane, &j, nullptr);
+        },
+        [&](LaneFix *f, lane_status_t s) {
+          std::vector<int> want;
+          if (queued) want.push_back(1);
+          want.push_back(s == LANE_OK ? 1 : 0);
+          finish(*f, want);
+          delete f;
+        });
+  }
+}
+
+// A submit first carries out what fell due: here six queue timeouts at once
+// (more outcomes than fit without allocating), then the armed job.
+TEST_CASE("a submit that first times out six queued jobs loses none of them") {
+  sweep(
+      "submit after timeouts",
+      [] {
+        auto *f = new LaneFix;
+        f->lane = make_lane(1, LANE_POLICY_FIFO, true);
+        lane_job_t b = job_of("blocker", run_blocker, f->count());
+        REQUIRE(lane_submit(f->lane, &b, nullptr) == LANE_OK);
+        for (int i = 0; i < 6; ++i) {
+          std::string id = "due-" + std::to_string(i);
+          lane_job_t j = job_of(id.c_str(), run_ok, f->count());
+          j.queue_timeout_ns = 1000;
+          REQUIRE(lane_submit(f->lane, &j, nullptr) == LANE_OK);
+        }
+        f->count();
+        g_now.fetch_add(1'000'000);  // all six are due now
+        return f;
+      },
+      [](LaneFix *f) {
+        lane_job_t j = job_of("armed", run_ok, f->counts.back());
+        return lane_submit(f->lane, &j, nullptr);
+      },
+      [](LaneFix *f, lane_status_t s) {
+        std::vector<int> want(7, 1);
+        want.push_back(s == LANE_OK ? 1 : 0);
+        finish(*f, want);
+        delete f;
+      });
+}
+
+TEST_CASE("a preempting submit is all or nothing") {
+  sweep(
+      "preempting submit",
+      [] {
+        auto *f = new LaneFix;
+        f->lane = make_lane(1, LANE_POLICY_FIFO, false);
+        lane_job_t b = job_of("victim", run_blocker, f->count());
+        b.flags = LANE_JOB_PREEMPTIBLE;
+        REQUIRE(lane_submit(f->lane, &b, nullptr) == LANE_OK);
+        f->count();
+        return f;
+      },
+      [](LaneFix *f) {
+        lane_job_t j = job_of("urgent", run_ok, f->counts.back());
+        j.priority = 10;
+        return lane_submit(f->lane, &j, nullptr);
+      },
+      [](LaneFix *f, lane_status_t s) {
+        finish(*f, {1, s == LANE_OK ? 1 : 0});
+        delete f;
+      });
+}
+
+TEST_CASE("lane_submit_wait answers NOMEM or the job's own outcome") {
+  sweep(
+      "submit_wait",
+      [] {
+        auto *f = new LaneFix;
+        f->lane = make_lane(1, LANE_POLICY_FIFO, false);
+        f->count();
+        return f;
+      },
+      [](LaneFix *f) {
+        lane_job_t j = job_of("waited", run_ok, f->counts.back());
+        lane_outcome_t o{};
+        o.struct_size = sizeof o;
+        return lane_submit_wait(f->lane, &j, -1, &o);
+      },
+      [](LaneFix *f, lane_status_t s) {
+        finish(*f, {s == LANE_OK ? 1 : 0});
+        delete f;
+      });
+}
+
+TEST_CASE("lane_cancel of a queued job is all or nothing") {
+  sweep(
+      "cancel queued",
+      [] {
+        auto *f = new LaneFix;
+        f->lane = make_lane(1, LANE_POLICY_FAIR_SHARE, false);
+        lane_job_t b = job_of("blocker", run_blocker, f->count());
+        REQUIRE(lane_submit(f->lane, &b, nullptr) == LANE_OK);
+        lane_job_t q = job_of("queued", run_ok, f->count());
+        q.tenant = "t";
+        REQUIRE(lane_submit(f->lane, &q, nullptr) == LANE_OK);
+        return f;
+      },
+      [](LaneFix *f) { return lane_cancel(f->lane, "queued", LANE_CANCEL_QUEUED); },
+      [](LaneFix *f, lane_status_t s) {
+        if (s == LANE_OK) CHECK(f->counts[1]->last_status.load() == LANE_ERR_CANCELLED);
+        finish(*f, {1, 1});
+        delete f;
+      },
+      false);  // a cancel takes no memory: it cannot fail for it
+}
+
+TEST_CASE("session create and enqueue are all or nothing") {
+  sweep(
+      "session enqueue",
+      [] {
+        auto *f = new LaneFix;
+        f->lane = make_lane(2, LANE_POLICY_FAIR_SHARE, false);
+        f->count();
+        return f;
+      },
+      [](LaneFix *f) {
+        lane_session_t *s = nullptr;
+        lane_status_t st = lane_session_create(f->lane, "user-1", nullptr, &s);
+        if (st != LANE_OK) {
+          CHECK(s == nullptr);
+          return st;
+        }
+        lane_job_t j = job_of("msg-1", run_ok, f->counts.back());
+        st = lane_session_enqueue(s, &j);
+        const bool hit = disarm();  // the destroy is not part of the answer
+        const lane_status_t d = lane_session_destroy(s);
+        CHECK(d == LANE_OK);
+        if (hit) t_hit = true;
+        return st;
+      },
+      [](LaneFix *f, lane_status_t s) {
+        finish(*f, {s == LANE_OK ? 1 : 0});
+        delete f;
+      });
+}
+
+TEST_CASE("registry create and get_or_create are all or nothing") {
+  sweep(
+      "registry",
+      [] { return static_cast<lane_registry_t *>(nullptr); },
+      [](lane_registry_t *&reg) {
+        lane_status_t s = lane_registry_create(nullptr, &reg);
+        if (s != LANE_OK) return s;
+        lane_t *l = nullptr;
+        s = lane_registry_get_or_create(reg, "llm", &l);
+        if (s == LANE_OK) CHECK(l != nullptr);
+        return s;
+      },
+      [](lane_registry_t *&reg, lane_status_t) {
+        if (reg) {
+          lane_t *l = nullptr;
+          CHECK(lane_registry_get_or_create(reg, "llm", &l) == LANE_OK);  // still usable, unarmed
+          CHECK(lane_registry_destroy(reg) == LANE_OK);
+        }
+      });
+}
