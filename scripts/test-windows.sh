@@ -10,14 +10,17 @@
 # mingw SQLite), builds it, runs the core, capi, abi (with LoadLibrary +
 # GetProcAddress), session, stress, registry, sampler (host sinks), fuzz
 # (the corpus replay) suites, the examples (suite 'programs') and the demo
-# under wine (README's Windows section lists what is left out, and why).
+# under wine, then the Go binding's tests (bindings/go/test-windows.sh; Go
+# must be installed). README's Windows section lists what is left out, and
+# why.
 #
 # LANE_STRESS_SCALE is passed through to the stress suites (default 1, the
 # same work as the Linux build).
 #
 # Exit status: 0 when everything built and every test passed; 1 when the
-# build or a test failed; 2 when mingw-w64 or wine64 is missing and cannot be
-# installed (not root). The last line is "windows tests: N passed, N failed".
+# build or a test failed (the Go tests included, or Go is missing); 2 when
+# mingw-w64 or wine64 is missing and cannot be installed (not root). The
+# last line is "windows tests: N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -110,6 +113,19 @@ print(p, f)
 PY
 )
 fi
+
+# The Go binding's tests against the same DLL (bindings/go/test-windows.sh):
+# its counts join the total; its failure, or a missing Go, fails the run.
+go_out="$(bash bindings/go/test-windows.sh build-win 2>&1)"
+go_rc=$?
+printf '%s\n' "$go_out"
+read -r go_passed go_failed < <(printf '%s\n' "$go_out" | sed -n 's/^go windows tests: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' | tail -1)
+if [ $go_rc -ne 0 ] || [ -z "${go_passed:-}" ]; then
+  status=1
+  [ "${go_failed:-0}" -eq 0 ] && go_failed=1
+fi
+passed=$((passed + ${go_passed:-0}))
+failed=$((failed + go_failed))
 
 echo "test-windows: $((built - start)) s to build, $(($(date +%s) - built)) s to test"
 echo "windows tests: $passed passed, $failed failed"

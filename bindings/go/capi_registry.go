@@ -6,7 +6,9 @@ package lane
 //
 // No library thread ever calls into Go. The registry's config callback is
 // golane_cfg_lookup below, pure C, reading a table in C memory guarded by a
-// C mutex; the log callback is left NULL (one line on stderr); the sampler
+// C mutex; the log callback is golane_log, pure C too, which hands the line
+// to a goroutine of the registry (registry_log_*.go) or, without
+// WithLogger, writes it to stderr; the sampler
 // uses only the library's built-in SQLite sink.
 
 /*
@@ -25,8 +27,12 @@ type cRegistry = *C.lane_registry_t
 type cConfig = *C.golane_cfg
 type cSampler = *C.lane_sampler_t
 
-func cConfigNew(envFallback bool, logFD int) cConfig {
-	return C.golane_cfg_new(C.int(boolInt(envFallback)), C.int(logFD))
+// noLog is the log target of a registry without WithLogger (its lines go
+// to stderr); logSink.target gives the others.
+const noLog = uintptr(C.GOLANE_NO_LOG)
+
+func cConfigNew(envFallback bool, log uintptr) cConfig {
+	return C.golane_cfg_new(C.int(boolInt(envFallback)), C.uintptr_t(log))
 }
 
 func cConfigFree(c cConfig) { C.golane_cfg_free(c) }
@@ -55,10 +61,10 @@ func cConfigSet(c cConfig, m map[string]int64) error {
 	return nil
 }
 
-func cRegistryCreate(cfg cConfig, policy Policy, defMax uint32, retire int64, logFD int) (cRegistry, error) {
+func cRegistryCreate(cfg cConfig, policy Policy, defMax uint32, retire int64, log uintptr) (cRegistry, error) {
 	var r *C.lane_registry_t
 	err := result("new registry", C.golane_registry_create(cfg, C.int32_t(policy), C.uint32_t(defMax), C.int64_t(retire),
-		C.int(logFD), &r))
+		C.uintptr_t(log), &r))
 	return r, err
 }
 

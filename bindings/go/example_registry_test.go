@@ -13,7 +13,7 @@ import (
 	"liblane.dev/lane"
 )
 
-// The README's registry and history example, kept compiling and passing here.
+// The README's registry example, kept compiling and passing here.
 func ExampleRegistry() {
 	reg, err := lane.NewRegistry(
 		lane.WithConfig(map[string]int64{"lanes.llm.max_concurrent": 2}),
@@ -35,18 +35,34 @@ func ExampleRegistry() {
 	gpu, _ := reg.Lane("gpu")
 	fmt.Println("gpu slots:", gpu.Stats().MaxConcurrent, "max queued:", reg.Config()["lanes.gpu.max_queued"])
 
-	dir, _ := os.MkdirTemp("", "lane-history")
-	defer os.RemoveAll(dir)
-	db := filepath.Join(dir, "history.db")
-	sampler, _ := reg.NewSampler(db, lane.WithInterval(30*time.Second))
-	defer sampler.Close()
-	_ = sampler.SampleOnce() // or sampler.Start() for one sample per Interval
-	rows, _ := lane.QueryHistory(db, "llm", time.Now().Add(-time.Hour), time.Now().Add(time.Second))
-	fmt.Println("rows:", len(rows), "running:", rows[0].Running)
 	// Output:
 	// slots: 2
 	// true
 	// true
 	// gpu slots: 1 max queued: 8
+}
+
+// The occupancy history: one sample written to SQLite and read back.
+func ExampleRegistry_NewSampler() {
+	reg, err := lane.NewRegistry()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer reg.Close() // closes its samplers first
+	llm, _ := reg.Lane("llm")
+	_ = llm.SubmitWait(context.Background(), lane.Job{ID: "q1", Run: func(context.Context) error { return nil }})
+
+	dir, _ := os.MkdirTemp("", "lane-history")
+	defer os.RemoveAll(dir)
+	db := filepath.Join(dir, "history.db")
+	sampler, err := reg.NewSampler(db, lane.WithInterval(30*time.Second))
+	if err != nil {
+		log.Fatal(err) // ErrUnsupported: this liblane was built without SQLite
+	}
+	defer sampler.Close()
+	_ = sampler.SampleOnce() // or sampler.Start() for one sample per Interval
+	rows, _ := lane.QueryHistory(db, "llm", time.Now().Add(-time.Hour), time.Now().Add(time.Second))
+	fmt.Println("rows:", len(rows), "running:", rows[0].Running)
+	// Output:
 	// rows: 1 running: 0
 }

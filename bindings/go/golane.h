@@ -65,7 +65,7 @@ typedef struct golane_cfg {
   char **keys;
   int64_t *vals;
   int env_fallback;  // keys not in the table come from the environment
-  int log_fd;        // where golane_env_lookup reports a bad value (-1: stderr)
+  uintptr_t log;     // where golane_env_lookup reports a bad value (golane_log's ud)
 } golane_cfg;
 
 // A throttled session's token use, as last set by Session.SetTokens.
@@ -108,14 +108,26 @@ golane_result golane_close(lane_t *lane, int32_t mode);
 golane_result golane_job_finish(lane_t *lane, uint64_t token, int32_t code);
 int32_t golane_poll(lane_port_t *port, lane_event_t *raw, golane_event *out, int32_t max, int64_t timeout_ns);
 
-// golane_registry.c
-golane_cfg *golane_cfg_new(int env_fallback, int log_fd);
+// The registry's log sink, golane_log's ud: POSIX (golane_log_unix.c) a pipe's
+// write end, Windows (golane_log_windows.c) a golane_logq *; GOLANE_NO_LOG:
+// stderr.
+#define GOLANE_NO_LOG UINTPTR_MAX
 void golane_log(int32_t level, const char *message, void *ud);
+#ifdef _WIN32
+typedef struct golane_logq golane_logq;
+golane_logq *golane_logq_new(void);
+size_t golane_logq_read(golane_logq *q, char *out, size_t cap);
+void golane_logq_close(golane_logq *q);
+void golane_logq_free(golane_logq *q);
+#endif
+
+// golane_registry.c
+golane_cfg *golane_cfg_new(int env_fallback, uintptr_t log);
 int golane_cfg_set(golane_cfg *c, const char *blob, size_t blob_len, const int64_t *vals, size_t n);
 int64_t golane_cfg_lookup(const char *key, int64_t def, void *ud);
 void golane_cfg_free(golane_cfg *c);
 golane_result golane_registry_create(golane_cfg *cfg, int32_t policy, uint32_t def_max, int64_t retire_ns,
-                                     int log_fd, lane_registry_t **out);
+                                     uintptr_t log, lane_registry_t **out);
 golane_result golane_registry_lane(lane_registry_t *r, const char *name, lane_t **out_lane,
                                         lane_port_t **out_port);
 lane_t *golane_registry_borrow(lane_registry_t *r, const char *name);

@@ -8,17 +8,18 @@
 #include "golane.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
-#include <unistd.h>
+#ifdef _WIN32
+#include <windows.h>
+#endif
 
-golane_cfg *golane_cfg_new(int env_fallback, int log_fd) {
+golane_cfg *golane_cfg_new(int env_fallback, uintptr_t log) {
   golane_cfg *c = (golane_cfg *)calloc(1, sizeof *c);
   if (c != NULL) {
     pthread_mutex_init(&c->mu, NULL);
     c->env_fallback = env_fallback;
-    c->log_fd = log_fd;
+    c->log = log;
   }
   return c;
 }
@@ -66,6 +67,33 @@ int golane_cfg_set(golane_cfg *c, const char *blob, size_t blob_len, const int64
 // Reads key from the environment as liblane does without a callback:
 // lanes.gpu.max_queued is LANE_GPU_MAX_QUEUED, an optional '-' and digits.
 // Absent: def. Not a number: def, and one line to the log.
+static int64_t golane_env_parse(const golane_cfg *c, const char *key, const char *var, const char *s, int64_t def);
+
+#ifdef _WIN32
+// A malloc'd copy of the process environment's variable, NULL if it is not
+// set. Not getenv: the C runtime keeps its own copy of the environment,
+// made at start-up, and a host that sets a variable through the Win32 API
+// (Go's os.Setenv does) changes only the process's; _putenv changes both.
+static char *golane_getenv_copy(const char *name) {
+  for (;;) {
+    DWORD need = GetEnvironmentVariableA(name, NULL, 0);
+    if (need == 0) return NULL;
+    char *v = (char *)malloc(need);
+    if (v == NULL) return NULL;
+    SetLastError(0);
+    DWORD got = GetEnvironmentVariableA(name, v, need);
+    if (got < need) {
+      if (got == 0 && GetLastError() == ERROR_ENVVAR_NOT_FOUND) {  // removed meanwhile
+        free(v);
+        return NULL;
+      }
+      return v;
+    }
+    free(v);  // it grew meanwhile: ask again
+  }
+}
+#endif
+
 static int64_t golane_env_lookup(const golane_cfg *c, const char *key, int64_t def) {
   const char *k = strncmp(key, "lanes.", 6) == 0 ? key + 6 : key;
   char var[320];
@@ -75,7 +103,18 @@ static int64_t golane_env_lookup(const golane_cfg *c, const char *key, int64_t d
     var[n] = (ch == '.' || ch == '-' || ch == ':') ? '_' : (char)toupper((unsigned char)ch);
   }
   var[n] = '\0';
-  const char *s = getenv(var);
+#ifdef _WIN32
+  char *s = golane_getenv_copy(var);
+  int64_t v = golane_env_parse(c, key, var, s, def);
+  free(s);
+  return v;
+#else
+  return golane_env_parse(c, key, var, getenv(var), def);
+#endif
+}
+
+// The value s of var (NULL: not set) as the key's value.
+static int64_t golane_env_parse(const golane_cfg *c, const char *key, const char *var, const char *s, int64_t def) {
   if (s == NULL) return def;
   const char *p = s;
   int neg = *p == '-';
@@ -95,7 +134,7 @@ static int64_t golane_env_lookup(const golane_cfg *c, const char *key, int64_t d
   if (!ok) {
     char line[768];
     snprintf(line, sizeof line, "config %.320s (%.320s) = '%.64s' is not an integer; using the default", key, var, s);
-    golane_log(LANE_LOG_WARN, line, (void *)(intptr_t)c->log_fd);
+    golane_log(LANE_LOG_WARN, line, (void *)c->log);
     return def;
   }
   return neg ? (int64_t)(0 - mag) : (int64_t)mag;
@@ -120,27 +159,6 @@ int64_t golane_cfg_lookup(const char *key, int64_t def, void *ud) {
   return v;
 }
 
-// The registry's lane_log_fn: one line "<level> <message>\n" written to a
-// non-blocking pipe that a goroutine reads (no library thread calls Go). A
-// line fits in PIPE_BUF, so it is written whole or, when the pipe is full,
-// dropped (never blocking the library). fd < 0: stderr, as liblane does.
-void golane_log(int32_t level, const char *message, void *ud) {
-  int fd = (int)(intptr_t)ud;
-  if (fd < 0) {
-    fprintf(stderr, "liblane: %s\n", message);
-    return;
-  }
-  char line[PIPE_BUF];
-  int n = snprintf(line, sizeof line, "%d ", (int)level);
-  size_t len = (size_t)n;
-  for (const char *p = message; *p && len + 1 < sizeof line; p++) line[len++] = (*p == '\n') ? ' ' : *p;
-  line[len++] = '\n';
-  ssize_t w;
-  do {
-    w = write(fd, line, len);
-  } while (w < 0 && errno == EINTR);
-}
-
 void golane_cfg_free(golane_cfg *c) {
   if (c == NULL) return;
   pthread_mutex_destroy(&c->mu);
@@ -151,15 +169,15 @@ void golane_cfg_free(golane_cfg *c) {
 }
 
 golane_result golane_registry_create(golane_cfg *cfg, int32_t policy, uint32_t def_max, int64_t retire_ns,
-                                     int log_fd, lane_registry_t **out) {
+                                     uintptr_t log, lane_registry_t **out) {
   lane_registry_options_t o = LANE_REGISTRY_OPTIONS_INIT;
   if (cfg != NULL) {
     o.config_int = golane_cfg_lookup;
     o.config_ud = cfg;
   }
-  if (log_fd >= 0) {
+  if (log != GOLANE_NO_LOG) {
     o.log = golane_log;
-    o.log_ud = (void *)(intptr_t)log_fd;
+    o.log_ud = (void *)log;
   }
   o.default_policy = (lane_policy_t)policy;
   o.default_max_concurrent = def_max;

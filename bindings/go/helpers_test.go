@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"sync"
 	"testing"
@@ -53,6 +54,22 @@ func waitGoroutines(n int) error {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// needSQLite skips t, saying why, when this liblane has no SQLite history
+// (built without SQLite, as the Windows build is): the sampler needs it.
+func needSQLite(t *testing.T) {
+	t.Helper()
+	if !haveSQLite() {
+		t.Skip("this liblane was built without the SQLite history (ErrUnsupported), which the sampler writes to")
+	}
+}
+
+// haveSQLite asks the library itself: a query of a file that cannot exist
+// is ErrUnsupported only in a build without SQLite.
+func haveSQLite() bool {
+	_, err := QueryHistory(filepath.Join(os.TempDir(), "lane-no-such-dir", "probe.db"), "x", time.Time{}, time.Time{})
+	return !errors.Is(err, ErrUnsupported)
 }
 
 func newLane(t testing.TB, opts ...Option) *Lane {

@@ -2,7 +2,6 @@ package lane
 
 import (
 	"context"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,7 +39,7 @@ type Lane struct {
 	final    Stats         // the last stats, kept by Close
 	closed   chan struct{} // the poller may stop
 	pollDone chan struct{} // the poller has stopped
-	portFile *os.File      // a dup of the port's eventfd in Go's netpoller; nil: blocking poll
+	portWait               // what the poller waits on (poller_unix.go, poller_windows.go)
 	finished chan struct{} // Close is complete
 }
 

@@ -757,12 +757,27 @@ func TestManyLanesOpenAndCloseWithoutLeaks(t *testing.T) {
 	}
 }
 
+// By default the poller waits for the port's readiness signal (Linux: the
+// eventfd in the netpoller; Windows: the port's event) rather than in a
+// blocking lane_port_poll.
+func TestTheDefaultPollerWaitsForReadiness(t *testing.T) {
+	l := newLane(t, WithMaxConcurrent(2))
+	if !l.pollsReadiness() {
+		t.Fatal("the lane fell back to the blocking poller")
+	}
+	for i := 0; i < 50; i++ {
+		if err := l.SubmitWait(context.Background(), Job{ID: fmt.Sprint(i), Run: noop}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func TestTheBlockingPollerWorksToo(t *testing.T) {
 	useNetpoller = false
 	defer func() { useNetpoller = true }()
 	l := newLane(t, WithMaxConcurrent(4))
-	if l.portFile != nil {
-		t.Fatal("netpoller in use")
+	if l.pollsReadiness() {
+		t.Fatal("the readiness poller is in use")
 	}
 	var wg sync.WaitGroup
 	var failures atomic.Int32

@@ -9,11 +9,9 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -42,7 +40,7 @@ type Registry struct {
 	samplers map[*Sampler]struct{}
 	table    map[string]int64 // the Go copy of the C table (SetConfig merges into it)
 
-	logW    int           // the pipe's write end (C writes), -1 without WithLogger
+	log     logSink       // where C writes the log lines; nil without WithLogger
 	logDone chan struct{} // the log reader has stopped
 }
 
@@ -248,24 +246,26 @@ func NewRegistry(opts ...RegistryOption) (*Registry, error) {
 	if rc.err != nil {
 		return nil, rc.err
 	}
-	logR, logW := -1, -1
+	var logR io.ReadCloser
+	var log logSink
+	logTarget := noLog
 	if rc.logger != nil {
-		var fds [2]int
-		if err := syscall.Pipe2(fds[:], syscall.O_CLOEXEC|syscall.O_NONBLOCK); err != nil {
+		var err error
+		if logR, log, err = newLogSink(); err != nil {
 			return nil, newError("new registry", StatusInternal, "log pipe: "+err.Error())
 		}
-		logR, logW = fds[0], fds[1]
+		logTarget = log.target()
 	}
 	fail := func(err error) (*Registry, error) {
-		if logR >= 0 {
-			syscall.Close(logR)
-			syscall.Close(logW)
+		if log != nil {
+			log.closeWrite()
+			_ = logR.Close()
 		}
 		return nil, err
 	}
 	var cfg cConfig
 	if rc.hasConfig || len(rc.table) > 0 {
-		cfg = cConfigNew(!rc.hasConfig, logW)
+		cfg = cConfigNew(!rc.hasConfig, logTarget)
 		if cfg == nil {
 			return fail(newError("new registry", StatusNoMem, "out of memory"))
 		}
@@ -274,7 +274,7 @@ func NewRegistry(opts ...RegistryOption) (*Registry, error) {
 			return fail(err)
 		}
 	}
-	c, err := cRegistryCreate(cfg, rc.policy, rc.defMax, rc.retire, logW)
+	c, err := cRegistryCreate(cfg, rc.policy, rc.defMax, rc.retire, logTarget)
 	if err != nil {
 		cConfigFree(cfg)
 		return fail(err)
@@ -287,18 +287,26 @@ func NewRegistry(opts ...RegistryOption) (*Registry, error) {
 		lanes:    make(map[string]*Lane),
 		samplers: make(map[*Sampler]struct{}),
 		table:    rc.table,
-		logW:     logW,
+		log:      log,
 	}
-	if logR >= 0 {
+	if log != nil {
 		r.logDone = make(chan struct{})
-		go readLog(os.NewFile(uintptr(logR), "liblane-log"), rc.logger, r.logDone)
+		go readLog(logR, rc.logger, r.logDone)
 	}
 	return r, nil
 }
 
+// A logSink is where golane_log writes a registry's lines (WithLogger),
+// one per platform (registry_log_unix.go, registry_log_windows.go);
+// readLog reads them from the io.ReadCloser that newLogSink returns with it.
+type logSink interface {
+	target() uintptr // golane_log's ud
+	closeWrite()     // after the C registry is gone: the reader then sees EOF
+}
+
 // readLog hands each line of the registry's log pipe to logger until the
 // write end is closed (Registry.Close).
-func readLog(f *os.File, logger *slog.Logger, done chan struct{}) {
+func readLog(f io.ReadCloser, logger *slog.Logger, done chan struct{}) {
 	defer close(done)
 	defer f.Close()
 	sc := bufio.NewScanner(f)
@@ -594,8 +602,8 @@ func (r *Registry) Close() error {
 	cConfigFree(r.cfg)
 	r.cfg = nil
 	r.cmu.Unlock()
-	if r.logW >= 0 {
-		syscall.Close(r.logW) // nothing writes any more: the reader sees EOF
+	if r.log != nil {
+		r.log.closeWrite() // nothing writes any more: the reader sees EOF
 		<-r.logDone
 	}
 	close(r.done)

@@ -3,6 +3,7 @@ package lane
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -190,6 +191,7 @@ func TestRegistryInvalidNameCarriesTheLibrarysMessage(t *testing.T) {
 }
 
 func TestSamplerWritesSQLiteAndQueryHistoryReadsIt(t *testing.T) {
+	needSQLite(t)
 	r := newRegistry(t, WithDefaultMaxConcurrent(1))
 	l := regLane(t, r, "llm")
 	g := newGate()
@@ -246,7 +248,28 @@ func TestSamplerWritesSQLiteAndQueryHistoryReadsIt(t *testing.T) {
 	}
 }
 
+// Either build answers a sampler and a query consistently: with SQLite
+// both fail on a file that cannot exist, without it both say
+// ErrUnsupported, never a crash.
+func TestTheSQLiteHistoryIsThereOrSaysUnsupported(t *testing.T) {
+	r := newRegistry(t)
+	missing := filepath.Join(os.TempDir(), "lane-no-such-dir", "h.db")
+	_, qerr := QueryHistory(missing, "llm", time.Time{}, time.Time{})
+	s, serr := r.NewSampler(missing)
+	if serr == nil {
+		_ = s.Close()
+		t.Fatal("a sampler writing into a missing directory was created")
+	}
+	if qerr == nil {
+		t.Fatal("a query of a missing file gave no error")
+	}
+	if errors.Is(qerr, ErrUnsupported) != errors.Is(serr, ErrUnsupported) {
+		t.Fatalf("query: %v; sampler: %v; want both or neither ErrUnsupported", qerr, serr)
+	}
+}
+
 func TestRegistryCloseWithLanesAndASamplerOpen(t *testing.T) {
+	needSQLite(t)
 	r, err := NewRegistry()
 	if err != nil {
 		t.Fatal(err)

@@ -2,6 +2,15 @@
 
 #include <cctype>
 #include <cstdlib>
+#include <optional>
+
+#ifdef _WIN32
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#define WIN32_LEAN_AND_MEAN
+#include <windows.h>
+#endif
 
 namespace lane::registry {
 
@@ -9,6 +18,32 @@ namespace {
 
 bool name_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == ':' || c == '-';
+}
+
+// The variable's value, or nothing when it is not set.
+std::optional<std::string> env_value(const std::string &var) {
+#ifdef _WIN32
+  // The process environment, not the C runtime's copy of it (what getenv
+  // reads, made at start-up): a host that sets a variable through the Win32
+  // API, as Go's os.Setenv does, changes only the former; _putenv both.
+  for (;;) {
+    const DWORD need = GetEnvironmentVariableA(var.c_str(), nullptr, 0);
+    if (need == 0) return std::nullopt;
+    std::string v(need, '\0');
+    SetLastError(0);
+    const DWORD got = GetEnvironmentVariableA(var.c_str(), v.data(), need);
+    if (got < need) {
+      if (got == 0 && GetLastError() == ERROR_ENVVAR_NOT_FOUND) return std::nullopt;  // removed meanwhile
+      v.resize(got);
+      return v;
+    }
+    // It grew meanwhile: ask again.
+  }
+#else
+  const char *s = std::getenv(var.c_str());
+  if (!s) return std::nullopt;
+  return std::string(s);
+#endif
 }
 
 }  // namespace
@@ -81,8 +116,9 @@ IntValue ConfigSource::read_int(const std::string &key, std::int64_t def, std::i
     return out;
   }
   const std::string var = env_var_for(key);
-  const char *s = std::getenv(var.c_str());
-  if (!s) return out;
+  const std::optional<std::string> value = env_value(var);
+  if (!value) return out;
+  const char *s = value->c_str();
   // An optional '-' and digits only: "8", not " 8", "+8", "8x" or "0x8".
   const char *p = s;
   const bool neg = *p == '-';
