@@ -228,6 +228,48 @@ void finish(LaneFix &f, const std::vector<int> &want) {
   g_release.store(false);
 }
 
+// A scenario on one lane (and a port when `port`): setup submits the jobs
+// already there, each of which must end exactly once; call makes the armed
+// call, for the job counted by `armed` when `submits` (else armed is null).
+// That job must end once if the call answered LANE_OK, and never if not.
+struct LaneScenario {
+  uint32_t slots = 1;
+  lane_policy_t policy = LANE_POLICY_FIFO;
+  bool fake_clock = false;
+  bool port = false;
+  bool submits = true;
+  bool allocates = true;
+};
+
+template <class Setup, class Call>
+void sweep_lane(const char *scenario, LaneScenario sc, Setup setup, Call call) {
+  sweep(
+      scenario,
+      [&] {
+        auto *f = new LaneFix;
+        f->lane = make_lane(sc.slots, sc.policy, sc.fake_clock);
+        if (sc.port) REQUIRE(lane_port_create(&f->port) == LANE_OK);
+        setup(*f);
+        if (sc.submits) f->count();
+        return f;
+      },
+      [&](LaneFix *f) { return call(*f, sc.submits ? f->counts.back() : nullptr); },
+      [&](LaneFix *f, lane_status_t s) {
+        std::vector<int> want(f->counts.size(), 1);
+        if (sc.submits) want.back() = s == LANE_OK ? 1 : 0;
+        finish(*f, want);
+        delete f;
+      },
+      sc.allocates);
+}
+
+// A job that holds the lane's one slot until the scenario ends.
+void submit_blocker(LaneFix &f, const char *id, uint32_t flags = 0) {
+  lane_job_t b = job_of(id, run_blocker, f.count());
+  b.flags = flags;
+  REQUIRE(lane_submit(f.lane, &b, nullptr) == LANE_OK);
+}
+
 }  // namespace
 
 TEST_CASE("lane_create and lane_port_create answer NOMEM or make the handle") {
@@ -252,7 +294,7 @@ TEST_CASE("lane_create and lane_port_create answer NOMEM or make the handle") {
 }
 
 // Callback jobs: dispatched at once, or queued behind a full lane (FIFO and
-// fair share, a new tenant, queue and outcome timeouts on).
+// fair share, a new tenant, a queue timeout on).
 TEST_CASE("lane_submit of a callback job is all or nothing") {
   struct Case {
     const char *name;
@@ -263,62 +305,33 @@ TEST_CASE("lane_submit of a callback job is all or nothing") {
                        Case{"submit dispatched fair", LANE_POLICY_FAIR_SHARE, false},
                        Case{"submit queued fifo", LANE_POLICY_FIFO, true},
                        Case{"submit queued fair", LANE_POLICY_FAIR_SHARE, true}}) {
-    sweep(
-        c.name,
-        [&] {
-          auto *f = new LaneFix;
-          f->lane = make_lane(1, c.policy, false);
-          if (c.queued) {
-            lane_job_t b = job_of("blocker", run_blocker, f->count());
-            REQUIRE(lane_submit(f->lane, &b, nullptr) == LANE_OK);
-          }
-          f->count();  // the armed job's
-          return f;
+    sweep_lane(
+        c.name, {.policy = c.policy},
+        [&](LaneFix &f) {
+          if (c.queued) submit_blocker(f, "blocker");
         },
-        [&](LaneFix *f) {
-          lane_job_t j = job_of("armed", run_ok, f->counts.back());
+        [](LaneFix &f, Count *armed) {
+          lane_job_t j = job_of("armed", run_ok, armed);
           j.tenant = "tenant-new";
           j.queue_timeout_ns = 60'000'000'000;
           lane_ticket_t t = LANE_TICKET_INIT;
-          return lane_submit(f->lane, &j, &t);
-        },
-        [&](LaneFix *f, lane_status_t s) {
-          std::vector<int> want;
-          if (c.queued) want.push_back(1);
-          want.push_back(s == LANE_OK ? 1 : 0);
-          finish(*f, want);
-          delete f;
+          return lane_submit(f.lane, &j, &t);
         });
   }
 }
 
 TEST_CASE("lane_submit of a host-run job is all or nothing") {
   for (const bool queued : {false, true}) {
-    sweep(
-        queued ? "host-run queued" : "host-run granted",
-        [&] {
-          auto *f = new LaneFix;
-          f->lane = make_lane(1, LANE_POLICY_FAIR_SHARE, false);
-          REQUIRE(lane_port_create(&f->port) == LANE_OK);
-          if (queued) {
-            lane_job_t b = job_of("blocker", run_blocker, f->count());
-            REQUIRE(lane_submit(f->lane, &b, nullptr) == LANE_OK);
-          }
-          f->count();
-          return f;
+    sweep_lane(
+        queued ? "host-run queued" : "host-run granted", {.policy = LANE_POLICY_FAIR_SHARE, .port = true},
+        [&](LaneFix &f) {
+          if (queued) submit_blocker(f, "blocker");
         },
-        [&](LaneFix *f) {
-          lane_job_t j = job_of("host", nullptr, f->counts.back());
-          j.port = f->port;
+        [](LaneFix &f, Count *armed) {
+          lane_job_t j = job_of("host", nullptr, armed);
+          j.port = f.port;
           j.tenant = "host-tenant";
-          return lane_submit(f->lane, &j, nullptr);
-        },
-        [&](LaneFix *f, lane_status_t s) {
-          std::vector<int> want;
-          if (queued) want.push_back(1);
-          want.push_back(s == LANE_OK ? 1 : 0);
-          finish(*f, want);
-          delete f;
+          return lane_submit(f.lane, &j, nullptr);
         });
   }
 }
@@ -326,128 +339,77 @@ TEST_CASE("lane_submit of a host-run job is all or nothing") {
 // A submit first carries out what fell due: here six queue timeouts at once
 // (more outcomes than fit without allocating), then the armed job.
 TEST_CASE("a submit that first times out six queued jobs loses none of them") {
-  sweep(
-      "submit after timeouts",
-      [] {
-        auto *f = new LaneFix;
-        f->lane = make_lane(1, LANE_POLICY_FIFO, true);
-        lane_job_t b = job_of("blocker", run_blocker, f->count());
-        REQUIRE(lane_submit(f->lane, &b, nullptr) == LANE_OK);
+  sweep_lane(
+      "submit after timeouts", {.fake_clock = true},
+      [](LaneFix &f) {
+        submit_blocker(f, "blocker");
         for (int i = 0; i < 6; ++i) {
           std::string id = "due-" + std::to_string(i);
-          lane_job_t j = job_of(id.c_str(), run_ok, f->count());
+          lane_job_t j = job_of(id.c_str(), run_ok, f.count());
           j.queue_timeout_ns = 1000;
-          REQUIRE(lane_submit(f->lane, &j, nullptr) == LANE_OK);
+          REQUIRE(lane_submit(f.lane, &j, nullptr) == LANE_OK);
         }
-        f->count();
         g_now.fetch_add(1'000'000);  // all six are due now
-        return f;
       },
-      [](LaneFix *f) {
-        lane_job_t j = job_of("armed", run_ok, f->counts.back());
-        return lane_submit(f->lane, &j, nullptr);
-      },
-      [](LaneFix *f, lane_status_t s) {
-        std::vector<int> want(7, 1);
-        want.push_back(s == LANE_OK ? 1 : 0);
-        finish(*f, want);
-        delete f;
+      [](LaneFix &f, Count *armed) {
+        lane_job_t j = job_of("armed", run_ok, armed);
+        return lane_submit(f.lane, &j, nullptr);
       });
 }
 
 TEST_CASE("a preempting submit is all or nothing") {
-  sweep(
-      "preempting submit",
-      [] {
-        auto *f = new LaneFix;
-        f->lane = make_lane(1, LANE_POLICY_FIFO, false);
-        lane_job_t b = job_of("victim", run_blocker, f->count());
-        b.flags = LANE_JOB_PREEMPTIBLE;
-        REQUIRE(lane_submit(f->lane, &b, nullptr) == LANE_OK);
-        f->count();
-        return f;
-      },
-      [](LaneFix *f) {
-        lane_job_t j = job_of("urgent", run_ok, f->counts.back());
+  sweep_lane(
+      "preempting submit", {}, [](LaneFix &f) { submit_blocker(f, "victim", LANE_JOB_PREEMPTIBLE); },
+      [](LaneFix &f, Count *armed) {
+        lane_job_t j = job_of("urgent", run_ok, armed);
         j.priority = 10;
-        return lane_submit(f->lane, &j, nullptr);
-      },
-      [](LaneFix *f, lane_status_t s) {
-        finish(*f, {1, s == LANE_OK ? 1 : 0});
-        delete f;
+        return lane_submit(f.lane, &j, nullptr);
       });
 }
 
 TEST_CASE("lane_submit_wait answers NOMEM or the job's own outcome") {
-  sweep(
-      "submit_wait",
-      [] {
-        auto *f = new LaneFix;
-        f->lane = make_lane(1, LANE_POLICY_FIFO, false);
-        f->count();
-        return f;
-      },
-      [](LaneFix *f) {
-        lane_job_t j = job_of("waited", run_ok, f->counts.back());
+  sweep_lane(
+      "submit_wait", {}, [](LaneFix &) {},
+      [](LaneFix &f, Count *armed) {
+        lane_job_t j = job_of("waited", run_ok, armed);
         lane_outcome_t o{};
         o.struct_size = sizeof o;
-        return lane_submit_wait(f->lane, &j, -1, &o);
-      },
-      [](LaneFix *f, lane_status_t s) {
-        finish(*f, {s == LANE_OK ? 1 : 0});
-        delete f;
+        return lane_submit_wait(f.lane, &j, -1, &o);
       });
 }
 
-TEST_CASE("lane_cancel of a queued job is all or nothing") {
-  sweep(
-      "cancel queued",
-      [] {
-        auto *f = new LaneFix;
-        f->lane = make_lane(1, LANE_POLICY_FAIR_SHARE, false);
-        lane_job_t b = job_of("blocker", run_blocker, f->count());
-        REQUIRE(lane_submit(f->lane, &b, nullptr) == LANE_OK);
-        lane_job_t q = job_of("queued", run_ok, f->count());
+TEST_CASE("lane_cancel of a queued job takes no memory") {
+  sweep_lane(
+      "cancel queued", {.policy = LANE_POLICY_FAIR_SHARE, .submits = false, .allocates = false},
+      [](LaneFix &f) {
+        submit_blocker(f, "blocker");
+        lane_job_t q = job_of("queued", run_ok, f.count());
         q.tenant = "t";
-        REQUIRE(lane_submit(f->lane, &q, nullptr) == LANE_OK);
-        return f;
+        REQUIRE(lane_submit(f.lane, &q, nullptr) == LANE_OK);
       },
-      [](LaneFix *f) { return lane_cancel(f->lane, "queued", LANE_CANCEL_QUEUED); },
-      [](LaneFix *f, lane_status_t s) {
-        if (s == LANE_OK) CHECK(f->counts[1]->last_status.load() == LANE_ERR_CANCELLED);
-        finish(*f, {1, 1});
-        delete f;
-      },
-      false);  // a cancel takes no memory: it cannot fail for it
+      [](LaneFix &f, Count *) {
+        const lane_status_t s = lane_cancel(f.lane, "queued", LANE_CANCEL_QUEUED);
+        if (s == LANE_OK) CHECK(f.counts[1]->last_status.load() == LANE_ERR_CANCELLED);
+        return s;
+      });
 }
 
 TEST_CASE("session create and enqueue are all or nothing") {
-  sweep(
-      "session enqueue",
-      [] {
-        auto *f = new LaneFix;
-        f->lane = make_lane(2, LANE_POLICY_FAIR_SHARE, false);
-        f->count();
-        return f;
-      },
-      [](LaneFix *f) {
+  sweep_lane(
+      "session enqueue", {.slots = 2, .policy = LANE_POLICY_FAIR_SHARE}, [](LaneFix &) {},
+      [](LaneFix &f, Count *armed) {
         lane_session_t *s = nullptr;
-        lane_status_t st = lane_session_create(f->lane, "user-1", nullptr, &s);
+        lane_status_t st = lane_session_create(f.lane, "user-1", nullptr, &s);
         if (st != LANE_OK) {
           CHECK(s == nullptr);
           return st;
         }
-        lane_job_t j = job_of("msg-1", run_ok, f->counts.back());
+        lane_job_t j = job_of("msg-1", run_ok, armed);
         st = lane_session_enqueue(s, &j);
         const bool hit = disarm();  // the destroy is not part of the answer
-        const lane_status_t d = lane_session_destroy(s);
-        CHECK(d == LANE_OK);
+        CHECK(lane_session_destroy(s) == LANE_OK);
         if (hit) t_hit = true;
         return st;
-      },
-      [](LaneFix *f, lane_status_t s) {
-        finish(*f, {s == LANE_OK ? 1 : 0});
-        delete f;
       });
 }
 
