@@ -165,15 +165,14 @@ void FairQueue::detach(Job *job) {
   maybe_forget(t);
 }
 
-// Re-sorting a tenant in waiting_ moves the set's own node (extract, then
-// insert it back), which never allocates. The ranked per-level trees have
-// no node handles: re-sorting there frees a node and allocates one, the one
-// step of a dispatch or a run's end that can still fail for memory (for a
-// tenant with jobs queued at the level being re-sorted).
+// Re-sorting never allocates, so a dispatch or a run's end cannot fail for
+// memory here: waiting_ moves the set's own node (extract, then insert it
+// back); a ranked tree reuses the node its erase freed (RekeyScope).
 void FairQueue::rekey(Tenant *t) {
   const double k = t->key();
   for (auto &[prio, tl] : t->levels) {
     if (tl.key == k) continue;
+    RekeyScope scope;
     tl.level->tenants.erase(&tl);
     tl.key = k;
     tl.level->tenants.insert(&tl);

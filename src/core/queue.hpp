@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <new>
 #include <set>
 #include <string>
 #include <string_view>
@@ -130,9 +131,70 @@ struct StringHash {
   std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
 };
 
+// Re-sorting a tenant in a ranked tree erases its node and inserts it again
+// (these trees have no node handles). While a RekeyScope is open on this
+// thread, the tree's allocator keeps the node the erase frees and hands it
+// to the insert, so a re-sort never needs memory and cannot fail halfway.
+// (The pointer is per thread because the trees' allocator is shared by all
+// of them; a scope is open only under the owning lane's lock.)
+struct RekeyCache {
+  void *node = nullptr;
+  std::size_t size = 0;
+};
+inline thread_local RekeyCache *tls_rekey_cache = nullptr;
+
+class RekeyScope {
+ public:
+  RekeyScope() : outer_(tls_rekey_cache) { tls_rekey_cache = &cache_; }
+  ~RekeyScope() {
+    tls_rekey_cache = outer_;
+    if (cache_.node) ::operator delete(cache_.node);  // freed and not taken again
+  }
+  RekeyScope(const RekeyScope &) = delete;
+  RekeyScope &operator=(const RekeyScope &) = delete;
+
+ private:
+  RekeyCache cache_;
+  RekeyCache *outer_;
+};
+
+template <class T>
+struct RekeyAllocator {
+  using value_type = T;
+  using size_type = std::size_t;
+  using difference_type = std::ptrdiff_t;
+  template <class U>
+  struct rebind {
+    using other = RekeyAllocator<U>;
+  };
+  RekeyAllocator() = default;
+  template <class U>
+  RekeyAllocator(const RekeyAllocator<U> &) noexcept {}
+  T *allocate(std::size_t n) {
+    RekeyCache *c = tls_rekey_cache;
+    if (c && c->node && n == 1 && c->size == sizeof(T)) {
+      void *p = c->node;
+      c->node = nullptr;
+      return static_cast<T *>(p);
+    }
+    return static_cast<T *>(::operator new(n * sizeof(T)));
+  }
+  void deallocate(T *p, std::size_t n) noexcept {
+    RekeyCache *c = tls_rekey_cache;
+    if (c && !c->node && n == 1) {
+      c->node = p;
+      c->size = sizeof(T);
+      return;
+    }
+    ::operator delete(p);
+  }
+  friend bool operator==(const RekeyAllocator &, const RekeyAllocator &) { return true; }
+};
+
 // An ordered set that also answers "how many are below x" in O(log n).
 using RankedTenants = __gnu_pbds::tree<TenantLevel *, __gnu_pbds::null_type, TenantOrder, __gnu_pbds::rb_tree_tag,
-                                       __gnu_pbds::tree_order_statistics_node_update>;
+                                       __gnu_pbds::tree_order_statistics_node_update,
+                                       RekeyAllocator<char>>;
 
 struct Level {
   std::int32_t priority = 0;

@@ -73,6 +73,7 @@ void Scheduler::advance(std::int64_t now, Effects &out) {
     fill(out);
   }
   if (rate_ready_at_ != 0 && now_ >= rate_ready_at_) fill(out);
+  if (refill_at_ != 0 && now_ >= refill_at_) fill(out);
 }
 
 std::int64_t Scheduler::runtime_estimate() const {
@@ -362,6 +363,7 @@ void Scheduler::preempt_for_head(Effects &out) {
     if (head->budget && head->budget->at_limit()) return;
     Job *victim = find_victim(head->priority, need(head));
     if (!victim) return;
+    if (!room_for_step(out)) return;
     unqueue(head);  // also disarms its queue timeout: it is next in line now
     preempt(victim, head, out);
   }
@@ -371,8 +373,22 @@ void Scheduler::preempt_for_head(Effects &out) {
 // limits, and nobody behind it passes (a job of several slots cannot be
 // starved by smaller ones). Only a candidate whose tenant is at its limit is
 // set aside (parked), so other tenants go on.
+// Room for one more step's effects. Out of memory, the step is left for a
+// retry shortly (next_deadline): fill never fails halfway and never throws,
+// so whatever called it keeps its answer and loses nothing.
+bool Scheduler::room_for_step(Effects &out) {
+  try {
+    out.reserve(kEffectsPerStep);
+    return true;
+  } catch (const std::bad_alloc &) {
+    refill_at_ = sat_add(now_, kRefillRetryNs);
+    return false;
+  }
+}
+
 void Scheduler::fill(Effects &out) {
   rate_ready_at_ = 0;
+  refill_at_ = 0;
   if (preemptors_.empty() && reacquirers_.empty() && queue_->size() == 0) return;  // nothing waits
   while (!paused_ && !cooling()) {
     Job *next = next_candidate();
@@ -390,7 +406,7 @@ void Scheduler::fill(Effects &out) {
         break;
       }
     }
-    out.reserve(kEffectsPerStep);  // before the job leaves its list
+    if (!room_for_step(out)) break;  // before the job leaves its list
     unqueue(next);
     dispatch(next, out);
   }
@@ -656,12 +672,8 @@ SubmitResult Scheduler::submit_budgeted(Job *job, std::string_view tenant, Effec
   enqueue_accepted(job, tenant_full);
   r.token = job->token;
   // Its arrival may be what a rate wait or a free slot was waiting for
-  // (and sets when the rate limit lets the front go). The job is accepted:
-  // a dispatch that fails for memory here is left to the next fill.
-  try {
-    fill(out);
-  } catch (const std::bad_alloc &) {
-  }
+  // (and sets when the rate limit lets the front go).
+  fill(out);
   if (job->state == JobState::Running) {
     r.position = 0;
     r.eta_ns = 0;
@@ -784,6 +796,7 @@ lane_status_t Scheduler::cancel_token(std::uint64_t token, std::uint32_t flags, 
 
 lane_status_t Scheduler::cancel_found(Job *job, std::uint32_t flags, Effects &out) {
   if (!job) return LANE_ERR_NOT_QUEUED;
+  out.reserve(kEffectsPerStep);  // may throw: nothing is cancelled yet
   const bool parked_run = job->state == JobState::Parked && job->parked_reacquire;
   const bool queued = job->state == JobState::Queued || job->state == JobState::Preemptor ||
                       (job->state == JobState::Parked && !parked_run);
@@ -828,6 +841,20 @@ void Scheduler::cooldown(std::int64_t until_ns, std::int64_t now, Effects &out) 
 
 void Scheduler::close(lane_close_mode_t mode, std::int64_t now, Effects &out) {
   advance(now, out);
+  // Room for every effect of the close first (may throw: then nothing is
+  // closed), so that it cannot stop halfway for memory.
+  std::vector<Job *> parked;
+  if (mode == LANE_CLOSE_CANCEL) {
+    out.reserve(preemptors_.size() + queue_->size() + parked_ + parked_runs_ + reacquirers_.size() +
+                released_.size() + running_.size());
+    // end() may drop a tenant's budget entry: collect first.
+    if (parked_ + parked_runs_ != 0) {
+      parked.reserve(parked_ + parked_runs_);
+      for (auto &[name, b] : budgets_) {
+        for (Job *j = b->parked.front(); j; j = JobList::next(j)) parked.push_back(j);
+      }
+    }
+  }
   closed_ = true;
   if (mode != LANE_CLOSE_CANCEL) return;
   cancelling_ = true;
@@ -839,14 +866,7 @@ void Scheduler::close(lane_close_mode_t mode, std::int64_t now, Effects &out) {
     unqueue(j);
     end(j, LANE_ERR_CLOSED, out);
   }
-  if (parked_ + parked_runs_ != 0) {
-    // end() may drop a tenant's budget entry: collect first.
-    std::vector<Job *> parked;
-    for (auto &[name, b] : budgets_) {
-      for (Job *j = b->parked.front(); j; j = JobList::next(j)) parked.push_back(j);
-    }
-    for (Job *j : parked) stop(j, LANE_ERR_CLOSED, out);  // a parked reacquirer is asked to stop
-  }
+  for (Job *j : parked) stop(j, LANE_ERR_CLOSED, out);  // a parked reacquirer is asked to stop
   while (Job *j = reacquirers_.front()) stop(j, LANE_ERR_CLOSED, out);
   for (Job *j = released_.front(); j; j = JobList::next(j)) {
     if (j->cancel_cause == LANE_OK) {
@@ -952,6 +972,7 @@ std::int64_t Scheduler::next_deadline() const {
   if (queue_->size() + preemptors_.size() + reacquirers_.size() == 0) return d;
   if (cooldown_until_ != 0) d = std::min(d, cooldown_until_);
   if (rate_ready_at_ != 0 && !paused_) d = std::min(d, rate_ready_at_);
+  if (refill_at_ != 0) d = std::min(d, refill_at_);
   if (cfg_.preemption && preemptible_running_ > 0 && !paused_ && !cooling()) {
     const Job *head = queue_->preempt_candidate(now_);
     if (head && !fits(head)) {

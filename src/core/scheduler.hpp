@@ -255,6 +255,8 @@ class Scheduler {
   // The most effects one step of advance, fill or submit pushes: reserved
   // before the step changes anything.
   static constexpr std::size_t kEffectsPerStep = 4;
+  static constexpr std::int64_t kRefillRetryNs = 1'000'000;
+  [[nodiscard]] bool room_for_step(Effects &out);
   // submit after the checks and attach: dispatch, preempt or queue.
   SubmitResult place(Job *job, std::string_view tenant, Effects &out, bool plain, bool dispatch_or_refuse,
                      bool estimate);
@@ -286,6 +288,7 @@ class Scheduler {
   std::unordered_map<std::string, std::unique_ptr<TenantBudget>, StringHash, std::equal_to<>> budgets_;
   RateLimit rate_[2];
   std::int64_t rate_ready_at_ = 0;
+  std::int64_t refill_at_ = 0;  // a fill stopped for memory: try again then
   std::uint32_t width_ = 0;
   std::uint32_t successes_ = 0;
   std::uint64_t adapt_epoch_ = 0;

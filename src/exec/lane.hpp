@@ -186,7 +186,17 @@ struct lane_s : lane::exec::Tagged<lane::exec::kLaneTag> {
     const std::int64_t t = now();
     lane::core::Effects eff;
     std::unique_lock lk(mu);
-    auto r = f(t, eff);
+    auto r = [&] {
+      try {
+        return f(t, eff);
+      } catch (...) {
+        // What happened before the failure is carried out all the same.
+        apply_locked(eff);
+        lk.unlock();
+        apply_unlocked(eff, false);
+        throw;
+      }
+    }();
     apply_locked(eff);
     lk.unlock();
     apply_unlocked(eff, false);
