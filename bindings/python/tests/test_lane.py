@@ -69,6 +69,33 @@ def test_fair_share_serves_the_tenant_that_had_less(make_lane: Any) -> None:
     assert order[0] == "alice-1"
 
 
+@pytest.mark.parametrize("half_life", [None, 60.0])
+def test_fair_half_life_keeps_a_heavy_tenants_usage(make_lane: Any, half_life: float | None) -> None:
+    # "heavy" uses the lane alone, then goes idle. Then, behind a gate, heavy
+    # queues one job before a new tenant "light" queues one. Without usage
+    # memory heavy is forgotten and both start equal (heavy, created first,
+    # goes first); with a half-life heavy keeps its decayed usage and light
+    # goes first.
+    lane = make_lane("half-life", 1, policy="fair_share", fair_half_life=half_life)
+    for i in range(3):
+        lane.submit(time.sleep, 0.03, id=f"heavy-warm-{i}", tenant="heavy")
+    assert lane.wait_idle(5)
+    gate = Gate()
+    lane.submit(gate, id="gate", tenant="gatekeeper")
+    assert gate.started.wait(2)
+    order: list[str] = []
+    lane.submit(order.append, "heavy", id="heavy-1", tenant="heavy")
+    lane.submit(order.append, "light", id="light-1", tenant="light")
+    gate.release.set()
+    assert lane.wait_idle(5)
+    assert order == (["light", "heavy"] if half_life else ["heavy", "light"])
+
+
+def test_fair_half_life_must_not_be_negative() -> None:
+    with pytest.raises(liblane.InvalidError):
+        liblane.Lane("bad", 1, policy="fair_share", fair_half_life=-1)
+
+
 def test_higher_priority_goes_first(make_lane: Any) -> None:
     lane = make_lane("prio", 1, policy="fair_share")
     gate = Gate()

@@ -109,6 +109,7 @@ class Options(Structure):
         ("aging_ns", c_int64),
         ("clock", c_void_p),
         ("clock_ud", c_void_p),
+        ("fair_half_life_ns", c_int64),
     ]
 
 

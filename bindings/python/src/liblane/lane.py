@@ -123,12 +123,17 @@ class Lane:
         max_queued: int | None = None,
         eta_default_runtime: Seconds | None = None,
         aging: Seconds | None = None,
+        fair_half_life: Seconds | None = None,
     ) -> None:
         """Creates a standalone lane.
 
         preempt_min_runtime: how long a preemptible job runs before it may be
         preempted (None: liblane's 30 s; 0: no guard). max_queued: None is
         unbounded. aging: +1 priority per that many seconds queued.
+        fair_half_life (fair share): None or 0 forgets a tenant once it has no
+        live job; a duration keeps its past slot-time, decaying with that
+        half-life, so a tenant that just used the lane heavily waits behind
+        one that did not.
         """
         o = _capi.Options()
         o.struct_size = sizeof(_capi.Options)
@@ -143,6 +148,7 @@ class Lane:
         o.max_queued = 0 if max_queued is None else _u32(max_queued, "max_queued")
         o.eta_default_runtime_ns = seconds_to_ns(eta_default_runtime, "eta_default_runtime")
         o.aging_ns = seconds_to_ns(aging, "aging")
+        o.fair_half_life_ns = seconds_to_ns(fair_half_life, "fair_half_life")
         h = c_void_p()
         check(_capi.lane_create(encode(name, "lane name"), byref(o), byref(h)), "create")
         self._init(name, h.value, None)
