@@ -369,10 +369,6 @@ void Scheduler::preempt_for_head(Effects &out) {
   }
 }
 
-// Head of line: the next candidate waits for enough slots and for the rate
-// limits, and nobody behind it passes (a job of several slots cannot be
-// starved by smaller ones). Only a candidate whose tenant is at its limit is
-// set aside (parked), so other tenants go on.
 // Room for one more step's effects. Out of memory, the step is left for a
 // retry shortly (next_deadline): fill never fails halfway and never throws,
 // so whatever called it keeps its answer and loses nothing.
@@ -386,6 +382,10 @@ bool Scheduler::room_for_step(Effects &out) {
   }
 }
 
+// Head of line: the next candidate waits for enough slots and for the rate
+// limits, and nobody behind it passes (a job of several slots cannot be
+// starved by smaller ones). Only a candidate whose tenant is at its limit is
+// set aside (parked), so other tenants go on.
 void Scheduler::fill(Effects &out) {
   rate_ready_at_ = 0;
   refill_at_ = 0;

@@ -27,6 +27,13 @@ void Timer::start_locked() {
   t.detach();
 }
 
+// A detached node for client's entry (allocates: may throw).
+Timer::Due::node_type Timer::spare_node(void *client, FireFn fire) {
+  Due tmp;
+  tmp.emplace(0, Entry{client, fire});
+  return tmp.extract(tmp.begin());
+}
+
 void Timer::reserve(void *client) {
   std::lock_guard lk(mu_);
   start_locked();
@@ -34,9 +41,7 @@ void Timer::reserve(void *client) {
   Slot &s = it->second;
   if (s.spare.empty() && !s.armed) {
     try {
-      Due tmp;
-      tmp.emplace(0, Entry{client, nullptr});
-      s.spare = tmp.extract(tmp.begin());
+      s.spare = spare_node(client, nullptr);
     } catch (...) {
       if (fresh) where_.erase(it);
       throw;
@@ -74,9 +79,7 @@ void Timer::arm(void *client, FireFn fire, std::int64_t at_ns, bool injected_clo
   }
   if (s.spare.empty()) {
     try {
-      Due tmp;
-      tmp.emplace(due, Entry{client, fire});
-      s.spare = tmp.extract(tmp.begin());
+      s.spare = spare_node(client, fire);
       start_locked();
     } catch (...) {
       if (!s.reserved) where_.erase(it);

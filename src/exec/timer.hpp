@@ -59,6 +59,7 @@ class Timer {
   };
   void main();
   void start_locked();
+  static Due::node_type spare_node(void *client, FireFn fire);
   void unlink_locked(std::unordered_map<void *, Slot>::iterator it);
 
   std::mutex mu_;
