@@ -56,7 +56,7 @@ extern "C" {
 /* ABI version: major in the high 16 bits (bumped with the SONAME), minor in
  * the low 16 bits (bumped when functions are appended to lane_api_t). */
 #define LANE_ABI_MAJOR 0
-#define LANE_ABI_MINOR 2
+#define LANE_ABI_MINOR 3
 #define LANE_ABI_VERSION ((uint32_t)((LANE_ABI_MAJOR << 16) | LANE_ABI_MINOR))
 
 /* ------------------------------------------------------------------ status */
@@ -151,8 +151,23 @@ typedef struct lane_job {
   void *user_data;          /* passed to run and on_done, and in port events */
   lane_port_t *port;        /* events for this job (required when run == NULL) */
   int64_t queue_timeout_ns; /* > 0: still queued after this long -> LANE_ERR_TIMEOUT */
+  /* appended in 0.3: provider budgets (see lane_set_rate_limit) */
+  /* What the job is expected to cost, in any unit the host picks (tokens,
+     cents); 0 -> 1. A COST rate limit is charged this at the grant and
+     corrected by the real cost when it is reported (lane_ctx_set_cost,
+     lane_job_finish_cost). While a COST limit is on, a cost above its burst
+     is refused LANE_ERR_INVALID. < 0 is invalid. */
+  int64_t cost;
+  /* > 0: a job still running this long after its grant is cancelled with
+     cause LANE_ERR_TIMEOUT and ends LANE_ERR_TIMEOUT when it returns (apart
+     from queue_timeout_ns, which only counts queued time). < 0 is invalid. */
+  int64_t run_timeout_ns;
+  /* Slots the job holds while it runs (0 -> 1). A strict cap counts slots:
+     no grant makes the slots in use exceed it. More slots than the lane can
+     ever give is refused LANE_ERR_INVALID. */
+  uint32_t slots;
 } lane_job_t;
-#define LANE_JOB_INIT {sizeof(lane_job_t), NULL, NULL, 0, 0, 0, NULL, NULL, NULL, NULL, 0}
+#define LANE_JOB_INIT {sizeof(lane_job_t), NULL, NULL, 0, 0, 0, NULL, NULL, NULL, NULL, 0, 0, 0, 0}
 
 /* Why a job (or the head of the queue) waits. */
 typedef enum lane_blocked_by {
@@ -217,8 +232,21 @@ typedef struct lane_options {
      returning tenant keeps its decayed usage, so one that just used the lane
      heavily waits behind one that did not, for a while. < 0 is invalid. */
   int64_t fair_half_life_ns;
+  /* appended in 0.3: adaptive width (AIMD), off while both are 0. With
+     1 <= adaptive_min <= adaptive_max the lane's cap is a width between
+     them, starting at max_concurrent (clamped into the range; so is every
+     lane_set_max_concurrent): an overloaded finish (lane_ctx_overloaded, or
+     job_code LANE_JOB_OVERLOADED) halves it, not below adaptive_min, and
+     each width's worth of successes adds one, up to adaptive_max. A job
+     granted before the last decrease cannot halve it again. The width is in
+     lane_stats_t.width. */
+  uint32_t adaptive_min;
+  uint32_t adaptive_max;
+  /* > 0: an overloaded finish also closes the lane to new grants this long
+     (as lane_cooldown). < 0 is invalid. */
+  int64_t adaptive_cooldown_ns;
 } lane_options_t;
-#define LANE_OPTIONS_INIT {sizeof(lane_options_t), 0, LANE_POLICY_DEFAULT, 0, 0, 0, 0, 0, 0, 0, NULL, NULL, 0}
+#define LANE_OPTIONS_INIT {sizeof(lane_options_t), 0, LANE_POLICY_DEFAULT, 0, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, 0, 0, 0}
 
 /* Creates a standalone lane. `name` is copied; must be non-empty. */
 LANE_API lane_status_t lane_create(const char *name, const lane_options_t *opts, lane_t **out);
@@ -271,6 +299,15 @@ typedef struct lane_stats {
   uint64_t preemptions;         /* preemption requests (requeued victims included) */
   uint32_t eta_window;          /* runtimes kept for the ETA */
   int64_t mean_runtime_ns;      /* mean of that window (0 = no history) */
+  /* appended in 0.3: budgets */
+  uint32_t width;          /* the cap in slots now: the adaptive width, else max_concurrent */
+  uint32_t slots_in_use;   /* slots held by running jobs (a job may hold several) */
+  uint32_t released;       /* running jobs that gave their slots back and do not want them yet */
+  uint32_t reacquiring;    /* running jobs waiting to get their slots back (they count as running) */
+  uint64_t rate_waits;     /* jobs whose grant a rate limit delayed */
+  int64_t rate_ready_at_ns; /* when the rate limits let the queue's front go; 0 = not held by them */
+  int64_t cost_used;       /* finished runs' cost: reported, else the estimate */
+  uint64_t overloads;      /* overloaded finishes (adaptive lanes) */
 } lane_stats_t;
 /* At any quiet moment: submitted == completed + failed + cancelled + preempted
  * + timed_out + closed + running + queued. */
@@ -304,6 +341,65 @@ LANE_API lane_status_t lane_close(lane_t *lane, lane_close_mode_t mode);
 LANE_API lane_status_t lane_wait_idle(lane_t *lane, int64_t timeout_ns);
 /* The lane's name (lives as long as the lane); NULL for a NULL lane. */
 LANE_API const char *lane_name(const lane_t *lane);
+
+/* ---------------------------------------------------------------- budgets */
+
+/* What a rate limit counts (flags: both may be passed to set them alike). */
+enum {
+  LANE_RATE_REQUESTS = 1u << 0, /* grants: every grant of slots, a regrant after reacquire too */
+  LANE_RATE_COST = 1u << 1      /* the jobs' cost (lane_job_t.cost, corrected by the real cost) */
+};
+/* A job_code (run's return value, or lane_job_finish's) that says the
+ * provider is overloaded (HTTP 429): on an adaptive lane it halves the width.
+ * The outcome is still LANE_ERR_JOB_FAILED with this job_code. */
+#define LANE_JOB_OVERLOADED 429
+
+/* A GCRA rate limit on the lane: `amount` units per `per_ns`, with up to
+ * `burst` (< 1 -> 1) at once; e.g. 500 requests per minute is
+ * (LANE_RATE_REQUESTS, 500, 60e9, 500). Requests and cost are separate
+ * limits and both may be on. A job the limits hold back waits at the front
+ * (blocked_by LANE_BLOCKED_RATE) and its ETA includes that wait, so
+ * max_wait_ns refuses what would wait too long. For any interval [t0, t1]
+ * with the limit unchanged, units granted <= burst + amount * (t1 - t0) /
+ * per_ns + refunds (real costs below their estimate) in the interval.
+ * amount 0 turns the kinds off; setting a limit again starts a fresh
+ * bucket. Negative values, no kind or unknown kind bits: LANE_ERR_INVALID. */
+LANE_API lane_status_t lane_set_rate_limit(lane_t *lane, uint32_t kinds, int64_t amount, int64_t per_ns,
+                                           int64_t burst);
+/* At most max_running jobs of the tenant (NULL = "") run at once (0 removes
+ * the limit). Its other jobs wait (blocked_by LANE_BLOCKED_TENANT_LIMIT)
+ * without holding up other tenants. It counts the jobs accepted while a
+ * limit is set for that tenant. */
+LANE_API lane_status_t lane_set_tenant_limit(lane_t *lane, const char *tenant, uint32_t max_running);
+/* The tenant's running jobs, counted for a tenant with a limit (else 0). */
+LANE_API lane_status_t lane_tenant_running(lane_t *lane, const char *tenant, uint32_t *out);
+
+/* Inside a run (callback, or a host-run job's GRANT ctx): the run's real
+ * cost so far (> 0), which corrects the COST rate limit's charge (more at
+ * once, or a refund) and is what lane_stats_t.cost_used counts. */
+LANE_API lane_status_t lane_ctx_set_cost(lane_ctx_t *ctx, int64_t cost);
+/* Marks the run as overloaded: when it ends, an adaptive lane halves its
+ * width (as job_code LANE_JOB_OVERLOADED does). The outcome is unchanged. */
+LANE_API lane_status_t lane_ctx_overloaded(lane_ctx_t *ctx);
+/* Gives the run's slots back while it waits for something outside the lane
+ * (a tool, a human); it keeps running and gets its one outcome as usual.
+ * LANE_ERR_INVALID if it holds no slots. */
+LANE_API lane_status_t lane_ctx_release(lane_ctx_t *ctx);
+/* A released callback run takes its slots again: waits until they are
+ * granted (LANE_OK), the run is cancelled (its cause: return soon), or
+ * timeout_ns passes (< 0 = forever; LANE_ERR_TIMEOUT, and it is released
+ * again). A reacquirer goes ahead of queued jobs of its priority accepted
+ * after it, never ahead of older ones. A host-run job uses lane_job_reacquire. */
+LANE_API lane_status_t lane_ctx_reacquire(lane_ctx_t *ctx, int64_t timeout_ns);
+/* Host-run jobs, by token: lane_job_release gives the slots back (or, while
+ * reacquiring, leaves the line); lane_job_reacquire asks for them again and
+ * a new GRANT event (same token and user_data, a ctx) says when it holds
+ * them. Returns the job's cancel cause instead if it was asked to stop. A
+ * job may be finished in any of these states. */
+LANE_API lane_status_t lane_job_release(lane_t *lane, uint64_t job_token);
+LANE_API lane_status_t lane_job_reacquire(lane_t *lane, uint64_t job_token);
+/* lane_job_finish with the run's real cost (> 0, or 0 = none reported). */
+LANE_API lane_status_t lane_job_finish_cost(lane_t *lane, uint64_t job_token, int32_t job_code, int64_t cost);
 
 /* ------------------------------------------------------- inside a running job */
 
@@ -727,6 +823,17 @@ typedef struct lane_api {
   const char *(*ctx_dropped_id)(const lane_ctx_t *, uint32_t);
   /* ABI 0.2 */
   void *(*port_handle)(const lane_port_t *);
+  /* ABI 0.3 */
+  lane_status_t (*set_rate_limit)(lane_t *, uint32_t, int64_t, int64_t, int64_t);
+  lane_status_t (*set_tenant_limit)(lane_t *, const char *, uint32_t);
+  lane_status_t (*tenant_running)(lane_t *, const char *, uint32_t *);
+  lane_status_t (*ctx_set_cost)(lane_ctx_t *, int64_t);
+  lane_status_t (*ctx_overloaded)(lane_ctx_t *);
+  lane_status_t (*ctx_release)(lane_ctx_t *);
+  lane_status_t (*ctx_reacquire)(lane_ctx_t *, int64_t);
+  lane_status_t (*job_release)(lane_t *, uint64_t);
+  lane_status_t (*job_reacquire)(lane_t *, uint64_t);
+  lane_status_t (*job_finish_cost)(lane_t *, uint64_t, int32_t, int64_t);
 } lane_api_t;
 
 /* The table for abi_version (pass LANE_ABI_VERSION): NULL, with a message in

@@ -73,6 +73,16 @@ const lane_api_t kApi = {
     lane_ctx_dropped_count,
     lane_ctx_dropped_id,
     lane_port_handle,  // ABI 0.2
+    lane_set_rate_limit,  // ABI 0.3
+    lane_set_tenant_limit,
+    lane_tenant_running,
+    lane_ctx_set_cost,
+    lane_ctx_overloaded,
+    lane_ctx_release,
+    lane_ctx_reacquire,
+    lane_job_release,
+    lane_job_reacquire,
+    lane_job_finish_cost,
 };
 
 }  // namespace

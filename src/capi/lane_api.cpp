@@ -35,6 +35,8 @@ lane_status_t check_job(const lane_job_t *job, lane::exec::JobSpec &spec) {
   if (j.queue_timeout_ns < 0) return fail(LANE_ERR_INVALID, "queue_timeout_ns is negative");
   if (!j.run && !j.port) return fail(LANE_ERR_INVALID, "a host-run job (run == NULL) needs a port");
   if (j.port && !j.port->valid()) return fail(LANE_ERR_INVALID, "job port is not a live port handle");
+  if (j.cost < 0) return fail(LANE_ERR_INVALID, "cost is negative");
+  if (j.run_timeout_ns < 0) return fail(LANE_ERR_INVALID, "run_timeout_ns is negative");
   spec = {.id = j.id,
           .tenant = j.tenant ? j.tenant : "",
           .priority = j.priority,
@@ -44,7 +46,10 @@ lane_status_t check_job(const lane_job_t *job, lane::exec::JobSpec &spec) {
           .run = j.run,
           .on_done = j.on_done,
           .user_data = j.user_data,
-          .port = j.port};
+          .port = j.port,
+          .cost = j.cost,
+          .run_timeout_ns = j.run_timeout_ns,
+          .slots = j.slots};
   return LANE_OK;
 }
 
@@ -70,6 +75,11 @@ lane_status_t refused(lane_status_t s, const lane_t *lane, std::string_view id) 
     case LANE_ERR_DEADLOCK:
       return fail(s, "lane_submit_wait from inside a job of lane " + quoted(lane->name.c_str()) +
                          " while it has no free slot would wait on itself");
+    case LANE_ERR_INVALID:
+      // The scheduler's own refusals: what no state of this lane could grant.
+      return fail(s, "lane " + quoted(lane->name.c_str()) +
+                         " can never grant this job: it wants more slots than the lane has, or costs more than"
+                         " the cost rate limit's burst");
     default: return fail(s, "submission refused");
   }
 }
@@ -108,6 +118,16 @@ LANE_API lane_status_t lane_create(const char *name, const lane_options_t *opts,
     c.aging_ns = o.aging_ns;
     if (o.fair_half_life_ns < 0) return fail(LANE_ERR_INVALID, "fair_half_life_ns is negative");
     c.fair_half_life_ns = o.fair_half_life_ns;
+    if (o.adaptive_min != 0 || o.adaptive_max != 0) {
+      if (o.adaptive_min == 0 || o.adaptive_max < o.adaptive_min) {
+        return fail(LANE_ERR_INVALID, "adaptive width needs 1 <= adaptive_min <= adaptive_max (got " +
+                                          std::to_string(o.adaptive_min) + ".." + std::to_string(o.adaptive_max) + ")");
+      }
+      c.adaptive_min = o.adaptive_min;
+      c.adaptive_max = o.adaptive_max;
+    }
+    if (o.adaptive_cooldown_ns < 0) return fail(LANE_ERR_INVALID, "adaptive_cooldown_ns is negative");
+    c.adaptive_cooldown_ns = o.adaptive_cooldown_ns;
     *out = new lane_s(name, c, o.clock, o.clock_ud);
     return LANE_OK;
   });
@@ -318,8 +338,84 @@ LANE_API lane_status_t lane_job_finish(lane_t *lane, uint64_t job_token, int32_t
   return guarded([&] {
     if (!ok(lane)) return bad_lane(lane);
     std::string why;
-    lane_status_t s = lane->finish_host_job(job_token, job_code, &why);
+    lane_status_t s = lane->finish_host_job(job_token, job_code, 0, &why);
     if (s != LANE_OK) return fail(s, "lane_job_finish(token " + std::to_string(job_token) + "): " + why);
+    return s;
+  });
+}
+
+LANE_API lane_status_t lane_job_finish_cost(lane_t *lane, uint64_t job_token, int32_t job_code, int64_t cost) {
+  return guarded([&] {
+    if (!ok(lane)) return bad_lane(lane);
+    if (cost < 0) return fail(LANE_ERR_INVALID, "lane_job_finish_cost: cost is negative");
+    std::string why;
+    lane_status_t s = lane->finish_host_job(job_token, job_code, cost, &why);
+    if (s != LANE_OK) return fail(s, "lane_job_finish_cost(token " + std::to_string(job_token) + "): " + why);
+    return s;
+  });
+}
+
+// ------------------------------------------------------------------ budgets
+
+LANE_API lane_status_t lane_set_rate_limit(lane_t *lane, uint32_t kinds, int64_t amount, int64_t per_ns,
+                                           int64_t burst) {
+  return guarded([&] {
+    if (!ok(lane)) return bad_lane(lane);
+    constexpr std::uint32_t kKnown = LANE_RATE_REQUESTS | LANE_RATE_COST;
+    if (kinds == 0) return fail(LANE_ERR_INVALID, "lane_set_rate_limit: no kind (LANE_RATE_REQUESTS, LANE_RATE_COST)");
+    if (kinds & ~kKnown) return fail(LANE_ERR_INVALID, "lane_set_rate_limit: kinds has unknown bits");
+    if (amount < 0 || per_ns < 0 || burst < 0) {
+      return fail(LANE_ERR_INVALID, "lane_set_rate_limit: amount, per_ns and burst must not be negative");
+    }
+    if (amount > 0 && per_ns == 0) return fail(LANE_ERR_INVALID, "lane_set_rate_limit: per_ns is 0");
+    for (const auto &[bit, kind] : {std::pair{LANE_RATE_REQUESTS, lane::core::RateKind::Requests},
+                                   std::pair{LANE_RATE_COST, lane::core::RateKind::Cost}}) {
+      if (!(kinds & bit)) continue;
+      if (lane_status_t s = lane->set_rate_limit(kind, amount, per_ns, burst); s != LANE_OK) {
+        return fail(s, "lane_set_rate_limit: refused");
+      }
+    }
+    return LANE_OK;
+  });
+}
+
+LANE_API lane_status_t lane_set_tenant_limit(lane_t *lane, const char *tenant, uint32_t max_running) {
+  return guarded([&] {
+    if (!ok(lane)) return bad_lane(lane);
+    lane->set_tenant_limit(tenant ? tenant : "", max_running);
+    return LANE_OK;
+  });
+}
+
+LANE_API lane_status_t lane_tenant_running(lane_t *lane, const char *tenant, uint32_t *out) {
+  return guarded([&] {
+    if (!ok(lane)) return bad_lane(lane);
+    if (!out) return fail(LANE_ERR_INVALID, "out is NULL");
+    *out = lane->tenant_running(tenant ? tenant : "");
+    return LANE_OK;
+  });
+}
+
+LANE_API lane_status_t lane_job_release(lane_t *lane, uint64_t job_token) {
+  return guarded([&] {
+    if (!ok(lane)) return bad_lane(lane);
+    std::string why;
+    lane_status_t s = lane->release_token(job_token, &why);
+    if (s != LANE_OK) return fail(s, "lane_job_release(token " + std::to_string(job_token) + "): " + why);
+    return s;
+  });
+}
+
+LANE_API lane_status_t lane_job_reacquire(lane_t *lane, uint64_t job_token) {
+  return guarded([&] {
+    if (!ok(lane)) return bad_lane(lane);
+    std::string why;
+    lane_status_t s = lane->reacquire_token(job_token, &why);
+    if (s == LANE_ERR_INVALID) return fail(s, "lane_job_reacquire(token " + std::to_string(job_token) + "): " + why);
+    if (s != LANE_OK) {
+      return fail(s, "lane_job_reacquire(token " + std::to_string(job_token) + "): the job was asked to stop (" +
+                         lane_status_name(s) + "); it should finish");
+    }
     return s;
   });
 }
@@ -355,6 +451,50 @@ LANE_API const char *lane_ctx_job_id(const lane_ctx_t *ctx) {
 LANE_API void *lane_ctx_user_data(const lane_ctx_t *ctx) {
   if (!ctx || !ctx->valid()) return fail(LANE_ERR_INVALID, "not a live job context"), nullptr;
   return ctx->user_data;
+}
+
+LANE_API lane_status_t lane_ctx_set_cost(lane_ctx_t *ctx, int64_t cost) {
+  return guarded([&] {
+    if (!ctx || !ctx->valid()) return fail(LANE_ERR_INVALID, "not a live job context");
+    if (cost <= 0) return fail(LANE_ERR_INVALID, "lane_ctx_set_cost: cost must be positive");
+    lane_status_t s = ctx->owner->set_cost(ctx, cost);
+    if (s != LANE_OK) return fail(s, "lane_ctx_set_cost: the job is not running");
+    return s;
+  });
+}
+
+LANE_API lane_status_t lane_ctx_overloaded(lane_ctx_t *ctx) {
+  if (!ctx || !ctx->valid()) return fail(LANE_ERR_INVALID, "not a live job context");
+  ctx->overloaded.store(true, std::memory_order_relaxed);
+  return LANE_OK;
+}
+
+LANE_API lane_status_t lane_ctx_release(lane_ctx_t *ctx) {
+  return guarded([&] {
+    if (!ctx || !ctx->valid()) return fail(LANE_ERR_INVALID, "not a live job context");
+    lane_status_t s = ctx->owner->release_slots(ctx);
+    if (s != LANE_OK) return fail(s, "lane_ctx_release: the run holds no slots (already released)");
+    return s;
+  });
+}
+
+LANE_API lane_status_t lane_ctx_reacquire(lane_ctx_t *ctx, int64_t timeout_ns) {
+  return guarded([&] {
+    if (!ctx || !ctx->valid()) return fail(LANE_ERR_INVALID, "not a live job context");
+    if (ctx->host_run()) {
+      return fail(LANE_ERR_INVALID,
+                  "lane_ctx_reacquire: a host-run job reacquires with lane_job_reacquire (a GRANT event follows)");
+    }
+    lane_status_t s = ctx->owner->reacquire_wait(ctx, timeout_ns);
+    switch (s) {
+      case LANE_OK: return s;
+      case LANE_ERR_INVALID: return fail(s, "lane_ctx_reacquire: the run is not released");
+      case LANE_ERR_TIMEOUT: return fail(s, "lane_ctx_reacquire: timed out; the run is released again");
+      default:
+        return fail(s, std::string("lane_ctx_reacquire: the run was asked to stop (") + lane_status_name(s) +
+                           "); it should return");
+    }
+  });
 }
 
 LANE_API lane_t *lane_ctx_lane(const lane_ctx_t *ctx) {

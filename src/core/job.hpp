@@ -62,6 +62,8 @@ struct Job {
   std::int64_t held_since = 0;   // when it last got its slots
   std::int64_t slot_time = 0;    // slot-time held by this run before held_since (ns * slots)
   std::int64_t charged_cost = 0;  // what the COST rate limit was charged for this run
+  std::int64_t reported_cost = 0;  // the run's real cost as last reported (0 = none)
+  bool rate_waited = false;  // a rate limit held it back at least once (counted in stats)
   std::uint64_t adapt_epoch = 0;  // adaptive width: the decrease count when it was dispatched
   bool regrant = false;  // its last Dispatch effect gave back the slots of a reacquire, not a start
   bool parked_reacquire = false;  // Parked while reacquiring: goes back to the reacquirers

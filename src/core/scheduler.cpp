@@ -193,6 +193,7 @@ void Scheduler::dispatch(Job *job, Effects &out) {
     job->slot_time = 0;
     job->adapt_epoch = adapt_epoch_;
     job->charged_cost = 0;
+    job->reported_cost = 0;
     if (rate_[1].on) {
       job->charged_cost = job->cost_estimate();
       rate_[1].charge(job->charged_cost, now_);
@@ -403,6 +404,10 @@ void Scheduler::fill(Effects &out) {
       const std::int64_t at = rate_at(next, 0, 0);
       if (at > now_) {
         rate_ready_at_ = at;
+        if (!next->rate_waited) {
+          next->rate_waited = true;
+          ++rate_waits_;
+        }
         break;
       }
     }
@@ -711,6 +716,9 @@ void Scheduler::finish(Job *job, std::int32_t job_code, const FinishInfo &info, 
   runs_.add(runtime);
   if (complete) runtimes_.add(runtime);
   job->job_code = job_code;
+  if (info.cost > 0) job->reported_cost = info.cost;
+  cost_used_ = sat_add(cost_used_, job->reported_cost > 0 ? job->reported_cost : job->cost_estimate());
+  if (info.overloaded) ++overloads_;
   if (info.cost > 0 && job->charged_cost > 0) {
     if (rate_[1].on) rate_[1].correct(info.cost - job->charged_cost, now_);
     job->charged_cost = info.cost;
@@ -891,6 +899,7 @@ lane_status_t Scheduler::set_cost(Job *job, std::int64_t cost, std::int64_t now,
       !(job->state == JobState::Parked && job->parked_reacquire)) {
     return LANE_ERR_INVALID;
   }
+  job->reported_cost = cost;
   if (job->charged_cost > 0) {
     if (rate_[1].on) rate_[1].correct(cost - job->charged_cost, now_);
     job->charged_cost = cost;
@@ -901,6 +910,15 @@ lane_status_t Scheduler::set_cost(Job *job, std::int64_t cost, std::int64_t now,
 
 lane_status_t Scheduler::release(Job *job, std::int64_t now, Effects &out) {
   advance(now, out);
+  if (job->state == JobState::Reacquiring || (job->state == JobState::Parked && job->parked_reacquire)) {
+    // It stops waiting for its slots (a reacquire that timed out).
+    take(job);
+    job->parked_reacquire = false;
+    job->state = JobState::Released;
+    released_.push_back(job);
+    fill(out);  // it may have held up the line
+    return LANE_OK;
+  }
   if (job->state != JobState::Running) return LANE_ERR_INVALID;
   give_back(job);
   job->state = JobState::Released;
@@ -1041,6 +1059,14 @@ void Scheduler::stats(std::int64_t now, lane_stats_t &s, Samples *samples) const
   s.preemptions = preemptions_;
   s.eta_window = runtimes_.capacity();
   s.mean_runtime_ns = runtimes_.mean();
+  s.width = cap();
+  s.slots_in_use = slots_used_;
+  s.released = static_cast<std::uint32_t>(released_.size());
+  s.reacquiring = static_cast<std::uint32_t>(reacquirers_.size() + parked_runs_);
+  s.rate_waits = rate_waits_;
+  s.rate_ready_at_ns = rate_ready_at_ > t ? rate_ready_at_ : 0;
+  s.cost_used = cost_used_;
+  s.overloads = overloads_;
 }
 
 }  // namespace lane::core

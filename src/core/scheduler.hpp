@@ -152,6 +152,8 @@ class Scheduler {
   // something else); its slots go to the next job. LANE_ERR_INVALID if it
   // does not hold slots.
   lane_status_t release(Job *job, std::int64_t now, Effects &out);
+  // A Reacquiring job (parked or not) leaves the line and is Released again:
+  // LANE_OK. A Running one gives its slots back, as above.
   // A Released job asks for its slots again. It goes ahead of queued jobs of
   // its priority accepted after it; when granted, a Dispatch effect with
   // job->regrant set says so. LANE_ERR_INVALID if it is not Released; its
@@ -312,6 +314,8 @@ class Scheduler {
   RuntimeWindow runtimes_;
   ThroughputWindow throughput_;
   SampleRing waits_, runs_;
+  std::uint64_t rate_waits_ = 0, overloads_ = 0;
+  std::int64_t cost_used_ = 0;
   std::uint64_t submitted_ = 0, completed_ = 0, failed_ = 0, cancelled_ = 0, preempted_ = 0, timed_out_ = 0,
                 closed_count_ = 0, refused_ = 0, preemptions_ = 0;
 };

@@ -26,6 +26,10 @@ struct JobSpec {
   lane_done_fn on_done = nullptr;
   void *user_data = nullptr;
   lane_port_s *port = nullptr;
+  // Budgets (lane_job_t's 0.3 fields): literal values, checked by the C API.
+  std::int64_t cost = 0;
+  std::int64_t run_timeout_ns = 0;
+  std::uint32_t slots = 0;
 
   [[nodiscard]] bool host_run() const { return run == nullptr; }
 };

@@ -99,6 +99,22 @@ void lane_s::apply_locked(Effects &eff) {
     auto *job = static_cast<lane_ctx_s *>(eff[i].job);
     switch (eff[i].kind) {
       case Effect::Kind::Dispatch:
+        if (job->regrant) {
+          // A reacquire was granted: the run is live already, on its own
+          // thread or the host's; it learns that it holds its slots again.
+          if (job->host_run()) {
+            job->port->post(make_event(LANE_EVENT_GRANT, job, LANE_OK, sched.current_time()), false);
+          } else {
+            WaitStripe &w = wait_stripe(job);
+            {
+              std::lock_guard lk(w.mu);
+              job->grants.fetch_add(1, std::memory_order_release);
+            }
+            w.cv.notify_all();
+          }
+          eff.done(i);  // never run again, and the host may finish it before we unlock
+          break;
+        }
         job->cause.store(LANE_OK, std::memory_order_relaxed);
         if (job->host_run()) {
           const bool room = job->port_room == 2;
@@ -206,6 +222,9 @@ SubmitOutput lane_s::submit(const JobSpec &spec, const SubmitOptions &opts) {
   job->waiter = opts.waiter;
   job->outcome_timeout_ns = opts.outcome_timeout_ns;
   job->observer = opts.observer;
+  job->cost = spec.cost;
+  job->run_timeout_ns = spec.run_timeout_ns;
+  job->slots = spec.slots;
   const std::string_view tenant = spec.tenant;
   if (job->port) {
     job->port->reserve(2);  // may throw: nothing is accepted yet
@@ -272,41 +291,136 @@ lane_status_t lane_s::submit_wait(const JobSpec &spec, std::int64_t timeout_ns, 
   return w.outcome.status;
 }
 
+namespace {
+
+lane::core::FinishInfo finish_info(const lane_ctx_s *job, std::int32_t code, std::int64_t cost) {
+  return {.cost = cost,
+          .overloaded = code == LANE_JOB_OVERLOADED || job->overloaded.load(std::memory_order_relaxed)};
+}
+
+// Its run has begun and not ended: holding slots, or released, or waiting
+// to reacquire them (parked behind its tenant's limit included).
+bool started(const lane_ctx_s *job) {
+  return job->state == JobState::Running || job->state == JobState::Released ||
+         job->state == JobState::Reacquiring || (job->state == JobState::Parked && job->parked_reacquire);
+}
+
+}  // namespace
+
 lane_ctx_s *lane_s::finish_run(lane_ctx_s *job, std::int32_t code, bool keep_next) {
   const std::int64_t t = now();
   Effects eff;
   {
     std::lock_guard lk(mu);
     job->run_inline = false;
-    sched.finish(job, code, t, eff);
+    sched.finish(job, code, finish_info(job, code, 0), t, eff);
     apply_locked(eff);
   }
   return apply_unlocked(eff, keep_next);
 }
 
-lane_status_t lane_s::finish_host_job(std::uint64_t token, std::int32_t code, std::string *why) {
+// The host-run job with that token, under mu; nullptr with *why if none.
+static lane_ctx_s *host_job(lane::core::Scheduler &sched, std::uint64_t token, const char *verb, std::string *why) {
+  auto *job = static_cast<lane_ctx_s *>(sched.find_token(token));
+  if (!job) {
+    *why = "no live job with that token in this lane";
+    return nullptr;
+  }
+  if (!job->host_run()) {
+    *why = std::string("the job runs a callback; only host-run jobs are ") + verb + " by token";
+    return nullptr;
+  }
+  if (!started(job)) {
+    *why = "the job has not been granted a slot yet";
+    return nullptr;
+  }
+  return job;
+}
+
+lane_status_t lane_s::finish_host_job(std::uint64_t token, std::int32_t code, std::int64_t cost, std::string *why) {
   const std::int64_t t = now();
   Effects eff;
   {
     std::lock_guard lk(mu);
-    auto *job = static_cast<lane_ctx_s *>(sched.find_token(token));
-    if (!job) {
-      *why = "no live job with that token in this lane";
-      return LANE_ERR_INVALID;
-    }
-    if (!job->host_run()) {
-      *why = "the job runs a callback; only host-run jobs are finished with lane_job_finish";
-      return LANE_ERR_INVALID;
-    }
-    if (job->state != JobState::Running) {
-      *why = "the job has not been granted a slot yet";
-      return LANE_ERR_INVALID;
-    }
-    sched.finish(job, code, t, eff);
+    lane_ctx_s *job = host_job(sched, token, "finished", why);
+    if (!job) return LANE_ERR_INVALID;
+    sched.finish(job, code, finish_info(job, code, cost), t, eff);
     apply_locked(eff);
   }
   apply_unlocked(eff, false);
   return LANE_OK;
+}
+
+lane_status_t lane_s::set_rate_limit(lane::core::RateKind kind, std::int64_t amount, std::int64_t per_ns,
+                                     std::int64_t burst) {
+  return with_effects(
+      [&](std::int64_t t, Effects &eff) { return sched.set_rate_limit(kind, amount, per_ns, burst, t, eff); });
+}
+
+void lane_s::set_tenant_limit(std::string_view tenant, std::uint32_t max_running) {
+  with_effects([&](std::int64_t t, Effects &eff) {
+    sched.set_tenant_limit(tenant, max_running, t, eff);
+    return 0;
+  });
+}
+
+std::uint32_t lane_s::tenant_running(std::string_view tenant) {
+  std::lock_guard lk(mu);
+  return sched.tenant_running(tenant);
+}
+
+lane_status_t lane_s::set_cost(lane_ctx_s *job, std::int64_t cost) {
+  return with_effects([&](std::int64_t t, Effects &eff) { return sched.set_cost(job, cost, t, eff); });
+}
+
+lane_status_t lane_s::release_slots(lane_ctx_s *job) {
+  return with_effects([&](std::int64_t t, Effects &eff) { return sched.release(job, t, eff); });
+}
+
+lane_status_t lane_s::reacquire_wait(lane_ctx_s *job, std::int64_t timeout_ns) {
+  const std::uint32_t before = job->grants.load(std::memory_order_acquire);
+  const lane_status_t s =
+      with_effects([&](std::int64_t t, Effects &eff) { return sched.reacquire(job, t, eff); });
+  if (s != LANE_OK) return s;
+  {
+    WaitStripe &w = wait_stripe(job);
+    std::unique_lock lk(w.mu);
+    auto settled = [&] {
+      return job->grants.load(std::memory_order_acquire) != before ||
+             job->cause.load(std::memory_order_acquire) != LANE_OK;
+    };
+    if (wait_ns(w.cv, lk, timeout_ns, settled)) {
+      if (job->grants.load(std::memory_order_acquire) != before) return LANE_OK;
+      return static_cast<lane_status_t>(job->cause.load(std::memory_order_acquire));
+    }
+  }
+  // Timed out: leave the line, unless the grant came meanwhile.
+  return with_effects([&](std::int64_t t, Effects &eff) {
+    if (job->state == JobState::Running) return LANE_OK;
+    if (job->state == JobState::Released) return job->cancel_cause != LANE_OK ? job->cancel_cause : LANE_ERR_TIMEOUT;
+    (void)sched.release(job, t, eff);
+    return LANE_ERR_TIMEOUT;
+  });
+}
+
+lane_status_t lane_s::release_token(std::uint64_t token, std::string *why) {
+  return with_effects([&](std::int64_t t, Effects &eff) {
+    lane_ctx_s *job = host_job(sched, token, "released", why);
+    if (!job) return LANE_ERR_INVALID;
+    const lane_status_t s = sched.release(job, t, eff);
+    if (s != LANE_OK) *why = "the job holds no slots (already released)";
+    return s;
+  });
+}
+
+lane_status_t lane_s::reacquire_token(std::uint64_t token, std::string *why) {
+  return with_effects([&](std::int64_t t, Effects &eff) {
+    lane_ctx_s *job = host_job(sched, token, "reacquired", why);
+    if (!job) return LANE_ERR_INVALID;
+    const lane_status_t s = sched.reacquire(job, t, eff);
+    if (s == LANE_ERR_INVALID) *why = "the job is not released (it holds its slots, or already waits for them)";
+    return s;
+  });
 }
 
 lane_status_t lane_s::wait_idle(std::int64_t timeout_ns) {

@@ -67,6 +67,11 @@ struct lane_ctx_s : lane::exec::Tagged<lane::exec::kCtxTag>, lane::core::Job {
   // Mirrors cancel_cause for lock-free reads in run(); lane_ctx_wait sleeps
   // on the context's wait_stripe (ctx_wait.hpp).
   std::atomic<std::int32_t> cause{LANE_OK};
+  // Regrants after a reacquire, raised under the wait stripe's lock, where
+  // lane_ctx_reacquire waits for it (or for a cause).
+  std::atomic<std::uint32_t> grants{0};
+  // lane_ctx_overloaded was called: the finish says so to the scheduler.
+  std::atomic<bool> overloaded{false};
 
   [[nodiscard]] bool host_run() const { return run == nullptr; }
 };
@@ -122,7 +127,21 @@ struct lane_s : lane::exec::Tagged<lane::exec::kLaneTag> {
   lane_status_t submit_wait(const lane::exec::JobSpec &spec, std::int64_t timeout_ns, lane_outcome_t *out);
   // A callback job's run returned; returns a job this thread should run next.
   lane_ctx_s *finish_run(lane_ctx_s *job, std::int32_t code, bool keep_next);
-  lane_status_t finish_host_job(std::uint64_t token, std::int32_t code, std::string *why);
+  lane_status_t finish_host_job(std::uint64_t token, std::int32_t code, std::int64_t cost, std::string *why);
+
+  // Budgets (docs/budgets.md). kind: one rate limit; values as the core takes them.
+  lane_status_t set_rate_limit(lane::core::RateKind kind, std::int64_t amount, std::int64_t per_ns, std::int64_t burst);
+  void set_tenant_limit(std::string_view tenant, std::uint32_t max_running);
+  std::uint32_t tenant_running(std::string_view tenant);
+  // On a live job of this lane (the caller holds its context).
+  lane_status_t set_cost(lane_ctx_s *job, std::int64_t cost);
+  lane_status_t release_slots(lane_ctx_s *job);
+  // A callback job: asks for its slots again and waits for them, for a
+  // cause, or for timeout_ns (then it is released again).
+  lane_status_t reacquire_wait(lane_ctx_s *job, std::int64_t timeout_ns);
+  // Host-run jobs by token: why says what was wrong when not LANE_OK.
+  lane_status_t release_token(std::uint64_t token, std::string *why);
+  lane_status_t reacquire_token(std::uint64_t token, std::string *why);
   lane_status_t wait_idle(std::int64_t timeout_ns);
 
   // flags: LANE_CANCEL_QUEUED and/or LANE_CANCEL_RUNNING (not 0).

@@ -79,6 +79,16 @@ int main(void) {
       (void (*)(void))lane_ctx_dropped_count,
       (void (*)(void))lane_ctx_dropped_id,
       (void (*)(void))lane_port_handle,
+      (void (*)(void))lane_set_rate_limit,
+      (void (*)(void))lane_set_tenant_limit,
+      (void (*)(void))lane_tenant_running,
+      (void (*)(void))lane_ctx_set_cost,
+      (void (*)(void))lane_ctx_overloaded,
+      (void (*)(void))lane_ctx_release,
+      (void (*)(void))lane_ctx_reacquire,
+      (void (*)(void))lane_job_release,
+      (void (*)(void))lane_job_reacquire,
+      (void (*)(void))lane_job_finish_cost,
   };
   const size_t n = sizeof linked / sizeof linked[0];
 

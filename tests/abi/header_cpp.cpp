@@ -32,12 +32,13 @@ static_assert(offsetof(lane_job_t, id) < offsetof(lane_job_t, tenant));
 static_assert(offsetof(lane_job_t, tenant) < offsetof(lane_job_t, priority));
 static_assert(offsetof(lane_job_t, run) < offsetof(lane_job_t, on_done));
 static_assert(offsetof(lane_job_t, port) < offsetof(lane_job_t, queue_timeout_ns));
-static_assert(offsetof(lane_job_t, queue_timeout_ns) + sizeof(std::int64_t) == sizeof(lane_job_t));
+static_assert(offsetof(lane_job_t, queue_timeout_ns) < offsetof(lane_job_t, cost));
+static_assert(offsetof(lane_job_t, run_timeout_ns) < offsetof(lane_job_t, slots));
 static_assert(offsetof(lane_stats_t, name) < offsetof(lane_stats_t, max_concurrent));
 static_assert(offsetof(lane_stats_t, cooldown_until_ns) < offsetof(lane_stats_t, blocked_by));
 static_assert(offsetof(lane_stats_t, blocked_by) < offsetof(lane_stats_t, mean_runtime_ns));
 static_assert(offsetof(lane_options_t, clock) < offsetof(lane_options_t, clock_ud));
-static_assert(offsetof(lane_api_t, port_handle) + sizeof(void *) == sizeof(lane_api_t));
+static_assert(offsetof(lane_api_t, job_finish_cost) + sizeof(void *) == sizeof(lane_api_t));
 
 // Durations and timestamps are int64_t nanoseconds.
 static_assert(std::is_same_v<decltype(lane_job_t::max_wait_ns), std::int64_t>);
@@ -165,10 +166,20 @@ SLOT_IS(ctx_next_message, lane_ctx_next_message);
 SLOT_IS(ctx_dropped_count, lane_ctx_dropped_count);
 SLOT_IS(ctx_dropped_id, lane_ctx_dropped_id);
 SLOT_IS(port_handle, lane_port_handle);
+SLOT_IS(set_rate_limit, lane_set_rate_limit);
+SLOT_IS(set_tenant_limit, lane_set_tenant_limit);
+SLOT_IS(tenant_running, lane_tenant_running);
+SLOT_IS(ctx_set_cost, lane_ctx_set_cost);
+SLOT_IS(ctx_overloaded, lane_ctx_overloaded);
+SLOT_IS(ctx_release, lane_ctx_release);
+SLOT_IS(ctx_reacquire, lane_ctx_reacquire);
+SLOT_IS(job_release, lane_job_release);
+SLOT_IS(job_reacquire, lane_job_reacquire);
+SLOT_IS(job_finish_cost, lane_job_finish_cost);
 #undef SLOT_IS
-// 2 words of header, then 65 function pointers: a slot added without a
+// 2 words of header, then 75 function pointers: a slot added without a
 // SLOT_IS line above changes the size and fails here.
-static_assert(sizeof(lane_api_t) == offsetof(lane_api_t, status_name) + 65 * sizeof(void *));
+static_assert(sizeof(lane_api_t) == offsetof(lane_api_t, status_name) + 75 * sizeof(void *));
 
 }  // namespace
 
