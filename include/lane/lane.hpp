@@ -304,6 +304,15 @@ struct Stats {
   std::uint64_t preemptions = 0;
   std::uint32_t eta_window = 0;
   Nanos mean_runtime{0};  // 0: no history
+  // Budgets.
+  std::uint32_t width = 0;         // the cap in slots now (the adaptive width, else max_concurrent)
+  std::uint32_t slots_in_use = 0;  // slots held by running jobs
+  std::uint32_t released = 0;      // running jobs that gave their slots back
+  std::uint32_t reacquiring = 0;   // running jobs waiting for their slots again
+  std::uint64_t rate_waits = 0;    // jobs whose grant a rate limit delayed
+  std::optional<TimePoint> rate_ready_at;  // when the rate limits let the front go; empty: not held
+  std::int64_t cost_used = 0;      // finished runs' cost (reported, else estimated)
+  std::uint64_t overloads = 0;     // overloaded finishes
 
   [[nodiscard]] static Stats from(const lane_stats_t &s) {
     Stats r;
@@ -331,6 +340,14 @@ struct Stats {
     r.preemptions = s.preemptions;
     r.eta_window = s.eta_window;
     r.mean_runtime = Nanos(s.mean_runtime_ns);
+    r.width = s.width;
+    r.slots_in_use = s.slots_in_use;
+    r.released = s.released;
+    r.reacquiring = s.reacquiring;
+    r.rate_waits = s.rate_waits;
+    r.rate_ready_at = detail::opt_tp(s.rate_ready_at_ns);
+    r.cost_used = s.cost_used;
+    r.overloads = s.overloads;
     return r;
   }
 };
@@ -509,6 +526,17 @@ class Context {
   }
   [[nodiscard]] std::string_view job_id() const noexcept { return detail::sv(lane_ctx_job_id(ctx_)); }
   [[nodiscard]] inline LaneRef lane() const;
+  // Budgets: the run's real cost so far (> 0), which corrects the lane's
+  // cost rate limit; an overloaded provider (halves an adaptive lane's width
+  // when the run ends); giving the slots back while waiting outside the lane,
+  // and taking them again (callback jobs; negative timeout = forever;
+  // LANE_ERR_TIMEOUT leaves the run released, a cause says it should return).
+  [[nodiscard]] lane_status_t set_cost(std::int64_t cost) noexcept { return lane_ctx_set_cost(ctx_, cost); }
+  lane_status_t overloaded() noexcept { return lane_ctx_overloaded(ctx_); }
+  [[nodiscard]] lane_status_t release() noexcept { return lane_ctx_release(ctx_); }
+  [[nodiscard]] lane_status_t reacquire(Nanos timeout = Nanos(-1)) noexcept {
+    return lane_ctx_reacquire(ctx_, timeout.count());
+  }
   [[nodiscard]] lane_ctx_t *capi() const noexcept { return ctx_; }
   // A session run: the messages merged into it, oldest first (COLLECT may
   // merge several; otherwise, and for a plain job, just the one).
@@ -653,6 +681,11 @@ struct Job {
   Nanos queue_timeout{0};   // > 0: still queued after this long -> LANE_ERR_TIMEOUT
   OnDone on_done{};
   Port *port = nullptr;  // DONE events for this job (and GRANT/CANCEL for host-run)
+  // Budgets: estimated cost (0 -> 1; any unit), slots held while running
+  // (0 -> 1), and a run timeout (> 0: cancelled with LANE_ERR_TIMEOUT).
+  std::int64_t cost = 0;
+  std::uint32_t slots = 0;
+  Nanos run_timeout{0};
 };
 
 namespace detail {
@@ -672,6 +705,11 @@ struct Options {
   Nanos aging{0};                // > 0: +1 priority per `aging` queued
   ClockFn clock{};               // empty: real time
   Nanos fair_half_life{0};       // FAIR_SHARE usage memory; 0 = forget a tenant once it has no live job
+  // Adaptive width (AIMD) between these, off while both are 0; an
+  // overloaded finish halves it and may also cool the lane down this long.
+  std::uint32_t adaptive_min = 0;
+  std::uint32_t adaptive_max = 0;
+  Nanos adaptive_cooldown{0};
 };
 
 // ------------------------------------------------------------------ lanes
@@ -783,6 +821,32 @@ class LaneOps {
     if (auto g = guard(); !g) return g;
     return check(lane_set_tenant_weight(self(), tenant.c_str(), w));
   }
+  // Budgets (lane_set_rate_limit): `amount` units per `per`, `burst` at once
+  // (0 -> 1); kinds LANE_RATE_REQUESTS and/or LANE_RATE_COST; amount 0 = off.
+  [[nodiscard]] Status set_rate_limit(std::uint32_t kinds, std::int64_t amount, Nanos per, std::int64_t burst = 0) const {
+    return call(lane_set_rate_limit, kinds, amount, per.count(), burst);
+  }
+  // At most max_running jobs of the tenant at once (0 = no limit).
+  [[nodiscard]] Status set_tenant_limit(Str tenant, std::uint32_t max_running) const {
+    if (auto g = guard(); !g) return g;
+    return check(lane_set_tenant_limit(self(), tenant.c_str(), max_running));
+  }
+  // The tenant's running jobs (counted while it has a limit).
+  [[nodiscard]] Result<std::uint32_t> tenant_running(Str tenant) const {
+    if (auto g = guard(); !g) return unexpected<Error>(std::move(g.error()));
+    std::uint32_t n = 0;
+    if (lane_status_t s = lane_tenant_running(self(), tenant.c_str(), &n); s != LANE_OK) {
+      return unexpected<Error>(Error::last(s));
+    }
+    return n;
+  }
+  // Host-run jobs: give the slots back, ask again (a new GRANT event follows),
+  // finish with the run's real cost.
+  [[nodiscard]] Status release(std::uint64_t token) const { return call(lane_job_release, token); }
+  [[nodiscard]] Status reacquire(std::uint64_t token) const { return call(lane_job_reacquire, token); }
+  [[nodiscard]] Status finish_cost(std::uint64_t token, std::int32_t code, std::int64_t cost) const {
+    return call(lane_job_finish_cost, token, code, cost);
+  }
   [[nodiscard]] Status pause() const { return call(lane_pause); }
   [[nodiscard]] Status resume() const { return call(lane_resume); }
   [[nodiscard]] Status cooldown(Nanos d) const { return call(lane_cooldown, d.count()); }
@@ -891,6 +955,9 @@ class Lane : public detail::LaneOps<Lane> {
     c.eta_default_runtime_ns = o.eta_default_runtime.count();
     c.aging_ns = o.aging.count();
     c.fair_half_life_ns = o.fair_half_life.count();
+    c.adaptive_min = o.adaptive_min;
+    c.adaptive_max = o.adaptive_max;
+    c.adaptive_cooldown_ns = o.adaptive_cooldown.count();
     if (state->clock) {
       c.clock = &detail::Owner::clock_trampoline;
       c.clock_ud = state.get();
@@ -1033,6 +1100,9 @@ inline lane_job_t to_c(const Job &j) {
   c.max_wait_ns = j.max_wait.count();
   c.queue_timeout_ns = j.queue_timeout.count();
   c.port = j.port ? j.port->capi() : nullptr;
+  c.cost = j.cost;
+  c.slots = j.slots;
+  c.run_timeout_ns = j.run_timeout.count();
   return c;
 }
 }  // namespace detail
