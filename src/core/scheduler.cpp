@@ -977,6 +977,14 @@ std::uint32_t Scheduler::tenant_running(std::string_view tenant) const {
   return it == budgets_.end() ? 0 : it->second->running;
 }
 
+std::vector<Scheduler::TenantRow> Scheduler::tenant_limits() const {
+  std::vector<TenantRow> rows;
+  rows.reserve(budgets_.size());
+  for (const auto &[name, b] : budgets_) rows.push_back({name, b->limit, b->running});
+  std::sort(rows.begin(), rows.end(), [](const TenantRow &a, const TenantRow &b) { return a.name < b.name; });
+  return rows;
+}
+
 void Scheduler::tick(std::int64_t now, Effects &out) {
   advance(now, out);
   fill(out);

@@ -174,6 +174,12 @@ class Scheduler {
   // Jobs holding slots (running() also counts released and reacquiring ones).
   [[nodiscard]] std::uint32_t holding() const { return static_cast<std::uint32_t>(running_.size()); }
   [[nodiscard]] std::uint32_t tenant_running(std::string_view tenant) const;
+  struct TenantRow {
+    std::string name;
+    std::uint32_t limit = 0, running = 0;
+  };
+  // Every tenant with a limit (or with live jobs accepted under one), by name.
+  [[nodiscard]] std::vector<TenantRow> tenant_limits() const;
   [[nodiscard]] const RateLimit &rate_limit(RateKind kind) const { return rate_[static_cast<int>(kind)]; }
   // When the queue's front may pass the rate limit (0 = not held by it).
   [[nodiscard]] std::int64_t rate_ready_at() const { return rate_ready_at_; }

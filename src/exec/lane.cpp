@@ -369,6 +369,11 @@ std::uint32_t lane_s::tenant_running(std::string_view tenant) {
   return sched.tenant_running(tenant);
 }
 
+std::vector<lane::core::Scheduler::TenantRow> lane_s::tenant_limits() {
+  std::lock_guard lk(mu);
+  return sched.tenant_limits();
+}
+
 lane_status_t lane_s::set_cost(lane_ctx_s *job, std::int64_t cost) {
   return with_effects([&](std::int64_t t, Effects &eff) { return sched.set_cost(job, cost, t, eff); });
 }

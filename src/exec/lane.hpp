@@ -133,6 +133,7 @@ struct lane_s : lane::exec::Tagged<lane::exec::kLaneTag> {
   lane_status_t set_rate_limit(lane::core::RateKind kind, std::int64_t amount, std::int64_t per_ns, std::int64_t burst);
   void set_tenant_limit(std::string_view tenant, std::uint32_t max_running);
   std::uint32_t tenant_running(std::string_view tenant);
+  std::vector<lane::core::Scheduler::TenantRow> tenant_limits();
   // On a live job of this lane (the caller holds its context).
   lane_status_t set_cost(lane_ctx_s *job, std::int64_t cost);
   lane_status_t release_slots(lane_ctx_s *job);

@@ -1,6 +1,7 @@
 // lane_registry_metrics: every lane in Prometheus text exposition format
 // 0.0.4. One HELP and TYPE line per family, then one sample per lane (and
 // per outcome or quantile), lanes in name order.
+#include <algorithm>
 #include <functional>
 
 #include "registry/prom.hpp"
@@ -13,6 +14,7 @@ struct LaneRow {
   lane_stats_t s;
   std::int64_t now_ns;
   lane::registry::WindowSums sums;
+  std::vector<lane::core::Scheduler::TenantRow> tenants;
 };
 
 double seconds(std::int64_t ns) { return static_cast<double>(ns) / 1e9; }
@@ -65,8 +67,9 @@ class Writer {
 std::string lane_registry_s::metrics() {
   std::vector<LaneRow> rows;
   for (const auto &[name, e] : snapshot()) {
-    LaneRow r{name, {}, 0, {}};
+    LaneRow r{name, {}, 0, {}, {}};
     r.s = lane::registry::read_stats(e->lane, &r.now_ns, &r.sums);
+    r.tenants = e->lane->tenant_limits();
     rows.push_back(std::move(r));
   }
   using U = std::uint64_t;
@@ -98,6 +101,30 @@ std::string lane_registry_s::metrics() {
   });
   w.family("lane_refused_total", "counter", "Submissions refused (busy, duplicate, full, closed, deadlock).",
            [](const LaneRow &r, Writer &o) { o.sample("lane_refused_total", r, U{r.s.refused}); });
+  // Budgets.
+  w.family("lane_width", "gauge", "The cap in slots now: the adaptive width, else max_concurrent.",
+           [](const LaneRow &r, Writer &o) { o.sample("lane_width", r, U{r.s.width}); });
+  w.family("lane_slots_in_use", "gauge", "Slots held by running jobs (a job may hold several).",
+           [](const LaneRow &r, Writer &o) { o.sample("lane_slots_in_use", r, U{r.s.slots_in_use}); });
+  w.family("lane_released", "gauge", "Running jobs without their slots, by state.", [](const LaneRow &r, Writer &o) {
+    o.sample("lane_released", r, U{r.s.released}, "state", "released");
+    o.sample("lane_released", r, U{r.s.reacquiring}, "state", "reacquiring");
+  });
+  w.family("lane_rate_waits_total", "counter", "Jobs whose grant a rate limit delayed.",
+           [](const LaneRow &r, Writer &o) { o.sample("lane_rate_waits_total", r, U{r.s.rate_waits}); });
+  w.family("lane_cost_used_total", "counter", "Cost of finished runs (reported, else estimated), in the host's unit.",
+           [](const LaneRow &r, Writer &o) {
+             o.sample("lane_cost_used_total", r, static_cast<std::uint64_t>(std::max<std::int64_t>(r.s.cost_used, 0)));
+           });
+  w.family("lane_overloads_total", "counter", "Runs that ended overloaded (HTTP 429).",
+           [](const LaneRow &r, Writer &o) { o.sample("lane_overloads_total", r, U{r.s.overloads}); });
+  w.family("lane_tenant_running", "gauge", "Running jobs of each tenant that has a limit.",
+           [](const LaneRow &r, Writer &o) {
+             for (const auto &t : r.tenants) o.sample("lane_tenant_running", r, U{t.running}, "tenant", t.name.c_str());
+           });
+  w.family("lane_tenant_limit", "gauge", "Each limited tenant's cap on running jobs.", [](const LaneRow &r, Writer &o) {
+    for (const auto &t : r.tenants) o.sample("lane_tenant_limit", r, U{t.limit}, "tenant", t.name.c_str());
+  });
   // A summary's _sum and _count cover the same window as its quantiles (the
   // last 1024 jobs), so they are its mean, not lifetime totals: they stop
   // growing once the window is full.

@@ -52,8 +52,15 @@ static void must(lane_status_t s, const char *what) {
 static void submit(lane_t *lane, const char *id, lane_run_fn run) {
   lane_job_t j = LANE_JOB_INIT;
   j.id = id;
+  j.tenant = "alice";
   j.run = run;
   must(lane_submit(lane, &j, NULL), id);
+}
+
+static unsigned alice_running(lane_t *lane) {
+  uint32_t n = 0;
+  must(lane_tenant_running(lane, "alice", &n), "tenant running");
+  return n;
 }
 
 int main(void) {
@@ -69,7 +76,10 @@ int main(void) {
   lane_t *timed;
   must(lane_registry_get_or_create(reg, "timed", &timed), "timed");
 
-  /* llm: 2 running forever, 3 queued, one refused duplicate. */
+  /* llm: 2 running forever (of tenant alice, limited to 5), 3 queued, one
+   * refused duplicate. */
+  must(lane_set_tenant_limit(llm, "alice", 5), "tenant limit");
+  must(lane_set_tenant_limit(llm, "bob", 1), "tenant limit");
   submit(llm, "r1", until_cancelled);
   submit(llm, "r2", until_cancelled);
   submit(llm, "q1", until_cancelled);
@@ -90,6 +100,7 @@ int main(void) {
     lane_job_t j = LANE_JOB_INIT;
     j.id = id;
     j.run = ok_job;
+    j.cost = 10;
     must(lane_submit_wait(tools, &j, -1, NULL), id);
   }
   for (int i = 0; i < 2; i++) {
@@ -132,10 +143,13 @@ int main(void) {
            "\"submitted\": %" PRIu64 ", \"completed\": %" PRIu64 ", \"failed\": %" PRIu64 ", \"cancelled\": %" PRIu64
            ", \"preempted\": %" PRIu64 ", \"timed_out\": %" PRIu64 ", \"closed\": %" PRIu64 ", \"refused\": %" PRIu64
            ", \"wait_p50_ns\": %" PRId64 ", \"wait_p99_ns\": %" PRId64 ", \"run_p50_ns\": %" PRId64
-           ", \"run_p99_ns\": %" PRId64 ", \"paused\": %d}\n",
+           ", \"run_p99_ns\": %" PRId64 ", \"paused\": %d, \"width\": %u, \"slots_in_use\": %u, \"released\": %u"
+           ", \"reacquiring\": %u, \"rate_waits\": %" PRIu64 ", \"cost_used\": %" PRId64 ", \"overloads\": %" PRIu64
+           ", \"alice_running\": %u}\n",
            s.name, s.max_concurrent, s.running, s.queued, s.oldest_queued_at_ns, fake_clock(NULL), s.throughput_1m,
            s.submitted, s.completed, s.failed, s.cancelled, s.preempted, s.timed_out, s.closed, s.refused,
-           s.wait_p50_ns, s.wait_p99_ns, s.run_p50_ns, s.run_p99_ns, s.paused);
+           s.wait_p50_ns, s.wait_p99_ns, s.run_p50_ns, s.run_p99_ns, s.paused, s.width, s.slots_in_use, s.released,
+           s.reacquiring, s.rate_waits, s.cost_used, s.overloads, alice_running(lane_registry_get(reg, names[i])));
   }
   lane_registry_destroy(reg);
   return 0;

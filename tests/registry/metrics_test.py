@@ -20,7 +20,8 @@ def main():
     for fam in text_string_to_metric_families(text):
         types[fam.name] = fam.type
         for s in fam.samples:
-            extra = s.labels.get("outcome") or s.labels.get("quantile") or ""
+            extra = (s.labels.get("outcome") or s.labels.get("quantile") or s.labels.get("state")
+                     or s.labels.get("tenant") or "")
             key = (s.name, s.labels["lane"], extra)
             assert key not in samples, f"duplicate sample {key}"
             samples[key] = s.value
@@ -30,6 +31,9 @@ def main():
         "lane_oldest_queued_age_seconds": "gauge", "lane_paused": "gauge",
         "lane_throughput_last_minute": "gauge", "lane_submitted": "counter", "lane_jobs": "counter",
         "lane_refused": "counter", "lane_wait_seconds": "summary", "lane_run_seconds": "summary",
+        "lane_width": "gauge", "lane_slots_in_use": "gauge", "lane_released": "gauge",
+        "lane_rate_waits": "counter", "lane_cost_used": "counter", "lane_overloads": "counter",
+        "lane_tenant_running": "gauge", "lane_tenant_limit": "gauge",
     }, types
 
     def near(a, b):
@@ -56,6 +60,13 @@ def main():
             ("lane_wait_seconds", "0.99"): s["wait_p99_ns"] / 1e9,
             ("lane_run_seconds", "0.5"): s["run_p50_ns"] / 1e9,
             ("lane_run_seconds", "0.99"): s["run_p99_ns"] / 1e9,
+            ("lane_width", ""): s["width"],
+            ("lane_slots_in_use", ""): s["slots_in_use"],
+            ("lane_released", "released"): s["released"],
+            ("lane_released", "reacquiring"): s["reacquiring"],
+            ("lane_rate_waits_total", ""): s["rate_waits"],
+            ("lane_cost_used_total", ""): s["cost_used"],
+            ("lane_overloads_total", ""): s["overloads"],
         }
         age = (s["now_ns"] - s["oldest_queued_at_ns"]) / 1e9 if s["oldest_queued_at_ns"] else 0.0
         checks[("lane_oldest_queued_age_seconds", "")] = age
@@ -85,6 +96,15 @@ def main():
     # q1 queued 1.5 + 2 s before the tools jobs; the timed lane then adds 1.5 s.
     assert samples[("lane_oldest_queued_age_seconds", "llm", "")] == 5.0
     assert (tools["completed"], tools["failed"]) == (5, 2), tools
+    # Budgets: 5 jobs of cost 10 and 2 without a cost (1 each); the llm
+    # lane's limited tenants, alice with her 2 running jobs, bob with none.
+    assert tools["cost_used"] == 52, tools
+    assert (llm["width"], llm["slots_in_use"]) == (2, 2), llm
+    assert samples[("lane_tenant_running", "llm", "alice")] == llm["alice_running"] == 2
+    assert samples[("lane_tenant_limit", "llm", "alice")] == 5
+    assert samples[("lane_tenant_running", "llm", "bob")] == 0
+    assert samples[("lane_tenant_limit", "llm", "bob")] == 1
+    assert ("lane_tenant_running", "tools", "alice") not in samples
     print(f"{len(samples)} samples parsed and equal to lane_stats for {len(stats)} lanes")
 
 
