@@ -117,11 +117,16 @@ struct JobRec {
   int nest = 0;               // 0 none, 1 submit_wait same lane, 2 submit_wait other lane, 3 lane_submit a child
   std::uint64_t seed = 0;
   int runs = 0;               // > 1 after a requeue
+  // Budgets: an estimated cost (<= every cost limit's burst), a run timeout,
+  // and for callback jobs a release of the slot with a reacquire mid-run.
+  std::int64_t cost = 0;
+  std::int64_t run_timeout_ns = 0;
+  bool release = false;
 };
 
 struct Totals {
   std::atomic<std::uint64_t> submits{0}, accepted{0}, refused{0}, waits{0}, nested_waits{0}, deadlocks{0},
-      cancels_ok{0}, cancels{0}, grants{0}, port_cancels{0}, resizes{0}, pauses{0}, invalid{0}, preemptions{0},
+      cancels_ok{0}, cancels{0}, grants{0}, port_cancels{0}, resizes{0}, pauses{0}, budgets{0}, invalid{0}, preemptions{0},
       preempted_at_close{0};
 };
 
@@ -200,6 +205,9 @@ JobRec *new_job(Rng &r, int si, bool nested, bool allow_host) {
     const auto n = r.below(100);
     j->nest = n < 4 ? 1 : (n < 7 ? 2 : (n < 10 ? 3 : 0));
   }
+  j->cost = r.chance(50) ? r.range(0, 5) : 0;
+  if (r.chance(8)) j->run_timeout_ns = r.range(1 * kMs, 20 * kMs);
+  j->release = j->kind != Kind::HostRun && r.chance(10);
   j->seed = r.next();
   return j;
 }
@@ -217,6 +225,8 @@ lane_job_t describe(const JobRec *j) {
   d.user_data = const_cast<JobRec *>(j);
   d.port = stress::names_port(j->kind) ? g_h->ports[static_cast<std::size_t>(j->port)] : nullptr;
   d.queue_timeout_ns = j->queue_timeout_ns;
+  d.cost = j->cost;
+  d.run_timeout_ns = j->run_timeout_ns;
   return d;
 }
 
@@ -230,7 +240,7 @@ Entry entry_for(const JobRec *j) {
 }
 
 void check_ticket(const LaneSlot &s, const lane_ticket_t &t, lane_status_t st, std::int64_t max_wait) {
-  if (t.position < 0 || t.eta_ns < 0 || t.blocked_by < LANE_BLOCKED_NONE || t.blocked_by > LANE_BLOCKED_TENANT) {
+  if (t.position < 0 || t.eta_ns < 0 || t.blocked_by < LANE_BLOCKED_NONE || t.blocked_by > LANE_BLOCKED_TENANT_LIMIT) {
     STRESS_FAIL("lane %s: bad ticket (position %d, eta %lld, blocked_by %d) for %s", s.name.c_str(), t.position,
                 static_cast<long long>(t.eta_ns), static_cast<int>(t.blocked_by), lane_status_name(st));
   }
@@ -398,8 +408,8 @@ void on_done(const lane_outcome_t *o, void *ud) {
         STRESS_FAIL("job %llu (flags %u): REQUEUE_ON_PREEMPT job ended PREEMPTED on an open lane", sn, j->flags);
       }
     }
-    if (o->status == LANE_ERR_TIMEOUT && j->queue_timeout_ns == 0 && !j->via_wait) {
-      STRESS_FAIL("job %llu: TIMEOUT without a queue timeout or submit_wait", sn);
+    if (o->status == LANE_ERR_TIMEOUT && j->queue_timeout_ns == 0 && j->run_timeout_ns == 0 && !j->via_wait) {
+      STRESS_FAIL("job %llu: TIMEOUT without a queue, run or submit_wait timeout", sn);
     }
     g_h->ledger.outcome(j->serial, o->status, o->job_token);
   }
@@ -440,6 +450,28 @@ std::int32_t run_job(lane_ctx_t *ctx, void *ud) {
     g_h->cross_inflight.fetch_sub(1);
   }
 
+  // Give the slot back for a while (a tool call), then ask for it again:
+  // granted, timed out (released again) or told to stop.
+  bool holding = true;
+  if (j->release) {
+    leave_slot(s);  // first: the freed slot may start another job before release returns
+    const lane_status_t rel = lane_ctx_release(ctx);
+    if (rel != LANE_OK) STRESS_FAIL("lane_ctx_release returned %s", lane_status_name(rel));
+    holding = false;
+    lane_ctx_wait(ctx, r.range(0, 1 * kMs));
+    const lane_status_t re = lane_ctx_reacquire(ctx, r.chance(50) ? -1 : r.range(0, 3 * kMs));
+    if (re == LANE_OK) {
+      enter_slot(s, "reacquired");
+      holding = true;
+    } else if (re != LANE_ERR_TIMEOUT && re != LANE_ERR_CANCELLED && re != LANE_ERR_PREEMPTED &&
+               re != LANE_ERR_CLOSED) {
+      STRESS_FAIL("lane_ctx_reacquire returned %s", lane_status_name(re));
+    }
+  }
+  if (r.chance(20)) {
+    const lane_status_t c = lane_ctx_set_cost(ctx, r.range(1, 5));
+    if (c != LANE_OK) STRESS_FAIL("lane_ctx_set_cost returned %s", lane_status_name(c));
+  }
   const lane_status_t w = lane_ctx_wait(ctx, j->sleep_ns);
   std::int32_t ret = j->ret;
   if (w != LANE_ERR_TIMEOUT) {
@@ -452,7 +484,7 @@ std::int32_t run_job(lane_ctx_t *ctx, void *ud) {
     }
     ret = r.chance(50) ? 0 : 1;  // a cancelled job may return anything
   }
-  leave_slot(s);
+  if (holding) leave_slot(s);
   return ret;
 }
 
@@ -623,6 +655,20 @@ void worker(std::uint64_t wseed) {
       expect_ok(lane_resume(lane), "lane_resume", s);
     } else if (op < 880) {
       expect_ok(lane_cooldown(lane, r.range(0, 4 * kMs)), "lane_cooldown", s);
+    } else if (op < 888) {
+      // Budgets: a tenant cap (0 lifts it) or a request / cost rate limit
+      // fast enough to keep every drain short (amount 0 turns it off); costs
+      // stay within the cost limit's burst.
+      if (r.chance(50)) {
+        expect_ok(lane_set_tenant_limit(lane, kTenants[r.below(kTenants.size())], static_cast<std::uint32_t>(r.range(0, 3))),
+                  "lane_set_tenant_limit", s);
+      } else {
+        const bool cost = r.chance(50);
+        expect_ok(lane_set_rate_limit(lane, cost ? LANE_RATE_COST : LANE_RATE_REQUESTS, r.range(0, 4) * 2000, kSec,
+                                      cost ? 8 : r.range(1, 8)),
+                  "lane_set_rate_limit", s);
+      }
+      g_h->totals.budgets.fetch_add(1);
     } else if (op < 895) {
       expect_ok(lane_set_eta_window(lane, static_cast<std::uint32_t>(r.range(1, 32))), "lane_set_eta_window", s);
     } else if (op < 910) {
@@ -636,8 +682,11 @@ void worker(std::uint64_t wseed) {
       st.struct_size = sizeof st;
       expect_ok(lane_stats(lane, &st), "lane_stats", s);
       if (st.name == nullptr || s.name != st.name) STRESS_FAIL("lane_stats name differs for %s", s.name.c_str());
-      if (s.fixed_cap && (st.running > st.max_concurrent || st.max_concurrent != s.cap)) {
-        STRESS_FAIL("lane %s: stats running %u > max_concurrent %u (cap %u)", s.name.c_str(), st.running,
+      // Released runs count as running but hold no slot: the cap bounds slots.
+      if (s.fixed_cap && (st.slots_in_use > st.max_concurrent || st.max_concurrent != s.cap ||
+                          st.running - st.released - st.reacquiring > st.max_concurrent)) {
+        STRESS_FAIL("lane %s: stats slots in use %u, running %u (%u released, %u reacquiring) > max_concurrent %u "
+                    "(cap %u)", s.name.c_str(), st.slots_in_use, st.running, st.released, st.reacquiring,
                     st.max_concurrent, s.cap);
       }
     } else if (op < 970) {
@@ -951,10 +1000,10 @@ int main() {
   auto u = [](const std::atomic<std::uint64_t> &a) { return static_cast<unsigned long long>(a.load()); };
   std::printf(
       "stress: %.2f s; lane_submit %llu (accepted %llu, refused %llu), submit_wait %llu (nested %llu, deadlock %llu), "
-      "invalid %llu, cancels %llu (ok %llu), grants %llu, port cancels %llu, resizes %llu, pauses %llu, preemptions %llu\n",
+      "invalid %llu, cancels %llu (ok %llu), grants %llu, port cancels %llu, resizes %llu, pauses %llu, budget changes %llu, preemptions %llu\n",
       static_cast<double>(mono_ns() - t0) / 1e9, u(t.submits), u(t.accepted), u(t.refused), u(t.waits),
       u(t.nested_waits), u(t.deadlocks), u(t.invalid), u(t.cancels), u(t.cancels_ok), u(t.grants), u(t.port_cancels),
-      u(t.resizes), u(t.pauses), u(t.preemptions));
+      u(t.resizes), u(t.pauses), u(t.budgets), u(t.preemptions));
   std::printf("stress: REQUEUE_ON_PREEMPT jobs preempted while their lane closed (ended PREEMPTED): %llu\n",
               u(t.preempted_at_close));
   std::printf("stress: max jobs holding slots at once: strict-fair %d (cap 2), gpu %d (cap 1)\n", max_running[2],
