@@ -28,6 +28,7 @@ static const struct lanesys_entry table[] = {
     T(lane_job_t) F(lane_job_t, struct_size) F(lane_job_t, id) F(lane_job_t, tenant) F(lane_job_t, priority)
     F(lane_job_t, flags) F(lane_job_t, max_wait_ns) F(lane_job_t, run) F(lane_job_t, on_done)
     F(lane_job_t, user_data) F(lane_job_t, port) F(lane_job_t, queue_timeout_ns)
+    F(lane_job_t, cost) F(lane_job_t, run_timeout_ns) F(lane_job_t, slots)
 
     T(lane_ticket_t) F(lane_ticket_t, struct_size) F(lane_ticket_t, position) F(lane_ticket_t, eta_ns)
     F(lane_ticket_t, job_token) F(lane_ticket_t, blocked_by)
@@ -36,6 +37,7 @@ static const struct lanesys_entry table[] = {
     F(lane_options_t, eta_window) F(lane_options_t, preemption_off) F(lane_options_t, preempt_min_runtime_ns)
     F(lane_options_t, preempt_overcommit) F(lane_options_t, max_queued) F(lane_options_t, eta_default_runtime_ns)
     F(lane_options_t, aging_ns) F(lane_options_t, clock) F(lane_options_t, clock_ud) F(lane_options_t, fair_half_life_ns)
+    F(lane_options_t, adaptive_min) F(lane_options_t, adaptive_max) F(lane_options_t, adaptive_cooldown_ns)
 
     T(lane_stats_t) F(lane_stats_t, struct_size) F(lane_stats_t, name) F(lane_stats_t, max_concurrent)
     F(lane_stats_t, running) F(lane_stats_t, queued) F(lane_stats_t, oldest_queued_at_ns)
@@ -45,6 +47,8 @@ static const struct lanesys_entry table[] = {
     F(lane_stats_t, run_p99_ns) F(lane_stats_t, paused) F(lane_stats_t, cooldown_until_ns)
     F(lane_stats_t, blocked_by) F(lane_stats_t, preemptions) F(lane_stats_t, eta_window)
     F(lane_stats_t, mean_runtime_ns)
+    F(lane_stats_t, width) F(lane_stats_t, slots_in_use) F(lane_stats_t, released) F(lane_stats_t, reacquiring)
+    F(lane_stats_t, rate_waits) F(lane_stats_t, rate_ready_at_ns) F(lane_stats_t, cost_used) F(lane_stats_t, overloads)
 
     T(lane_event_t) F(lane_event_t, struct_size) F(lane_event_t, kind) F(lane_event_t, status)
     F(lane_event_t, job_code) F(lane_event_t, lane) F(lane_event_t, job_token) F(lane_event_t, user_data)
@@ -89,6 +93,9 @@ static const struct lanesys_entry table[] = {
     F(lane_api_t, session_queued) F(lane_api_t, session_set_max_concurrent) F(lane_api_t, session_key)
     F(lane_api_t, ctx_batch_count) F(lane_api_t, ctx_batch_item) F(lane_api_t, ctx_next_message)
     F(lane_api_t, ctx_dropped_count) F(lane_api_t, ctx_dropped_id) F(lane_api_t, port_handle)
+    F(lane_api_t, set_rate_limit) F(lane_api_t, set_tenant_limit) F(lane_api_t, tenant_running)
+    F(lane_api_t, ctx_set_cost) F(lane_api_t, ctx_overloaded) F(lane_api_t, ctx_release) F(lane_api_t, ctx_reacquire)
+    F(lane_api_t, job_release) F(lane_api_t, job_reacquire) F(lane_api_t, job_finish_cost)
 
     C(LANE_VERSION_MAJOR) C(LANE_VERSION_MINOR) C(LANE_VERSION_PATCH) C(LANE_ABI_MAJOR) C(LANE_ABI_MINOR)
     C(LANE_ABI_VERSION)
@@ -99,6 +106,7 @@ static const struct lanesys_entry table[] = {
     C(LANE_JOB_PREEMPTIBLE) C(LANE_JOB_REQUEUE_ON_PREEMPT) C(LANE_JOB_STEERABLE)
     C(LANE_BLOCKED_NONE) C(LANE_BLOCKED_FULL) C(LANE_BLOCKED_PAUSED) C(LANE_BLOCKED_COOLDOWN)
     C(LANE_BLOCKED_PRIORITY) C(LANE_BLOCKED_TENANT) C(LANE_BLOCKED_RATE) C(LANE_BLOCKED_TENANT_LIMIT)
+    C(LANE_RATE_REQUESTS) C(LANE_RATE_COST) C(LANE_JOB_OVERLOADED)
     C(LANE_POLICY_DEFAULT) C(LANE_POLICY_FIFO) C(LANE_POLICY_FAIR_SHARE)
     C(LANE_CANCEL_QUEUED) C(LANE_CANCEL_RUNNING) C(LANE_CLOSE_DRAIN) C(LANE_CLOSE_CANCEL)
     C(LANE_EVENT_GRANT) C(LANE_EVENT_CANCEL) C(LANE_EVENT_DONE)

@@ -100,4 +100,14 @@ lane_functions! {
     fn lane_ctx_dropped_id(ctx: *const lane_ctx_t, i: u32) -> *const c_char => ctx_dropped_id;
     fn lane_get_api(abi_version: u32) -> *const lane_api_t => get_api;
     fn lane_port_handle(port: *const lane_port_t) -> *mut c_void => port_handle;
+    fn lane_set_rate_limit(lane: *mut lane_t, kinds: u32, amount: i64, per_ns: i64, burst: i64) -> lane_status_t => set_rate_limit;
+    fn lane_set_tenant_limit(lane: *mut lane_t, tenant: *const c_char, max_running: u32) -> lane_status_t => set_tenant_limit;
+    fn lane_tenant_running(lane: *mut lane_t, tenant: *const c_char, out: *mut u32) -> lane_status_t => tenant_running;
+    fn lane_ctx_set_cost(ctx: *mut lane_ctx_t, cost: i64) -> lane_status_t => ctx_set_cost;
+    fn lane_ctx_overloaded(ctx: *mut lane_ctx_t) -> lane_status_t => ctx_overloaded;
+    fn lane_ctx_release(ctx: *mut lane_ctx_t) -> lane_status_t => ctx_release;
+    fn lane_ctx_reacquire(ctx: *mut lane_ctx_t, timeout_ns: i64) -> lane_status_t => ctx_reacquire;
+    fn lane_job_release(lane: *mut lane_t, job_token: u64) -> lane_status_t => job_release;
+    fn lane_job_reacquire(lane: *mut lane_t, job_token: u64) -> lane_status_t => job_reacquire;
+    fn lane_job_finish_cost(lane: *mut lane_t, job_token: u64, job_code: i32, cost: i64) -> lane_status_t => job_finish_cost;
 }

@@ -12,7 +12,7 @@ pub const LANE_VERSION_MINOR: u32 = 1;
 pub const LANE_VERSION_PATCH: u32 = 0;
 pub const LANE_VERSION_STRING: &str = "0.1.0";
 pub const LANE_ABI_MAJOR: u32 = 0;
-pub const LANE_ABI_MINOR: u32 = 2;
+pub const LANE_ABI_MINOR: u32 = 3;
 pub const LANE_ABI_VERSION: u32 = (LANE_ABI_MAJOR << 16) | LANE_ABI_MINOR;
 
 // ------------------------------------------------------------------ status
@@ -117,6 +117,10 @@ pub struct lane_job_t {
     pub user_data: *mut c_void,
     pub port: *mut lane_port_t,
     pub queue_timeout_ns: i64,
+    /// ABI 0.3: expected cost (0 -> 1), run timeout, slots held (0 -> 1).
+    pub cost: i64,
+    pub run_timeout_ns: i64,
+    pub slots: u32,
 }
 
 pub type lane_blocked_by_t = i32;
@@ -162,7 +166,17 @@ pub struct lane_options_t {
     pub clock: lane_clock_fn,
     pub clock_ud: *mut c_void,
     pub fair_half_life_ns: i64,
+    /// ABI 0.3: adaptive width (AIMD), off while both are 0.
+    pub adaptive_min: u32,
+    pub adaptive_max: u32,
+    pub adaptive_cooldown_ns: i64,
 }
+
+/// `lane_set_rate_limit` kinds (flags).
+pub const LANE_RATE_REQUESTS: u32 = 1 << 0;
+pub const LANE_RATE_COST: u32 = 1 << 1;
+/// A job code meaning the provider is overloaded (HTTP 429).
+pub const LANE_JOB_OVERLOADED: i32 = 429;
 
 pub const LANE_CANCEL_QUEUED: u32 = 1 << 0;
 pub const LANE_CANCEL_RUNNING: u32 = 1 << 1;
@@ -195,6 +209,15 @@ pub struct lane_stats_t {
     pub preemptions: u64,
     pub eta_window: u32,
     pub mean_runtime_ns: i64,
+    /// ABI 0.3: budgets.
+    pub width: u32,
+    pub slots_in_use: u32,
+    pub released: u32,
+    pub reacquiring: u32,
+    pub rate_waits: u64,
+    pub rate_ready_at_ns: i64,
+    pub cost_used: i64,
+    pub overloads: u64,
 }
 
 pub type lane_close_mode_t = i32;
@@ -418,6 +441,17 @@ pub struct lane_api_t {
     pub ctx_dropped_id: unsafe extern "C" fn(*const lane_ctx_t, u32) -> *const c_char,
     /// ABI 0.2.
     pub port_handle: unsafe extern "C" fn(*const lane_port_t) -> *mut c_void,
+    /// ABI 0.3.
+    pub set_rate_limit: unsafe extern "C" fn(*mut lane_t, u32, i64, i64, i64) -> lane_status_t,
+    pub set_tenant_limit: unsafe extern "C" fn(*mut lane_t, *const c_char, u32) -> lane_status_t,
+    pub tenant_running: unsafe extern "C" fn(*mut lane_t, *const c_char, *mut u32) -> lane_status_t,
+    pub ctx_set_cost: unsafe extern "C" fn(*mut lane_ctx_t, i64) -> lane_status_t,
+    pub ctx_overloaded: unsafe extern "C" fn(*mut lane_ctx_t) -> lane_status_t,
+    pub ctx_release: unsafe extern "C" fn(*mut lane_ctx_t) -> lane_status_t,
+    pub ctx_reacquire: unsafe extern "C" fn(*mut lane_ctx_t, i64) -> lane_status_t,
+    pub job_release: unsafe extern "C" fn(*mut lane_t, u64) -> lane_status_t,
+    pub job_reacquire: unsafe extern "C" fn(*mut lane_t, u64) -> lane_status_t,
+    pub job_finish_cost: unsafe extern "C" fn(*mut lane_t, u64, i32, i64) -> lane_status_t,
 }
 
 /// `LANE_*_INIT`: every public struct starts with `struct_size` and is

@@ -56,7 +56,10 @@ fn rust_layout() -> BTreeMap<(String, String), (i64, i64)> {
         on_done,
         user_data,
         port,
-        queue_timeout_ns
+        queue_timeout_ns,
+        cost,
+        run_timeout_ns,
+        slots
     );
     ty!(lane_ticket_t, struct_size, position, eta_ns, job_token, blocked_by);
     ty!(
@@ -73,7 +76,10 @@ fn rust_layout() -> BTreeMap<(String, String), (i64, i64)> {
         aging_ns,
         clock,
         clock_ud,
-        fair_half_life_ns
+        fair_half_life_ns,
+        adaptive_min,
+        adaptive_max,
+        adaptive_cooldown_ns
     );
     ty!(
         lane_stats_t,
@@ -101,7 +107,15 @@ fn rust_layout() -> BTreeMap<(String, String), (i64, i64)> {
         blocked_by,
         preemptions,
         eta_window,
-        mean_runtime_ns
+        mean_runtime_ns,
+        width,
+        slots_in_use,
+        released,
+        reacquiring,
+        rate_waits,
+        rate_ready_at_ns,
+        cost_used,
+        overloads
     );
     ty!(
         lane_event_t,
@@ -222,7 +236,17 @@ fn rust_layout() -> BTreeMap<(String, String), (i64, i64)> {
         ctx_next_message,
         ctx_dropped_count,
         ctx_dropped_id,
-        port_handle
+        port_handle,
+        set_rate_limit,
+        set_tenant_limit,
+        tenant_running,
+        ctx_set_cost,
+        ctx_overloaded,
+        ctx_release,
+        ctx_reacquire,
+        job_release,
+        job_reacquire,
+        job_finish_cost
     );
 
     macro_rules! consts {
@@ -267,6 +291,9 @@ fn rust_layout() -> BTreeMap<(String, String), (i64, i64)> {
         LANE_BLOCKED_RATE,
         LANE_BLOCKED_TENANT_LIMIT,
         LANE_BLOCKED_TENANT,
+        LANE_RATE_REQUESTS,
+        LANE_RATE_COST,
+        LANE_JOB_OVERLOADED,
         LANE_POLICY_DEFAULT,
         LANE_POLICY_FIFO,
         LANE_POLICY_FAIR_SHARE,
