@@ -67,6 +67,7 @@ struct Job {
   std::uint64_t adapt_epoch = 0;  // adaptive width: the decrease count when it was dispatched
   bool regrant = false;  // its last Dispatch effect gave back the slots of a reacquire, not a start
   bool parked_reacquire = false;  // Parked while reacquiring: goes back to the reacquirers
+  bool in_requeued = false;  // a FAIR_SHARE level holds it in its `requeued` list
   bool counted = false;  // counts towards its tenant budget's running jobs
   TenantBudget *budget = nullptr;  // its tenant's limit, when one was set at its submit
   double charged = 0;         // fair share: estimate / weight put on the tenant's pending at dispatch (scaled)

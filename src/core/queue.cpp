@@ -8,13 +8,16 @@ namespace lane::core {
 
 namespace {
 
-// Inserts job into list before the first job that was enqueued later, so a
-// requeued job keeps its place by age. Requeued jobs are usually the oldest,
-// so the walk stops at once.
+// Inserts job into list before the first job accepted after it (by enqueue
+// time, then acceptance order), so a requeued or unparked job keeps its
+// place by age. Such jobs are usually among the oldest, so the walk is
+// short; it must not run past jobs of the same enqueue time that came
+// later (a burst accepted within one clock reading shares its time).
 template <class List>
 void insert_by_time(List &list, Job *job) {
   Job *pos = list.front();
-  while (pos && pos->enqueued_at <= job->enqueued_at) pos = List::next(pos);
+  while (pos && (pos->enqueued_at < job->enqueued_at || (pos->enqueued_at == job->enqueued_at && pos->seq < job->seq)))
+    pos = List::next(pos);
   list.insert_before(pos, job);
 }
 
@@ -234,7 +237,8 @@ void FairQueue::link(Job *job, bool at_time) {
   TenantLevel &tl = *tlp;
   if (at_time) {
     insert_by_time(tl.jobs, job);
-    insert_by_time(level.all, job);
+    insert_by_time(level.requeued, job);
+    job->in_requeued = true;
   } else {
     tl.jobs.push_back(job);
     level.all.push_back(job);
@@ -242,6 +246,12 @@ void FairQueue::link(Job *job, bool at_time) {
   job->tenant_level = &tl;
   ++t->queued;
   ++size_;
+}
+
+const Job *Level::oldest() const {
+  const Job *a = all.front(), *b = requeued.front();
+  if (!a || !b) return a ? a : b;
+  return b->enqueued_at < a->enqueued_at || (b->enqueued_at == a->enqueued_at && b->seq < a->seq) ? b : a;
 }
 
 void FairQueue::push(Job *job) { link(job, false); }
@@ -252,13 +262,14 @@ void FairQueue::remove(Job *job) {
   Level *level = tl->level;
   Tenant *t = tl->tenant;
   tl->jobs.remove(job);
-  level->all.remove(job);
+  (job->in_requeued ? level->requeued : level->all).remove(job);
+  job->in_requeued = false;
   job->tenant_level = nullptr;
   if (tl->jobs.empty()) {
     level->tenants.erase(tl);
     t->levels.erase(job->priority);
   }
-  if (level->all.empty()) levels_.erase(job->priority);
+  if (level->empty()) levels_.erase(job->priority);
   if (t->queued == 1) {
     // V never goes back: remember it before the last waiter leaves.
     last_v_ = v_floor();
@@ -276,7 +287,7 @@ Job *FairQueue::peek(std::int64_t now) const {
     // its oldest, so comparing the levels' oldest jobs finds the winner.
     std::int64_t best_eff = INT64_MIN;
     for (auto it = levels_.rbegin(); it != levels_.rend(); ++it) {
-      const Job *oldest = it->second.all.front();
+      const Job *oldest = it->second.oldest();
       std::int64_t waited = std::max<std::int64_t>(0, now - oldest->enqueued_at);
       std::int64_t eff = static_cast<std::int64_t>(it->first) + waited / aging_ns_;
       if (eff > best_eff) {
@@ -292,7 +303,7 @@ Job *FairQueue::peek(std::int64_t now) const {
 std::int64_t FairQueue::oldest_enqueued_at() const {
   std::int64_t oldest = 0;
   for (const auto &[prio, level] : levels_) {
-    std::int64_t t = level.all.front()->enqueued_at;
+    std::int64_t t = level.oldest()->enqueued_at;
     if (oldest == 0 || t < oldest) oldest = t;
   }
   return oldest;
@@ -306,7 +317,7 @@ double FairQueue::cost_of(const Tenant *t, std::int64_t lane_cost) const {
 Ahead FairQueue::ahead_of(const Job *job, std::int64_t lane_cost) const {
   Ahead a;
   for (auto it = levels_.rbegin(); it != levels_.rend() && it->first > job->priority; ++it) {
-    a.jobs += it->second.all.size();
+    a.jobs += it->second.size();
   }
   bool behind_priority = a.jobs > 0;
   const Tenant *t = job->tenant;

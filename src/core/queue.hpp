@@ -198,7 +198,16 @@ using RankedTenants = __gnu_pbds::tree<TenantLevel *, __gnu_pbds::null_type, Ten
 
 struct Level {
   std::int32_t priority = 0;
-  LevelList all;            // every queued job of this priority, oldest first
+  // The queued jobs of this priority in two lists, each oldest first: `all`
+  // takes new jobs at its back (they are the newest); `requeued` takes the
+  // jobs that come back with their old age (requeued after preemption,
+  // unparked), placed by age among themselves only. Those are few and leave
+  // soon, so a requeue never walks the whole level.
+  LevelList all;
+  LevelList requeued;
+  [[nodiscard]] std::size_t size() const { return all.size() + requeued.size(); }
+  [[nodiscard]] bool empty() const { return all.empty() && requeued.empty(); }
+  [[nodiscard]] const Job *oldest() const;
   RankedTenants tenants;    // tenants with jobs here, least served first
 };
 

@@ -603,7 +603,10 @@ SubmitResult Scheduler::submit_budgeted(Job *job, std::string_view tenant, Effec
   };
   const bool gate_open = !paused_ && !cooling();
   const bool tenant_full = job->budget && job->budget->at_limit();
-  bool first = preemptors_.empty();
+  // Whether it would be fill()'s next candidate: asked only when it could
+  // go now (the policy's order is the dearest part of a queued submit).
+  const bool could_go = gate_open && !tenant_full && fits(job);
+  bool first = could_go && preemptors_.empty();
   if (first && queue_->size() != 0) {
     first = cfg_.policy == LANE_POLICY_FAIR_SHARE && queue_->ahead_of(job, runtime_estimate()).jobs == 0;
   }
@@ -612,7 +615,7 @@ SubmitResult Scheduler::submit_budgeted(Job *job, std::string_view tenant, Effec
     first = cfg_.policy == LANE_POLICY_FAIR_SHARE && ra->priority < job->priority;
   }
   std::int64_t rate_wait_now = 0;
-  if (gate_open && first && !tenant_full && fits(job)) {
+  if (first) {
     rate_wait_now = rate_at(job, 0, 0) - now_;
     if (rate_wait_now <= 0) {
       accept(job);
@@ -633,9 +636,10 @@ SubmitResult Scheduler::submit_budgeted(Job *job, std::string_view tenant, Effec
     const std::int64_t mean = runtime_estimate();
     if (tenant_full) {
       // It waits for its own tenant: one of the tenant's runs ends every
-      // mean / limit on average, and its parked jobs go first.
+      // mean / limit on average, and the tenant's jobs that hold no slot
+      // (parked, queued, or released runs: at most that many) go first.
       const TenantBudget *b = job->budget;
-      const std::size_t position = b->parked.size() + 1;
+      const std::size_t position = static_cast<std::size_t>(b->live - std::min(b->live, b->running)) + 1;
       r.position = static_cast<std::int32_t>(std::min<std::size_t>(position, INT32_MAX));
       r.eta_ns = sat_mul(mean, static_cast<std::int64_t>((position + b->limit - 1) / b->limit));
       r.blocked_by = gate != LANE_BLOCKED_NONE ? gate : LANE_BLOCKED_TENANT_LIMIT;
@@ -673,8 +677,12 @@ SubmitResult Scheduler::submit_budgeted(Job *job, std::string_view tenant, Effec
                                             : LANE_BLOCKED_FULL;
   }
 
+  // Into the queue even when its tenant is at its limit: fill() parks it
+  // only when it reaches the front. A job parked at submit would later
+  // have to find its place by age among every job queued meanwhile; one
+  // parked from the front is older than all of them but a few.
   accept(job);
-  enqueue_accepted(job, tenant_full);
+  enqueue_accepted(job, false);
   r.token = job->token;
   // Its arrival may be what a rate wait or a free slot was waiting for
   // (and sets when the rate limit lets the front go).

@@ -227,3 +227,32 @@ TEST_CASE("a requeued victim in FAIR_SHARE goes back ahead of its tenant's later
 }
 
 }  // TEST_SUITE
+
+TEST_SUITE("requeue order") {
+
+// Jobs accepted at one clock reading share their enqueue time; a requeued
+// victim must still go back ahead of the ones accepted after it, and count
+// as the queue's oldest.
+TEST_CASE("a requeued victim keeps its place among jobs of the same enqueue time") {
+  for (Config cfg : {fifo(1), fair(1)}) {
+    cfg.preempt_min_runtime_ns = 0;
+    CoreLane lane(cfg);
+    lane.submit("v", 0, {.priority = 0, .flags = kRequeue, .tenant = "a"});
+    lane.submit("a2", 0, {.priority = 0, .tenant = "a"});
+    lane.submit("a3", 0, {.priority = 0, .tenant = "a"});
+    lane.submit("a4", sec(1), {.priority = 0, .tenant = "a"});
+    lane.submit("h", sec(2), {.priority = 5, .tenant = "d"});
+    CHECK(lane.trace() == "C:v/PREEMPTED");
+    lane.finish("v", sec(3));
+    CHECK(lane.trace() == "D:h");
+    CHECK(lane.sched.queue().oldest_enqueued_at() == 0);
+    lane.finish("h", sec(4));
+    CHECK(lane.trace() == "O:h/OK D:v");
+    lane.finish("v", sec(5));
+    CHECK(lane.trace() == "O:v/OK D:a2");
+    lane.finish_all(sec(6));
+    lane.expect_one_outcome_each();
+  }
+}
+
+}  // TEST_SUITE
