@@ -75,6 +75,7 @@ void w5_fairness(const Options &o, Report &r);
 void w6_sustained(const Options &o, Report &r);
 void w7_submit_scaling(const Options &o, Report &r);
 void w8_eta(const Options &o, Report &r);
+void w9_budgets(const Options &o, Report &r);
 int probe(const Options &o);
 
 }  // namespace bench
