@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the benchmarks (release, build-bench/) and runs them all, writing
-# bench/RESULTS.md: machine, load, commit, the W1-W8 figures with their
+# bench/RESULTS.md: machine, load, commit, the W1-W9 figures with their
 # baselines and verdicts, Google Benchmark's per-operation costs, and the
 # analysis of the misses (bench/ANALYSIS.md).
 #   BENCH_RUNS=5          repetitions per figure (medians are reported)
@@ -35,7 +35,7 @@ load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 started=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
 t0=$(date +%s)
 
-echo "== lane_bench (W1-W8, $runs runs each, W6 ${w6} s)" >&2
+echo "== lane_bench (W1-W9, $runs runs each, W6 ${w6} s)" >&2
 build-bench/bench/lane_bench --runs "$runs" --w6-seconds "$w6" >"$tmp/workloads.md"
 load_mid=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "== bench_ops (Google Benchmark, $runs repetitions)" >&2
@@ -58,7 +58,7 @@ git diff --quiet HEAD -- src include 2>/dev/null || commit="$commit (src/ or inc
   echo "| commit | $commit |"
   echo "| machine | $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(free -g | awk '/Mem:/{print $2}') GiB RAM |"
   echo "| compiler | $(g++ --version | head -1), meson buildtype=release |"
-  echo "| load average (1, 5, 15 min) | start $load_start; after W1-W8 $load_mid; end $load_end |"
+  echo "| load average (1, 5, 15 min) | start $load_start; after W1-W9 $load_mid; end $load_end |"
   echo
   echo "The machine is shared: a 1-minute load average above $(nproc) means other work competed for the CPUs"
   echo "while these figures were taken; ratios against baselines measured in the same run stay meaningful,"
