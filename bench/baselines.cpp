@@ -18,30 +18,40 @@ NaivePool::~NaivePool() {
 }
 
 void NaivePool::submit(Fn fn, void *arg) {
+  bool wake = false;
   {
     std::lock_guard lk(mu_);
     tasks_.push_back({fn, arg});
     ++pending_;
+    // A wake only for a worker that sleeps: busy workers find the task
+    // when they come back for the next one (no futex call per task).
+    wake = sleeping_ > 0;
   }
-  cv_.notify_one();
+  if (wake) cv_.notify_one();
 }
 
 void NaivePool::wait_idle() {
   std::unique_lock lk(mu_);
+  idle_waiting_ = true;
   idle_cv_.wait(lk, [this] { return pending_ == 0; });
+  idle_waiting_ = false;
 }
 
 void NaivePool::worker() {
   std::unique_lock lk(mu_);
   for (;;) {
-    cv_.wait(lk, [this] { return stop_ || !tasks_.empty(); });
+    while (!stop_ && tasks_.empty()) {
+      ++sleeping_;
+      cv_.wait(lk);
+      --sleeping_;
+    }
     if (tasks_.empty()) return;
     Task t = tasks_.front();
     tasks_.pop_front();
     lk.unlock();
     t.fn(t.arg);
     lk.lock();
-    if (--pending_ == 0) idle_cv_.notify_all();
+    if (--pending_ == 0 && idle_waiting_) idle_cv_.notify_all();
   }
 }
 

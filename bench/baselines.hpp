@@ -37,6 +37,8 @@ class NaivePool {
   std::condition_variable idle_cv_;
   std::deque<Task> tasks_;
   std::uint64_t pending_ = 0;  // submitted, not yet finished
+  int sleeping_ = 0;           // workers waiting on cv_
+  bool idle_waiting_ = false;  // someone is in wait_idle()
   bool stop_ = false;
   std::vector<std::thread> threads_;
 };

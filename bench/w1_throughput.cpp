@@ -130,8 +130,9 @@ void w1_throughput(const Options &o, Report &r) {
   r.section("W1: throughput of no-op jobs (end to end, lane.h)",
             std::to_string(n) + " no-op jobs per run; jobs/s from the first submit to the last outcome; median of " +
                 std::to_string(o.runs) +
-                " runs. Baseline: a naive mutex + condition-variable pool with a std::deque and 2 workers, fed "
-                "by the same submitting threads, interleaved with the lane runs.");
+                " runs. Baseline: a naive mutex + condition-variable pool with a std::deque and 2 workers that "
+                "wakes a worker only when one sleeps, fed by the same submitting threads, interleaved with the "
+                "lane runs.");
   r.table({"submitters", "naive pool jobs/s", "lane cap 2 callback", "lane cap 64 callback", "lane cap 2 port",
            "lane cap 64 port"});
   double worst = 1e9;
