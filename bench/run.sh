@@ -11,7 +11,7 @@ runs=${BENCH_RUNS:-5}
 w6=${BENCH_W6_SECONDS:-20}
 
 need=()
-for p in meson ninja-build g++ pkg-config libbenchmark-dev; do
+for p in meson ninja-build g++ pkg-config libbenchmark-dev libtbb-dev; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
