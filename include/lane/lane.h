@@ -492,11 +492,19 @@ enum { LANE_LOG_ERROR = 0, LANE_LOG_WARN = 1, LANE_LOG_INFO = 2 };
  *   max_queued              0 .. 4294967295  (0 = unbounded)
  *   eta_default_runtime_ns  >= 0; 0 -> 1 s
  *   aging_ns                >= 0; 0 = off
+ *   adaptive_min, adaptive_max  0 .. 4294967295 (both 0 = off; else
+ *                           1 <= min <= max, or it is logged and off)
+ *   adaptive_cooldown_ns    >= 0
+ * and, as lane_set_rate_limit would set them (kind REQUESTS or COST):
+ *   rate_requests, rate_cost            >= 0 units; 0 = off
+ *   rate_requests_per_ns, rate_cost_per_ns  >= 1; default 60 s (per minute)
+ *   rate_requests_burst, rate_cost_burst    >= 0; 0 -> the amount
  * All are read when the lane is created. lane_registry_reload re-reads them
  * and applies max_concurrent (absent = the default again), and preemption_off
- * with preempt_min_runtime_ns and eta_window when the source sets them (so a
- * lane_set_preemption of the host stays otherwise); the others keep their
- * creation-time values. A value out of range falls back to the default and is
+ * with preempt_min_runtime_ns, eta_window and the rate limits when the source
+ * sets them (so a lane_set_preemption or lane_set_rate_limit of the host
+ * stays otherwise; a rate limit the reload finds unchanged keeps its bucket);
+ * the others keep their creation-time values. A value out of range falls back to the default and is
  * logged once per key and value. From the environment: LANE_<NAME>_<OPTION>,
  * e.g. LANE_GPU_PREEMPT_MIN_RUNTIME_NS=-1 (an optional '-' and digits).
  *

@@ -357,6 +357,11 @@ lane_status_t lane_s::set_rate_limit(lane::core::RateKind kind, std::int64_t amo
       [&](std::int64_t t, Effects &eff) { return sched.set_rate_limit(kind, amount, per_ns, burst, t, eff); });
 }
 
+lane::core::RateLimit lane_s::rate_limit(lane::core::RateKind kind) {
+  std::lock_guard lk(mu);
+  return sched.rate_limit(kind);
+}
+
 void lane_s::set_tenant_limit(std::string_view tenant, std::uint32_t max_running) {
   with_effects([&](std::int64_t t, Effects &eff) {
     sched.set_tenant_limit(tenant, max_running, t, eff);

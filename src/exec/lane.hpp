@@ -131,6 +131,8 @@ struct lane_s : lane::exec::Tagged<lane::exec::kLaneTag> {
 
   // Budgets (docs/budgets.md). kind: one rate limit; values as the core takes them.
   lane_status_t set_rate_limit(lane::core::RateKind kind, std::int64_t amount, std::int64_t per_ns, std::int64_t burst);
+  // The limit as set now (amount 0 = off).
+  lane::core::RateLimit rate_limit(lane::core::RateKind kind);
   void set_tenant_limit(std::string_view tenant, std::uint32_t max_running);
   std::uint32_t tenant_running(std::string_view tenant);
   std::vector<lane::core::Scheduler::TenantRow> tenant_limits();

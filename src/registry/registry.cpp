@@ -83,6 +83,14 @@ std::int64_t lane_registry_s::config_int(const std::string &name, const char *op
   return v.value;
 }
 
+void lane_registry_s::note_once(std::vector<std::string> *notes, std::string text) {
+  {
+    std::lock_guard lk(mu_);
+    if (!logged_.insert(text).second) return;
+  }
+  notes->push_back(std::move(text));
+}
+
 lane::core::Config lane_registry_s::lane_config(const std::string &name, std::vector<std::string> *notes,
                                                 LiveSet *live) {
   constexpr std::int64_t u32 = UINT32_MAX;
@@ -104,7 +112,54 @@ lane::core::Config lane_registry_s::lane_config(const std::string &name, std::ve
   const std::int64_t eta_def = config_int(name, "eta_default_runtime_ns", 0, 0, INT64_MAX, notes);
   c.eta_default_runtime_ns = eta_def ? eta_def : kSecondNs;
   c.aging_ns = config_int(name, "aging_ns", 0, 0, INT64_MAX, notes);
+  c.adaptive_min = static_cast<std::uint32_t>(config_int(name, "adaptive_min", 0, 0, u32, notes));
+  c.adaptive_max = static_cast<std::uint32_t>(config_int(name, "adaptive_max", 0, 0, u32, notes));
+  c.adaptive_cooldown_ns = config_int(name, "adaptive_cooldown_ns", 0, 0, INT64_MAX, notes);
+  const bool off = c.adaptive_min == 0 && c.adaptive_max == 0;
+  if (!off && (c.adaptive_min == 0 || c.adaptive_min > c.adaptive_max)) {
+    note_once(notes, "config " + lane::registry::lane_key(name, "adaptive_min") + " = " +
+                         std::to_string(c.adaptive_min) + " and adaptive_max = " + std::to_string(c.adaptive_max) +
+                         " need 1 <= adaptive_min <= adaptive_max; adaptive width is off");
+    c.adaptive_min = c.adaptive_max = 0;
+  }
   return c;
+}
+
+lane_registry_s::Rate lane_registry_s::rate_config(const std::string &name, const char *kind,
+                                                   std::vector<std::string> *notes) {
+  const std::string base = std::string("rate_") + kind;
+  Rate r;
+  // The default is -1, outside the range, so that a configured 0 (off)
+  // reads as set: a host's config callback that returns the default
+  // counts as "not set".
+  r.amount = config_int(name, base.c_str(), -1, 0, INT64_MAX, notes, &r.set);
+  if (!r.set || r.amount <= 0) {
+    r.amount = 0;
+    return r;
+  }
+  // Per minute unless said otherwise (providers state RPM and TPM); the
+  // whole amount may go at once unless a burst is given.
+  r.per_ns = config_int(name, (base + "_per_ns").c_str(), 60 * kSecondNs, 1, INT64_MAX, notes);
+  r.burst = config_int(name, (base + "_burst").c_str(), 0, 0, INT64_MAX, notes);
+  if (r.burst == 0) r.burst = r.amount;
+  return r;
+}
+
+void lane_registry_s::apply_rates(const std::string &name, lane_t *lane, std::vector<std::string> *notes) {
+  using lane::core::RateKind;
+  for (auto [kind, key] : {std::pair{RateKind::Requests, "requests"}, std::pair{RateKind::Cost, "cost"}}) {
+    const Rate want = rate_config(name, key, notes);
+    if (!want.set) continue;  // a host's lane_set_rate_limit stays
+    const lane::core::RateLimit now = lane->rate_limit(kind);
+    const bool same = want.amount == 0 ? !now.on
+                                       : now.on && now.amount == want.amount && now.per_ns == want.per_ns &&
+                                             now.burst == want.burst;
+    if (same) continue;
+    if (lane->set_rate_limit(kind, want.amount, want.per_ns, want.burst) != LANE_OK) {
+      note_once(notes, "config " + lane::registry::lane_key(name, (std::string("rate_") + key).c_str()) +
+                           ": the lane refused the limit");
+    }
+  }
 }
 
 void lane_registry_s::sweep_locked(std::int64_t t, Retired *retired) {
@@ -141,6 +196,7 @@ lane_status_t lane_registry_s::get_or_create(const char *name, lane_t **out, std
   const lane::core::Config cfg = lane_config(name, &notes, nullptr);
   auto entry = std::make_shared<lane::registry::Entry>(new lane_s(name, cfg, clock_, clock_ud_), t);
   entry->lane->registry = this;
+  apply_rates(name, entry->lane, &notes);  // before anyone can submit to it
   EntryRef loser;
   {
     std::lock_guard lk(mu_);
@@ -182,7 +238,6 @@ void lane_registry_s::reload() {
     std::vector<std::string> notes;
     LiveSet live;
     const lane::core::Config c = lane_config(name, &notes, &live);
-    for (const auto &n : notes) log(LANE_LOG_WARN, n);
     // What a lane can change in place: max_concurrent always (absent = the
     // default), preemption and eta_window only when the source sets them (a
     // host's lane_set_preemption stays otherwise). The other options keep
@@ -194,6 +249,10 @@ void lane_registry_s::reload() {
     }
     if (live.eta_window) changes.eta_window = c.eta_window;
     e->lane->change(changes);
+    // Rate limits too when the source sets them (0 = off); an unchanged
+    // limit keeps its bucket.
+    apply_rates(name, e->lane, &notes);
+    for (const auto &n : notes) log(LANE_LOG_WARN, n);
   }
 }
 

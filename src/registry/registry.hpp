@@ -107,6 +107,18 @@ struct lane_registry_s : lane::exec::Tagged<lane::exec::kRegistryTag> {
   };
   // Every lanes.<name>.* option, over lane_create's defaults.
   lane::core::Config lane_config(const std::string &name, std::vector<std::string> *notes, LiveSet *live);
+  // lanes.<name>.rate_requests[_per_ns|_burst] and rate_cost[...]: a limit
+  // per kind, amount 0 = off.
+  struct Rate {
+    std::int64_t amount = 0, per_ns = 0, burst = 0;
+    bool set = false;  // the source names rate_<kind>
+  };
+  // Adds text to notes unless it was logged before.
+  void note_once(std::vector<std::string> *notes, std::string text);
+  Rate rate_config(const std::string &name, const char *kind, std::vector<std::string> *notes);
+  // Applies both rate limits where they differ from the lane's (setting a
+  // limit again would start a fresh bucket).
+  void apply_rates(const std::string &name, lane_t *lane, std::vector<std::string> *notes);
 
   lane::registry::ConfigSource config_;
   lane_log_fn log_;

@@ -431,3 +431,50 @@ TEST_CASE("label values escape backslash, double quote and newline") {
   lane::registry::prom::append_label_value(out, "a\\b\"c\nd");
   CHECK(out == "a\\\\b\\\"c\\nd");
 }
+
+TEST_CASE("budget options from config: adaptive width at creation, rate limits at creation and on reload") {
+  Blocker b;  // outlives the registry, which cancels and awaits its jobs
+  RegistryFixture f;
+  f.config.set("lanes.llm.max_concurrent", 20);
+  f.config.set("lanes.llm.adaptive_min", 1);
+  f.config.set("lanes.llm.adaptive_max", 8);
+  // Two requests at once, then one per 1000 s: the third waits.
+  f.config.set("lanes.llm.rate_requests", 1);
+  f.config.set("lanes.llm.rate_requests_per_ns", 1'000'000'000'000);
+  f.config.set("lanes.llm.rate_requests_burst", 2);
+  lane_t *l = f.lane("llm");
+  CHECK(stats_of(l).width == 8);  // max_concurrent clamped into adaptive's range
+  lane_ticket_t t = LANE_TICKET_INIT;
+  REQUIRE(b.submit(l, "r1", 0, 0, &t) == LANE_OK);
+  REQUIRE(b.submit(l, "r2", 0, 0, &t) == LANE_OK);
+  REQUIRE(b.submit(l, "r3", 0, 0, &t) == LANE_OK);
+  CHECK(t.blocked_by == LANE_BLOCKED_RATE);
+  const std::int64_t ready = stats_of(l).rate_ready_at_ns;
+  CHECK(ready > 0);
+  CHECK(stats_of(l).running == 2);
+  // An unchanged limit keeps its bucket: r3 still waits for the same time.
+  REQUIRE(lane_registry_reload(f.reg) == LANE_OK);
+  CHECK(stats_of(l).rate_ready_at_ns == ready);
+  CHECK(stats_of(l).queued == 1);
+  // A host's own limit on another kind stays when the config names none.
+  REQUIRE(lane_set_rate_limit(l, LANE_RATE_COST, 1000, 1'000'000'000, 1000) == LANE_OK);
+  // rate_requests 0 turns it off on reload: r3 starts.
+  f.config.set("lanes.llm.rate_requests", 0);
+  REQUIRE(lane_registry_reload(f.reg) == LANE_OK);
+  REQUIRE(b.rec.wait_started("r3"));
+  CHECK(stats_of(l).rate_ready_at_ns == 0);
+  CHECK(f.log.size() == 0);
+}
+
+TEST_CASE("an adaptive range the lane cannot take is logged once and leaves the width fixed") {
+  Blocker b;
+  RegistryFixture f;
+  f.config.set("lanes.aimd.max_concurrent", 4);
+  f.config.set("lanes.aimd.adaptive_min", 5);
+  f.config.set("lanes.aimd.adaptive_max", 2);
+  lane_t *l = f.lane("aimd");
+  CHECK(stats_of(l).width == 4);
+  CHECK(f.log.count_containing("lanes.aimd.adaptive_min") == 1);
+  REQUIRE(lane_registry_reload(f.reg) == LANE_OK);
+  CHECK(f.log.count_containing("lanes.aimd.adaptive_min") == 1);
+}
