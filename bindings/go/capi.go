@@ -58,6 +58,9 @@ func cCreate(name string, c *config) (cLane, cPort, error) {
 		eta_default_runtime_ns: C.int64_t(c.etaDefaultRuntime),
 		aging_ns:               C.int64_t(c.aging),
 		fair_half_life_ns:      C.int64_t(c.fairHalfLife),
+		adaptive_min:           C.uint32_t(c.adaptiveMin),
+		adaptive_max:           C.uint32_t(c.adaptiveMax),
+		adaptive_cooldown_ns:   C.int64_t(c.adaptiveCooldown),
 	}
 	if c.clock != nil {
 		o.manual_clock = c.clock.p
@@ -106,7 +109,7 @@ func cSubmit(l cLane, p cPort, j *Job, flags uint32, h cgo.Handle) (ticket, erro
 	copy(buf[len(j.ID)+1:], j.Tenant)
 	r := C.golane_submit(l, p, bptr(buf), (*C.char)(unsafe.Pointer(&buf[len(j.ID)+1])),
 		C.int32_t(j.Priority), C.uint32_t(flags), C.int64_t(j.MaxWait), C.int64_t(j.QueueTimeout),
-		C.uintptr_t(h))
+		C.int64_t(j.Cost), C.uint32_t(j.Slots), C.int64_t(j.RunTimeout), C.uintptr_t(h))
 	t := ticket{
 		position:  int(r.position),
 		eta:       time.Duration(r.eta_ns),
@@ -165,6 +168,14 @@ func cStats(l cLane, name string) (Stats, error) {
 		Preemptions:    uint64(s.preemptions),
 		ETAWindow:      int(s.eta_window),
 		MeanRuntime:    time.Duration(s.mean_runtime_ns),
+		Width:          int(s.width),
+		SlotsInUse:     int(s.slots_in_use),
+		Released:       int(s.released),
+		Reacquiring:    int(s.reacquiring),
+		RateWaits:      uint64(s.rate_waits),
+		RateReadyAt:    unixTime(int64(s.rate_ready_at_ns)),
+		CostUsed:       int64(s.cost_used),
+		Overloads:      uint64(s.overloads),
 	}, nil
 }
 
@@ -207,6 +218,37 @@ func cClose(l cLane, mode int32) error { return result("close", C.golane_close(l
 
 func cJobFinish(l cLane, token uint64, code int32) error {
 	return result("job finish", C.golane_job_finish(l, C.uint64_t(token), C.int32_t(code)))
+}
+
+func cSetRateLimit(l cLane, kinds RateKind, amount int64, per time.Duration, burst int64) error {
+	return result("set rate limit", C.golane_set_rate_limit(l, C.uint32_t(kinds), C.int64_t(amount), C.int64_t(per),
+		C.int64_t(burst)))
+}
+
+func cSetTenantLimit(l cLane, tenant string, max uint32) error {
+	t := cstr(tenant)
+	return result("set tenant limit", C.golane_set_tenant_limit(l, bptr(t), C.uint32_t(max)))
+}
+
+func cTenantRunning(l cLane, tenant string) (int, error) {
+	t := cstr(tenant)
+	var n C.uint32_t // Go memory holding no Go pointers: allowed
+	err := result("tenant running", C.golane_tenant_running(l, bptr(t), &n))
+	return int(n), err
+}
+
+func cCtxSetCost(c cCtx, cost int64) error {
+	return result("set cost", C.golane_ctx_set_cost(c, C.int64_t(cost)))
+}
+
+func cCtxOverloaded(c cCtx) error { return result("overloaded", C.golane_ctx_overloaded(c)) }
+
+func cJobRelease(l cLane, token uint64) error {
+	return result("release", C.golane_job_release(l, C.uint64_t(token)))
+}
+
+func cJobReacquire(l cLane, token uint64) error {
+	return result("reacquire", C.golane_job_reacquire(l, C.uint64_t(token)))
 }
 
 // Event kinds and the cancel flags of lane.h.

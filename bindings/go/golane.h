@@ -34,6 +34,9 @@ typedef struct golane_options {
   int64_t eta_default_runtime_ns;
   int64_t aging_ns;
   int64_t fair_half_life_ns;
+  uint32_t adaptive_min;
+  uint32_t adaptive_max;
+  int64_t adaptive_cooldown_ns;
   int64_t *manual_clock;  // NULL: real time; else C memory read by golane_manual_now
 } golane_options;
 
@@ -93,7 +96,8 @@ void golane_clock_set(int64_t *p, int64_t t);
 int64_t golane_clock_get(int64_t *p);
 golane_submitted golane_submit(lane_t *lane, lane_port_t *port, const char *id, const char *tenant,
                                       int32_t priority, uint32_t flags, int64_t max_wait_ns,
-                                      int64_t queue_timeout_ns, uintptr_t handle);
+                                      int64_t queue_timeout_ns, int64_t cost, uint32_t slots, int64_t run_timeout_ns,
+                               uintptr_t handle);
 golane_result golane_cancel(lane_t *lane, const char *id, uint32_t flags);
 golane_result golane_cancel_token(lane_t *lane, uint64_t token, uint32_t flags);
 golane_result golane_stats(lane_t *lane, lane_stats_t *out);
@@ -106,6 +110,13 @@ golane_result golane_resume(lane_t *lane);
 golane_result golane_cooldown(lane_t *lane, int64_t d);
 golane_result golane_close(lane_t *lane, int32_t mode);
 golane_result golane_job_finish(lane_t *lane, uint64_t token, int32_t code);
+golane_result golane_set_rate_limit(lane_t *lane, uint32_t kinds, int64_t amount, int64_t per_ns, int64_t burst);
+golane_result golane_set_tenant_limit(lane_t *lane, const char *tenant, uint32_t max_running);
+golane_result golane_tenant_running(lane_t *lane, const char *tenant, uint32_t *out);
+golane_result golane_ctx_set_cost(lane_ctx_t *ctx, int64_t cost);
+golane_result golane_ctx_overloaded(lane_ctx_t *ctx);
+golane_result golane_job_release(lane_t *lane, uint64_t token);
+golane_result golane_job_reacquire(lane_t *lane, uint64_t token);
 int32_t golane_poll(lane_port_t *port, lane_event_t *raw, golane_event *out, int32_t max, int64_t timeout_ns);
 
 // The registry's log sink, golane_log's ud: POSIX (golane_log_unix.c) a pipe's

@@ -30,6 +30,9 @@ golane_result golane_create(const char *name, golane_options o, lane_t **out_lan
   opts.eta_default_runtime_ns = o.eta_default_runtime_ns;
   opts.aging_ns = o.aging_ns;
   opts.fair_half_life_ns = o.fair_half_life_ns;
+  opts.adaptive_min = o.adaptive_min;
+  opts.adaptive_max = o.adaptive_max;
+  opts.adaptive_cooldown_ns = o.adaptive_cooldown_ns;
   if (o.manual_clock) {
     opts.clock = golane_manual_now;
     opts.clock_ud = o.manual_clock;
@@ -50,8 +53,12 @@ golane_result golane_create(const char *name, golane_options o, lane_t **out_lan
 // pointers inside); the library copies them before returning.
 golane_submitted golane_submit(lane_t *lane, lane_port_t *port, const char *id, const char *tenant,
                                       int32_t priority, uint32_t flags, int64_t max_wait_ns,
-                                      int64_t queue_timeout_ns, uintptr_t handle) {
+                                      int64_t queue_timeout_ns, int64_t cost, uint32_t slots,
+                                      int64_t run_timeout_ns, uintptr_t handle) {
   lane_job_t job = LANE_JOB_INIT;
+  job.cost = cost;
+  job.slots = slots;
+  job.run_timeout_ns = run_timeout_ns;
   job.id = id;
   job.tenant = tenant;
   job.priority = priority;
@@ -98,6 +105,21 @@ golane_result golane_close(lane_t *lane, int32_t mode) {
 }
 golane_result golane_job_finish(lane_t *lane, uint64_t token, int32_t code) {
   return golane_res(lane_job_finish(lane, token, code));
+}
+golane_result golane_set_rate_limit(lane_t *lane, uint32_t kinds, int64_t amount, int64_t per_ns, int64_t burst) {
+  return golane_res(lane_set_rate_limit(lane, kinds, amount, per_ns, burst));
+}
+golane_result golane_set_tenant_limit(lane_t *lane, const char *tenant, uint32_t max_running) {
+  return golane_res(lane_set_tenant_limit(lane, tenant, max_running));
+}
+golane_result golane_tenant_running(lane_t *lane, const char *tenant, uint32_t *out) {
+  return golane_res(lane_tenant_running(lane, tenant, out));
+}
+golane_result golane_ctx_set_cost(lane_ctx_t *ctx, int64_t cost) { return golane_res(lane_ctx_set_cost(ctx, cost)); }
+golane_result golane_ctx_overloaded(lane_ctx_t *ctx) { return golane_res(lane_ctx_overloaded(ctx)); }
+golane_result golane_job_release(lane_t *lane, uint64_t token) { return golane_res(lane_job_release(lane, token)); }
+golane_result golane_job_reacquire(lane_t *lane, uint64_t token) {
+  return golane_res(lane_job_reacquire(lane, token));
 }
 
 // Polls into raw (C memory, max elements) and converts into out (C memory).

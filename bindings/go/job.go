@@ -30,7 +30,16 @@ type Job struct {
 	MaxWait time.Duration
 	// QueueTimeout > 0 ends a job still queued after that long with ErrTimeout.
 	QueueTimeout time.Duration
-	Run          func(ctx context.Context) error
+	// Cost is what the job is expected to cost, in the unit of the lane's
+	// cost rate limit (tokens, cents); 0 -> 1. Run may report the real cost
+	// with SetCost.
+	Cost int64
+	// Slots the job holds while it runs (0 -> 1); a lane's cap counts slots.
+	Slots uint32
+	// RunTimeout > 0 cancels a run still going after that long, with
+	// ErrTimeout; the job ends ErrTimeout when Run returns.
+	RunTimeout time.Duration
+	Run        func(ctx context.Context) error
 
 	// OnDone, if set, is called exactly once with the job's outcome (nil,
 	// Run's own error, or an error matching ErrCancelled, ErrPreempted,
@@ -161,6 +170,12 @@ type jobState struct {
 	stopAfter   func() bool
 	settled     bool
 	err         error // the outcome, once settled
+	// From a run's GRANT until its lane_job_finish: the run's lane_ctx_t
+	// (SetCost, Overloaded). A GRANT while inRun is the answer to a
+	// Reacquire, delivered on regrant if one still waits.
+	inRun   bool
+	cctx    cCtx
+	regrant chan struct{}
 }
 
 // Submit offers job to the lane and returns at once with the job's Ticket:
@@ -278,8 +293,11 @@ func (l *Lane) submit(ctx context.Context, job *Job) (*Ticket, error) {
 	if job.Run == nil {
 		return nil, newError("submit", StatusInvalid, "job '"+job.ID+"' has no Run")
 	}
-	if job.MaxWait < 0 || job.QueueTimeout < 0 {
-		return nil, newError("submit", StatusInvalid, "job '"+job.ID+"' has a negative MaxWait or QueueTimeout")
+	if job.MaxWait < 0 || job.QueueTimeout < 0 || job.RunTimeout < 0 {
+		return nil, newError("submit", StatusInvalid, "job '"+job.ID+"' has a negative MaxWait, QueueTimeout or RunTimeout")
+	}
+	if job.Cost < 0 {
+		return nil, newError("submit", StatusInvalid, "job '"+job.ID+"' has a negative Cost")
 	}
 	if ctx.Err() != nil {
 		// Refused before liblane sees it, but counted, and said like a
@@ -469,9 +487,24 @@ func (l *Lane) dispatchEvent(ev *event) {
 	}
 	switch ev.kind {
 	case eventGrant:
+		js.mu.Lock()
+		if js.inRun {
+			// The slots of a Reacquire: the same run goes on.
+			js.cctx = ev.ctx
+			ch := js.regrant
+			js.regrant = nil
+			js.mu.Unlock()
+			if ch != nil {
+				ch <- struct{}{}
+			}
+			return
+		}
+		js.mu.Unlock()
 		ctx, cancel := js.runContext()
 		js.mu.Lock()
 		js.runCancel = cancel
+		js.inRun = true
+		js.cctx = ev.ctx
 		js.mu.Unlock()
 		go l.runJob(js, ctx, cancel, ev.token)
 	case eventCancel:
@@ -501,7 +534,7 @@ func (l *Lane) dispatchEvent(ev *event) {
 // caller's cancellation directly: that goes through liblane, so the lane
 // counts it.
 func (js *jobState) runContext() (context.Context, context.CancelCauseFunc) {
-	base := context.WithValue(context.WithoutCancel(js.caller), runKey{}, js.lane)
+	base := context.WithValue(context.WithValue(context.WithoutCancel(js.caller), runKey{}, js.lane), runJobKey{}, js)
 	ctx, cancel := context.WithCancelCause(base)
 	d, ok := js.caller.Deadline()
 	if !ok {
@@ -541,6 +574,9 @@ func (l *Lane) runJob(js *jobState, ctx context.Context, cancel context.CancelCa
 		cancel(nil)
 		js.mu.Lock()
 		js.runErr = err
+		js.inRun = false // the ctx is gone once finished
+		js.cctx = nil
+		js.regrant = nil
 		js.mu.Unlock()
 		if l.enter() { // always true: Close waits for every job to settle
 			_ = cJobFinish(l.cl(), token, code)
@@ -551,6 +587,8 @@ func (l *Lane) runJob(js *jobState, ctx context.Context, cancel context.CancelCa
 	returned = true
 	if err == nil {
 		code = 0
+	} else if errors.Is(err, ErrOverloaded) {
+		code = OverloadedCode
 	}
 }
 

@@ -2,6 +2,7 @@ package lane
 
 import (
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -76,6 +77,9 @@ type config struct {
 	etaDefaultRuntime int64
 	aging             int64
 	fairHalfLife      int64
+	adaptiveMin       uint32
+	adaptiveMax       uint32
+	adaptiveCooldown  int64
 	clock             *ManualClock
 	err               error
 }
@@ -213,6 +217,22 @@ func WithClock(c *ManualClock) Option {
 			return
 		}
 		cfg.clock = c
+	}
+}
+
+// WithAdaptive makes the lane's width adaptive (AIMD) between min and max
+// slots (1 <= min <= max), starting at the lane's max concurrency clamped
+// into that range: an overloaded finish (a Run that returns an error
+// matching ErrOverloaded, or calls Overloaded) halves it, not below min, and
+// each width's worth of successes adds one, up to max. cooldown > 0 also
+// closes the lane to new grants that long after an overloaded finish.
+func WithAdaptive(min, max int, cooldown time.Duration) Option {
+	return func(c *config) {
+		if min < 1 || max < min || int64(max) > math.MaxUint32 || cooldown < 0 {
+			c.invalid("WithAdaptive(%d, %d, %v): need 1 <= min <= max and cooldown >= 0", min, max, cooldown)
+			return
+		}
+		c.adaptiveMin, c.adaptiveMax, c.adaptiveCooldown = uint32(min), uint32(max), int64(cooldown)
 	}
 }
 

@@ -30,4 +30,13 @@ type Stats struct {
 	Preemptions    uint64    // preemption requests (requeued victims included)
 	ETAWindow      int       // runtimes kept for the ETA
 	MeanRuntime    time.Duration
+	// Budgets (see Lane.SetRateLimit, Lane.SetTenantLimit, WithAdaptive).
+	Width       int       // the cap in slots now: the adaptive width, else MaxConcurrent
+	SlotsInUse  int       // slots held by running jobs (a job may hold several)
+	Released    int       // running jobs that gave their slots back (Release) and do not want them yet
+	Reacquiring int       // running jobs waiting to get their slots back (they count as running)
+	RateWaits   uint64    // jobs whose grant a rate limit delayed
+	RateReadyAt time.Time // when the rate limits let the queue's front go; zero when not held by them
+	CostUsed    int64     // finished runs' cost: reported (SetCost), else the estimate (Job.Cost)
+	Overloads   uint64    // overloaded finishes (adaptive lanes)
 }
