@@ -12,7 +12,7 @@ See README.md for asyncio jobs, sessions, registries and the SQLite history.
 
 from . import _capi
 from ._jobs import BatchItem, JobContext, JobFuture, Ticket, live_callbacks
-from ._types import BlockedBy, LaneStats, Policy, Sample, TicketInfo
+from ._types import OVERLOADED, BlockedBy, LaneStats, Policy, RateKind, Sample, TicketInfo
 from .errors import (
     BusyError,
     Cancelled,
@@ -52,5 +52,5 @@ __all__ = [
     "LaneError", "LaneIOError", "LaneStats", "NoMemError", "NotQueuedError", "Policy", "Preempted",
     "QueueFullError", "Registry", "Sample", "Sampler", "Session", "SessionMode", "Stale", "Ticket", "TicketInfo",
     "TimedOut", "UnknownStatusError", "UnsupportedError", "current_job", "history", "live_callbacks", "library_path",
-    "library_version", "abi_version",
+    "library_version", "abi_version", "OVERLOADED", "RateKind",
 ]

@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 ABI_MAJOR = 0
-ABI_MINOR = 1  # the lane.h this binding mirrors
+ABI_MINOR = 3  # the lane.h this binding mirrors
 
 # ------------------------------------------------------------------ structs
 
@@ -82,6 +82,10 @@ class Job(Structure):
         ("user_data", c_void_p),
         ("port", c_void_p),
         ("queue_timeout_ns", c_int64),
+        # ABI 0.3: budgets
+        ("cost", c_int64),
+        ("run_timeout_ns", c_int64),
+        ("slots", c_uint32),
     ]
 
 
@@ -110,6 +114,10 @@ class Options(Structure):
         ("clock", c_void_p),
         ("clock_ud", c_void_p),
         ("fair_half_life_ns", c_int64),
+        # ABI 0.3: adaptive width
+        ("adaptive_min", c_uint32),
+        ("adaptive_max", c_uint32),
+        ("adaptive_cooldown_ns", c_int64),
     ]
 
 
@@ -140,6 +148,15 @@ class Stats(Structure):
         ("preemptions", c_uint64),
         ("eta_window", c_uint32),
         ("mean_runtime_ns", c_int64),
+        # ABI 0.3: budgets
+        ("width", c_uint32),
+        ("slots_in_use", c_uint32),
+        ("released", c_uint32),
+        ("reacquiring", c_uint32),
+        ("rate_waits", c_uint64),
+        ("rate_ready_at_ns", c_int64),
+        ("cost_used", c_int64),
+        ("overloads", c_uint64),
     ]
 
 
@@ -314,6 +331,13 @@ lane_set_max_concurrent = _proto("lane_set_max_concurrent", c_int, _H, c_uint32)
 lane_set_preemption = _proto("lane_set_preemption", c_int, _H, c_int32, c_int64)
 lane_set_eta_window = _proto("lane_set_eta_window", c_int, _H, c_uint32)
 lane_set_tenant_weight = _proto("lane_set_tenant_weight", c_int, _H, c_char_p, c_uint32)
+lane_set_rate_limit = _proto("lane_set_rate_limit", c_int, _H, c_uint32, c_int64, c_int64, c_int64)
+lane_set_tenant_limit = _proto("lane_set_tenant_limit", c_int, _H, c_char_p, c_uint32)
+lane_tenant_running = _proto("lane_tenant_running", c_int, _H, c_char_p, POINTER(c_uint32))
+lane_ctx_set_cost = _proto("lane_ctx_set_cost", c_int, _H, c_int64)
+lane_ctx_overloaded = _proto("lane_ctx_overloaded", c_int, _H)
+lane_ctx_release = _proto("lane_ctx_release", c_int, _H)
+lane_ctx_reacquire = _proto("lane_ctx_reacquire", c_int, _H, c_int64)
 lane_pause = _proto("lane_pause", c_int, _H)
 lane_resume = _proto("lane_resume", c_int, _H)
 lane_cooldown = _proto("lane_cooldown", c_int, _H, c_int64)

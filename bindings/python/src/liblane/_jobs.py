@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Callable, Generic, TypeVar
 
 from . import _capi
 from ._types import BlockedBy, TicketInfo
-from .errors import Cancelled, ClosedError, JobFailed, LaneError, Preempted, TimedOut, error_for
+from .errors import Cancelled, ClosedError, InvalidError, JobFailed, LaneError, Preempted, TimedOut, check, error_for
 
 if TYPE_CHECKING:
     from .lane import Lane
@@ -213,6 +213,30 @@ class JobContext:
             s2 = _capi.lane_ctx_cause(self._need())
             return None if s2 == 0 else outcome_error(s2, self._id, self._lane)
         return None if s == 0 else outcome_error(s, self._id, self._lane)
+
+    def set_cost(self, cost: int) -> None:
+        """Reports the run's real cost so far (> 0: tokens, cents): it corrects the
+        lane's cost rate limit and is what LaneStats.cost_used counts."""
+        if not isinstance(cost, int) or cost <= 0:
+            raise InvalidError(f"cost must be an integer > 0, got {cost!r}")
+        check(_capi.lane_ctx_set_cost(self._need(), cost), "set cost")
+
+    def overloaded(self) -> None:
+        """Marks the run as having met an overloaded provider (HTTP 429): when it
+        ends, an adaptive lane halves its width. The outcome is unchanged."""
+        check(_capi.lane_ctx_overloaded(self._need()), "overloaded")
+
+    def release(self) -> None:
+        """Gives the run's slots back while it waits for something outside the
+        lane (a tool, a human); the job keeps running. Callback jobs only."""
+        check(_capi.lane_ctx_release(self._need()), "release")
+
+    def reacquire(self, timeout: float | None = None) -> None:
+        """Takes the released slots again: returns once granted; raises the cause
+        if the job is cancelled meanwhile, or TimedOut after timeout seconds (the
+        run is released again). Callback jobs only: it blocks the thread."""
+        ns = -1 if timeout is None else max(0, int(timeout * 1e9))
+        check(_capi.lane_ctx_reacquire(self._need(), ns), "reacquire")
 
     def check(self) -> None:
         """Raises the cause if the job has been asked to stop."""

@@ -15,6 +15,17 @@ class Policy(enum.IntEnum):
     FAIR_SHARE = 2
 
 
+class RateKind(enum.IntFlag):
+    """What a rate limit counts (Lane.set_rate_limit); both may be set at once."""
+
+    REQUESTS = 1
+    COST = 2
+
+
+# The job code of a run whose provider said it is overloaded (HTTP 429).
+OVERLOADED = 429
+
+
 class BlockedBy(enum.IntEnum):
     """Why a job (or the head of the queue) waits (lane_blocked_by_t)."""
 
@@ -70,6 +81,15 @@ class LaneStats:
     preemptions: int
     eta_window: int
     mean_runtime: float
+    # budgets
+    width: int = 0  # the cap in slots now: the adaptive width, else max_concurrent
+    slots_in_use: int = 0  # slots held by running jobs (a job may hold several)
+    released: int = 0  # running jobs that gave their slots back and do not want them yet
+    reacquiring: int = 0  # running jobs waiting to get their slots back
+    rate_waits: int = 0  # jobs whose grant a rate limit delayed
+    rate_ready_at: datetime | None = None  # when the rate limits let the queue's front go
+    cost_used: int = 0  # finished runs' cost: reported (set_cost), else the estimate
+    overloads: int = 0  # overloaded finishes (adaptive lanes)
 
     @property
     def ended(self) -> int:

@@ -7,7 +7,7 @@ import atexit
 import threading
 import weakref
 import time
-from ctypes import byref, c_void_p, sizeof
+from ctypes import byref, c_uint32, c_void_p, sizeof
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, TypeVar, TypeVarTuple, Unpack
 
@@ -24,7 +24,7 @@ from ._jobs import (
     new_key,
     outcome_error,
 )
-from ._types import BlockedBy, LaneStats, Policy, TicketInfo, _blocked, ns_to_datetime
+from ._types import BlockedBy, LaneStats, Policy, RateKind, TicketInfo, _blocked, ns_to_datetime
 from .errors import BusyError, ClosedError, DeadlockError, InvalidError, JobFailed, LaneError, check, error_for
 
 if TYPE_CHECKING:
@@ -98,6 +98,14 @@ def _stats_from(s: _capi.Stats, name: str) -> LaneStats:
         preemptions=s.preemptions,
         eta_window=s.eta_window,
         mean_runtime=s.mean_runtime_ns / 1e9,
+        width=s.width,
+        slots_in_use=s.slots_in_use,
+        released=s.released,
+        reacquiring=s.reacquiring,
+        rate_waits=s.rate_waits,
+        rate_ready_at=ns_to_datetime(s.rate_ready_at_ns),
+        cost_used=s.cost_used,
+        overloads=s.overloads,
     )
 
 
@@ -124,6 +132,8 @@ class Lane:
         eta_default_runtime: Seconds | None = None,
         aging: Seconds | None = None,
         fair_half_life: Seconds | None = None,
+        adaptive: tuple[int, int] | None = None,
+        adaptive_cooldown: Seconds | None = None,
     ) -> None:
         """Creates a standalone lane.
 
@@ -133,7 +143,10 @@ class Lane:
         fair_half_life (fair share): None or 0 forgets a tenant once it has no
         live job; a duration keeps its past slot-time, decaying with that
         half-life, so a tenant that just used the lane heavily waits behind
-        one that did not.
+        one that did not. adaptive=(min, max): the width adapts (AIMD)
+        between them: an overloaded finish (``current_job().overloaded()``)
+        halves it, each width's worth of successes adds one;
+        adaptive_cooldown also closes the lane that long after one.
         """
         o = _capi.Options()
         o.struct_size = sizeof(_capi.Options)
@@ -149,6 +162,13 @@ class Lane:
         o.eta_default_runtime_ns = seconds_to_ns(eta_default_runtime, "eta_default_runtime")
         o.aging_ns = seconds_to_ns(aging, "aging")
         o.fair_half_life_ns = seconds_to_ns(fair_half_life, "fair_half_life")
+        if adaptive is not None:
+            lo, hi = adaptive
+            o.adaptive_min = _u32(lo, "adaptive min")
+            o.adaptive_max = _u32(hi, "adaptive max")
+            if lo > hi:
+                raise InvalidError(f"adaptive=(min, max) needs min <= max, got {adaptive!r}")
+        o.adaptive_cooldown_ns = seconds_to_ns(adaptive_cooldown, "adaptive_cooldown")
         h = c_void_p()
         check(_capi.lane_create(encode(name, "lane name"), byref(o), byref(h)), "create")
         self._init(name, h.value, None)
@@ -219,7 +239,8 @@ class Lane:
 
     def _job_struct(self, job_id: bytes, tenant: str | None, priority: int, preemptible: bool,
                     requeue_on_preempt: bool, steerable: bool, max_wait: Seconds | None,
-                    queue_timeout: Seconds | None) -> _capi.Job:
+                    queue_timeout: Seconds | None, cost: int = 0, slots: int = 0,
+                    run_timeout: Seconds | None = None) -> _capi.Job:
         j = _capi.Job()
         j.struct_size = sizeof(_capi.Job)
         j.id = job_id
@@ -232,6 +253,11 @@ class Lane:
                    | (_capi.JOB_STEERABLE if steerable else 0))
         j.max_wait_ns = seconds_to_ns(max_wait, "max_wait")
         j.queue_timeout_ns = seconds_to_ns(queue_timeout, "queue_timeout")
+        if not isinstance(cost, int) or not 0 <= cost < 2**63:
+            raise InvalidError(f"cost must be an integer >= 0, got {cost!r}")
+        j.cost = cost
+        j.slots = 0 if slots == 0 else _u32(slots, "slots")
+        j.run_timeout_ns = seconds_to_ns(run_timeout, "run_timeout")
         return j
 
     @staticmethod
@@ -256,6 +282,9 @@ class Lane:
         requeue_on_preempt: bool = False,
         max_wait: Seconds | None = None,
         queue_timeout: Seconds | None = None,
+        cost: int = 0,
+        slots: int = 0,
+        run_timeout: Seconds | None = None,
     ) -> Ticket[T]:
         """Offers ``fn(*args)`` to the lane; returns at once.
 
@@ -268,7 +297,7 @@ class Lane:
         """
         jid = encode(id, "job id")
         j = self._job_struct(jid, tenant, priority, preemptible, requeue_on_preempt, False, max_wait,
-                             queue_timeout)
+                             queue_timeout, cost, slots, run_timeout)
         st: _CallbackJob[T] = _CallbackJob(id, self._name, fn, args, self)
         key = new_key()
         st.key = key
@@ -321,6 +350,9 @@ class Lane:
         max_wait: Seconds | None = None,
         queue_timeout: Seconds | None = None,
         timeout: Seconds | None = None,
+        cost: int = 0,
+        slots: int = 0,
+        run_timeout: Seconds | None = None,
     ) -> T:
         """Submits ``fn(*args)`` and waits for its outcome; returns what fn returned.
 
@@ -332,7 +364,7 @@ class Lane:
         """
         jid = encode(id, "job id")
         j = self._job_struct(jid, tenant, priority, preemptible, requeue_on_preempt, False, max_wait,
-                             queue_timeout)
+                             queue_timeout, cost, slots, run_timeout)
         timeout_ns = -1 if timeout is None else seconds_to_ns(timeout, "timeout")
         st: _CallbackJob[T] = _CallbackJob(id, self._name, fn, args, self)
         key = new_key()
@@ -395,6 +427,9 @@ class Lane:
         max_wait: Seconds | None = None,
         queue_timeout: Seconds | None = None,
         on_ticket: Callable[[TicketInfo], None] | None = None,
+        cost: int = 0,
+        slots: int = 0,
+        run_timeout: Seconds | None = None,
     ) -> T:
         """Runs ``await fn(*args)`` in this task once the lane grants a slot; returns its result.
 
@@ -412,7 +447,7 @@ class Lane:
         assert task is not None
         jid = encode(id, "job id")
         j = self._job_struct(jid, tenant, priority, preemptible, requeue_on_preempt, False, max_wait,
-                             queue_timeout)
+                             queue_timeout, cost, slots, run_timeout)
         h = self._enter("run", job=True)
         try:
             port = self._port_for(loop)
@@ -495,6 +530,37 @@ class Lane:
         """FAIR_SHARE: a tenant's share is proportional to its weight (>= 1; default 1)."""
         self._call("set tenant weight", _capi.lane_set_tenant_weight, encode(tenant, "tenant"),
                    _u32(weight, "weight"))
+
+    def set_rate_limit(self, kinds: RateKind | int, amount: int, per: Seconds, burst: int | None = None) -> None:
+        """A GCRA rate limit: ``amount`` units (requests, or cost) per ``per`` seconds, up to ``burst``
+        (None: the amount) at once; amount 0 turns the kinds off.
+
+        A job the limits hold back waits at the front (BlockedBy.RATE) with an
+        ETA that includes the wait, so max_wait refuses what would wait too long.
+        """
+        if not isinstance(amount, int) or amount < 0:
+            raise InvalidError(f"amount must be an integer >= 0, got {amount!r}")
+        b = amount if burst is None else burst
+        if not isinstance(b, int) or b < 0:
+            raise InvalidError(f"burst must be an integer >= 0, got {burst!r}")
+        per_ns = seconds_to_ns(per, "per")
+        if amount > 0 and per_ns <= 0:
+            raise InvalidError(f"per must be > 0 seconds, got {per!r}")
+        self._call("set rate limit", _capi.lane_set_rate_limit, int(kinds), amount, per_ns, b)
+
+    def set_tenant_limit(self, tenant: str, max_running: int) -> None:
+        """At most max_running of the tenant's jobs run at once (0 removes the limit).
+
+        Its other jobs wait (BlockedBy.TENANT_LIMIT) without holding up other tenants.
+        """
+        self._call("set tenant limit", _capi.lane_set_tenant_limit, encode(tenant, "tenant"),
+                   _u32(max_running, "max_running", lo=0))
+
+    def tenant_running(self, tenant: str) -> int:
+        """The tenant's running jobs, counted for a tenant with a limit (else 0)."""
+        n = c_uint32()
+        self._call("tenant running", _capi.lane_tenant_running, encode(tenant, "tenant"), byref(n))
+        return n.value
 
     def pause(self) -> None:
         """Dispatch nothing new until resume(); running jobs go on."""
