@@ -33,6 +33,9 @@ pub struct Job {
     pub(crate) flags: u32,
     pub(crate) max_wait: Option<Duration>,
     pub(crate) queue_timeout: Option<Duration>,
+    pub(crate) cost: i64,
+    pub(crate) slots: u32,
+    pub(crate) run_timeout: Option<Duration>,
     pub(crate) on_done: Option<OnDone>,
 }
 
@@ -45,6 +48,9 @@ impl std::fmt::Debug for Job {
             .field("flags", &self.flags)
             .field("max_wait", &self.max_wait)
             .field("queue_timeout", &self.queue_timeout)
+            .field("cost", &self.cost)
+            .field("slots", &self.slots)
+            .field("run_timeout", &self.run_timeout)
             .finish()
     }
 }
@@ -89,6 +95,24 @@ impl Job {
         self
     }
     /// Still queued after `d`: the job ends [`Status::Timeout`].
+    /// What the job is expected to cost, in the unit of the lane's cost rate
+    /// limit (tokens, cents); 0 -> 1. The run may report the real cost
+    /// ([`Ctx::set_cost`]). Negative: [`Status::Invalid`] at submit.
+    pub fn cost(mut self, cost: i64) -> Job {
+        self.cost = cost;
+        self
+    }
+    /// Slots the job holds while it runs (0 -> 1); a lane's cap counts slots.
+    pub fn slots(mut self, n: u32) -> Job {
+        self.slots = n;
+        self
+    }
+    /// A run still going after `d` is cancelled with [`Status::Timeout`] and
+    /// ends with it when it returns.
+    pub fn run_timeout(mut self, d: Duration) -> Job {
+        self.run_timeout = Some(d);
+        self
+    }
     pub fn queue_timeout(mut self, d: Duration) -> Job {
         self.queue_timeout = Some(d);
         self
@@ -122,6 +146,9 @@ impl Job {
         j.flags = self.flags;
         j.max_wait_ns = self.max_wait.map_or(0, |d| dur_ns(d).max(1));
         j.queue_timeout_ns = self.queue_timeout.map_or(0, |d| dur_ns(d).max(1));
+        j.cost = self.cost;
+        j.slots = self.slots;
+        j.run_timeout_ns = self.run_timeout.map_or(0, |d| dur_ns(d).max(1));
         j
     }
 }
@@ -278,6 +305,32 @@ impl Ctx<'_> {
             sys::LANE_ERR_TIMEOUT if !self.is_cancelled() => None,
             s => Some(Status::from_raw(s)),
         }
+    }
+    /// Reports the run's real cost so far (> 0): it corrects the lane's cost
+    /// rate limit and is what [`Stats::cost_used`](crate::Stats) counts.
+    pub fn set_cost(&self, cost: i64) -> Result<(), crate::Error> {
+        // SAFETY: as above.
+        crate::error::check(unsafe { sys::lane_ctx_set_cost(self.raw, cost) })
+    }
+    /// Marks the run as having met an overloaded provider (HTTP 429): when
+    /// it ends, an adaptive lane halves its width. The outcome is unchanged.
+    pub fn overloaded(&self) -> Result<(), crate::Error> {
+        // SAFETY: as above.
+        crate::error::check(unsafe { sys::lane_ctx_overloaded(self.raw) })
+    }
+    /// Gives the run's slots back while it waits for something outside the
+    /// lane (a tool, a human); it keeps running and gets one outcome as usual.
+    pub fn release(&self) -> Result<(), crate::Error> {
+        // SAFETY: as above.
+        crate::error::check(unsafe { sys::lane_ctx_release(self.raw) })
+    }
+    /// Takes the released slots again: Ok once granted; the cancel cause if
+    /// the run was asked to stop meanwhile; [`Status::Timeout`] after
+    /// `timeout` (None: no limit), the run then released again.
+    pub fn reacquire(&self, timeout: Option<Duration>) -> Result<(), crate::Error> {
+        let ns = timeout.map_or(-1, dur_ns);
+        // SAFETY: as above.
+        crate::error::check(unsafe { sys::lane_ctx_reacquire(self.raw, ns) })
     }
     /// The lane's job id (a session run's is `"<key>#<n>"`).
     pub fn job_id(&self) -> String {

@@ -62,6 +62,9 @@ struct OptionsRaw {
     eta_default_runtime_ns: i64,
     aging_ns: i64,
     fair_half_life_ns: i64,
+    adaptive_min: u32,
+    adaptive_max: u32,
+    adaptive_cooldown_ns: i64,
 }
 
 impl Options {
@@ -128,6 +131,22 @@ impl Options {
         self
     }
 
+    /// Adaptive width (AIMD) between `min` and `max` slots (1 <= min <= max):
+    /// an overloaded finish ([`Ctx::overloaded`](crate::Ctx::overloaded), or
+    /// job code [`OVERLOADED`]) halves it, each width's worth of successes adds
+    /// one. Out of range: [`Status::Invalid`] at create.
+    pub fn adaptive(mut self, min: u32, max: u32) -> Options {
+        self.raw.adaptive_min = min;
+        self.raw.adaptive_max = max;
+        self
+    }
+    /// With [`Options::adaptive`]: an overloaded finish also closes the lane
+    /// to new grants this long.
+    pub fn adaptive_cooldown(mut self, d: Duration) -> Options {
+        self.raw.adaptive_cooldown_ns = dur_ns(d);
+        self
+    }
+
     fn to_raw(&self) -> sys::lane_options_t {
         let r = &self.raw;
         let mut o = sys::lane_options_t::init();
@@ -141,6 +160,9 @@ impl Options {
         o.eta_default_runtime_ns = r.eta_default_runtime_ns;
         o.aging_ns = r.aging_ns;
         o.fair_half_life_ns = r.fair_half_life_ns;
+        o.adaptive_min = r.adaptive_min;
+        o.adaptive_max = r.adaptive_max;
+        o.adaptive_cooldown_ns = r.adaptive_cooldown_ns;
         o
     }
 }
@@ -199,7 +221,45 @@ pub struct Stats {
     pub preemptions: u64,
     pub eta_window: u32,
     pub mean_runtime: Duration,
+    /// The cap in slots now: the adaptive width, else `max_concurrent`.
+    pub width: u32,
+    /// Slots held by running jobs (a job may hold several).
+    pub slots_in_use: u32,
+    /// Running jobs that gave their slots back and do not want them yet.
+    pub released: u32,
+    /// Running jobs waiting to get their slots back.
+    pub reacquiring: u32,
+    /// Jobs whose grant a rate limit delayed.
+    pub rate_waits: u64,
+    /// When the rate limits let the queue's front go (None: not held by them).
+    pub rate_ready_at: Option<SystemTime>,
+    /// Finished runs' cost: reported, else the estimate.
+    pub cost_used: i64,
+    /// Overloaded finishes (adaptive lanes).
+    pub overloads: u64,
 }
+
+/// What a rate limit counts ([`Lane::set_rate_limit`]); `REQUESTS | COST`
+/// sets both alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RateKinds(pub u32);
+
+impl RateKinds {
+    /// Grants: every start, and every reacquire.
+    pub const REQUESTS: RateKinds = RateKinds(sys::LANE_RATE_REQUESTS);
+    /// The jobs' cost ([`Job::cost`](crate::Job::cost), corrected by the real cost).
+    pub const COST: RateKinds = RateKinds(sys::LANE_RATE_COST);
+}
+
+impl std::ops::BitOr for RateKinds {
+    type Output = RateKinds;
+    fn bitor(self, rhs: RateKinds) -> RateKinds {
+        RateKinds(self.0 | rhs.0)
+    }
+}
+
+/// The job code of a run whose provider said it is overloaded (HTTP 429).
+pub const OVERLOADED: i32 = sys::LANE_JOB_OVERLOADED;
 
 pub(crate) struct LaneInner {
     pub(crate) raw: NonNull<sys::lane_t>,
@@ -430,6 +490,14 @@ impl Lane {
             preemptions: s.preemptions,
             eta_window: s.eta_window,
             mean_runtime: ns_dur(s.mean_runtime_ns),
+            width: s.width,
+            slots_in_use: s.slots_in_use,
+            released: s.released,
+            reacquiring: s.reacquiring,
+            rate_waits: s.rate_waits,
+            rate_ready_at: ns_time(s.rate_ready_at_ns),
+            cost_used: s.cost_used,
+            overloads: s.overloads,
         })
     }
 
@@ -452,6 +520,30 @@ impl Lane {
         let t = c_string("tenant", tenant)?;
         // SAFETY: valid lane and C string.
         check(unsafe { sys::lane_set_tenant_weight(self.raw(), t.as_ptr(), weight) })
+    }
+    /// A GCRA rate limit: `amount` units per `per`, up to `burst` at once
+    /// (< 1 -> 1); `amount` 0 turns the kinds off. A job the limits hold back
+    /// waits at the front ([`BlockedBy::Rate`]) with an ETA that includes the
+    /// wait. Setting a limit again starts a fresh bucket.
+    pub fn set_rate_limit(&self, kinds: RateKinds, amount: i64, per: Duration, burst: i64) -> Result<()> {
+        // SAFETY: valid lane.
+        check(unsafe { sys::lane_set_rate_limit(self.raw(), kinds.0, amount, dur_ns(per), burst) })
+    }
+    /// At most `max_running` of the tenant's jobs run at once (0 removes the
+    /// limit); its other jobs wait ([`BlockedBy::TenantLimit`]) without
+    /// holding up other tenants.
+    pub fn set_tenant_limit(&self, tenant: &str, max_running: u32) -> Result<()> {
+        let t = c_string("tenant", tenant)?;
+        // SAFETY: valid lane and C string.
+        check(unsafe { sys::lane_set_tenant_limit(self.raw(), t.as_ptr(), max_running) })
+    }
+    /// The tenant's running jobs, counted for a tenant with a limit (else 0).
+    pub fn tenant_running(&self, tenant: &str) -> Result<u32> {
+        let t = c_string("tenant", tenant)?;
+        let mut n = 0u32;
+        // SAFETY: valid lane, C string and out pointer.
+        check(unsafe { sys::lane_tenant_running(self.raw(), t.as_ptr(), &mut n) })?;
+        Ok(n)
     }
     pub fn pause(&self) -> Result<()> {
         // SAFETY: valid lane.

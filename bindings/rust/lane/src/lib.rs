@@ -40,7 +40,7 @@ mod asyncio;
 pub use clock::ClockFn;
 pub use error::{Error, Result, Status, last_error_message};
 pub use job::{BatchItem, BlockedBy, Ctx, JOB_CODE_ERROR, JOB_CODE_PANIC, Job, Outcome, Ticket};
-pub use lane::{CancelScope, CloseMode, Lane, Options, Policy, Stats};
+pub use lane::{CancelScope, CloseMode, Lane, OVERLOADED, Options, Policy, RateKinds, Stats};
 pub use port::{Event, EventKind, Port};
 pub use registry::{LogLevel, Registry, RegistryBuilder};
 pub use sampler::{Sample, Sampler, SamplerOptions, sqlite_query};
