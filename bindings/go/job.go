@@ -646,7 +646,7 @@ func (js *jobState) outcomeErr(s Status) error {
 	case StatusClosed:
 		return newError("job", s, "job '"+js.id+"' ended because lane '"+js.lane.name+"' closed")
 	case StatusTimeout:
-		return newError("job", s, "job '"+js.id+"' timed out in the queue")
+		return newError("job", s, "job '"+js.id+"' timed out (in the queue, or running past its RunTimeout)")
 	}
 	return newError("job", s, "job '"+js.id+"' ended")
 }
