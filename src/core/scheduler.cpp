@@ -106,7 +106,7 @@ std::int64_t Scheduler::eta_for(std::size_t position) const {
 
 Job *Scheduler::find_victim(std::int32_t priority, std::uint32_t need) const {
   if (!cfg_.preemption || preemptible_running_ == 0) return nullptr;
-  const std::uint32_t free = slots_used_ < cap() ? cap() - slots_used_ : 0;
+  const std::uint32_t free = slots_used_ < limit() ? limit() - slots_used_ : 0;
   Job *best = nullptr;
   for (Job *j = running_.front(); j; j = JobList::next(j)) {
     if (!j->preemptible() || j->cancel_cause != LANE_OK || j->priority >= priority) continue;
@@ -216,6 +216,7 @@ void Scheduler::give_back(Job *job) {
   running_.remove(job);
   if (job->preemptible()) --preemptible_running_;
   slots_used_ -= job->held;
+  if (external_) ext_held_ -= job->held;  // it goes back out (grant_external)
   job->slot_time = sat_add(job->slot_time, sat_mul(now_ - job->held_since, job->held));
   job->held = 0;
   if (job->counted) uncount(job);
@@ -416,6 +417,27 @@ void Scheduler::fill(Effects &out) {
     dispatch(next, out);
   }
   preempt_for_head(out);
+}
+
+void Scheduler::grant_external(std::uint32_t n, std::int64_t now, Effects &out) {
+  advance(now, out);
+  ext_held_ += n;
+  fill(out);
+}
+
+std::uint32_t Scheduler::revoke_external(std::uint32_t n) {
+  const std::uint32_t unused = ext_held_ - std::min(ext_held_, slots_used_);
+  const std::uint32_t k = std::min(n, unused);
+  ext_held_ -= k;
+  return k;
+}
+
+std::uint32_t Scheduler::external_demand() const {
+  if (paused_ || cooling()) return slots_used_;
+  std::uint64_t waiting = queue_->size() + preemptors_.size() + reacquirers_.size();
+  if (waiting == 0) return slots_used_;
+  if (const Job *head = next_candidate()) waiting += need(head) - 1;  // a wide job at the front
+  return static_cast<std::uint32_t>(std::min<std::uint64_t>(cap(), slots_used_ + waiting));
 }
 
 void Scheduler::take(Job *job) {

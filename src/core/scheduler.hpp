@@ -169,6 +169,31 @@ class Scheduler {
   // The cap in slots now (the adaptive width when adaptive, else max_concurrent).
   [[nodiscard]] std::uint32_t cap() const { return adaptive() ? width_ : cfg_.max_concurrent; }
   [[nodiscard]] std::uint32_t adaptive_width() const { return width_; }
+
+  // ---- external slots (a lane shared across processes, docs/cluster.md)
+  //
+  // With external slots on, a slot is used only once it has been granted
+  // from outside (grant_external) and every slot a job gives back (it
+  // finishes or releases) goes back out: the allowance shrinks by the slots
+  // the job held, and the owner returns them. So slots in use never exceed
+  // min(cap(), the allowance), and a freed slot never passes to a local job
+  // without going back to the outside arbiter first. Preemption and the
+  // fair-share order work as before within what is granted.
+  void set_external(bool on) { external_ = on; }
+  [[nodiscard]] bool external() const { return external_; }
+  // n more slots granted from outside: what waits may start now.
+  void grant_external(std::uint32_t n, std::int64_t now, Effects &out);
+  // Takes back up to n granted slots that no job holds (a lease was lost);
+  // returns how many it took.
+  std::uint32_t revoke_external(std::uint32_t n);
+  // Granted slots (held by jobs or free).
+  [[nodiscard]] std::uint32_t external_held() const { return ext_held_; }
+  // Slots it would use now if it had them: those in use plus what the
+  // waiting jobs (not parked under a tenant limit) want, up to the cap; only
+  // those in use while paused or cooling down.
+  [[nodiscard]] std::uint32_t external_demand() const;
+  // The job the next free slot would go to (nullptr if none waits).
+  [[nodiscard]] const Job *next_waiting() const { return next_candidate(); }
   [[nodiscard]] bool adaptive() const { return cfg_.adaptive_min > 0 && cfg_.adaptive_max >= cfg_.adaptive_min; }
   [[nodiscard]] std::uint32_t slots_in_use() const { return slots_used_; }
   // Jobs holding slots (running() also counts released and reacquiring ones).
@@ -229,7 +254,10 @@ class Scheduler {
  private:
   void advance(std::int64_t now, Effects &out);
   [[nodiscard]] bool cooling() const { return cooldown_until_ != 0 && now_ < cooldown_until_; }
-  [[nodiscard]] bool can_dispatch() const { return !paused_ && !cooling() && slots_used_ < cap(); }
+  // The slots that may be in use: the cap, and with external slots on, no
+  // more than were granted.
+  [[nodiscard]] std::uint32_t limit() const { return external_ ? std::min(cap(), ext_held_) : cap(); }
+  [[nodiscard]] bool can_dispatch() const { return !paused_ && !cooling() && slots_used_ < limit(); }
   // Anything that the one-slot fast path of submit cannot see is on.
   [[nodiscard]] bool budgets_on() const {
     return rate_[0].on || rate_[1].on || !budgets_.empty() || multi_slot_live_ != 0 || !reacquirers_.empty();
@@ -237,7 +265,7 @@ class Scheduler {
   [[nodiscard]] std::uint32_t need(const Job *job) const {
     return std::min(job->slots_wanted(), std::max<std::uint32_t>(cap(), 1));
   }
-  [[nodiscard]] bool fits(const Job *job) const { return slots_used_ + need(job) <= cap(); }
+  [[nodiscard]] bool fits(const Job *job) const { return slots_used_ + need(job) <= limit(); }
   // The earliest time the rate limits let `job` (with `ahead` requests and
   // `cost_ahead` cost before it) go.
   [[nodiscard]] std::int64_t rate_at(const Job *job, std::int64_t ahead, std::int64_t cost_ahead) const;
@@ -298,6 +326,8 @@ class Scheduler {
   std::int64_t rate_ready_at_ = 0;
   std::int64_t refill_at_ = 0;  // a fill stopped for memory: try again then
   std::uint32_t width_ = 0;
+  bool external_ = false;
+  std::uint32_t ext_held_ = 0;  // external slots granted and not given back
   std::uint32_t successes_ = 0;
   std::uint64_t adapt_epoch_ = 0;
   JobIndex index_;  // live jobs by token and by id

@@ -158,6 +158,13 @@ void CoreLane::resize(std::uint32_t n, std::int64_t now) {
   record(out);
 }
 
+void CoreLane::grant_external(std::uint32_t n, std::int64_t now) {
+  now_ = std::max(now_, now);
+  Effects out;
+  sched.grant_external(n, now, out);
+  record(out);
+}
+
 void CoreLane::set_preemption(bool enabled, std::int64_t min_runtime_ns, std::int64_t now) {
   now_ = std::max(now_, now);
   Effects out;

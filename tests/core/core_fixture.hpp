@@ -79,6 +79,7 @@ class CoreLane {
   lane_status_t cancel(std::string_view id, std::uint32_t flags, std::int64_t now);
   void tick(std::int64_t now);
   void resize(std::uint32_t n, std::int64_t now);
+  void grant_external(std::uint32_t n, std::int64_t now);
   void set_preemption(bool enabled, std::int64_t min_runtime_ns, std::int64_t now);
   void pause();
   void resume(std::int64_t now);
