@@ -21,7 +21,8 @@ BELOW = {
     "session": {"exec", "core"},
     "registry": {"exec", "core"},
     "sampler": {"registry", "exec", "core"},
-    "capi": {"sampler", "registry", "session", "exec", "core"},
+    "cluster": {"exec", "core"},
+    "capi": {"sampler", "registry", "session", "cluster", "exec", "core"},
 }
 
 # src/core is a state machine: no threads, no clocks, no I/O.

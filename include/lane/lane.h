@@ -56,7 +56,7 @@ extern "C" {
 /* ABI version: major in the high 16 bits (bumped with the SONAME), minor in
  * the low 16 bits (bumped when functions are appended to lane_api_t). */
 #define LANE_ABI_MAJOR 0
-#define LANE_ABI_MINOR 3
+#define LANE_ABI_MINOR 4
 #define LANE_ABI_VERSION ((uint32_t)((LANE_ABI_MAJOR << 16) | LANE_ABI_MINOR))
 
 /* ------------------------------------------------------------------ status */
@@ -81,7 +81,8 @@ typedef enum lane_status {
   LANE_ERR_INTERNAL = -15,
   LANE_ERR_DEADLOCK = -16, /* submit_wait from inside a job of the same full lane */
   LANE_ERR_IO = -17,        /* a sampler sink or the SQLite history failed */
-  LANE_ERR_UNSUPPORTED = -18 /* this build lacks the feature (e.g. the SQLite history) */
+  LANE_ERR_UNSUPPORTED = -18, /* this build lacks the feature (e.g. the SQLite history) */
+  LANE_ERR_UNAVAILABLE = -19  /* a shared lane's Redis cannot be reached (0.4) */
 } lane_status_t;
 
 /* A static name such as "LANE_ERR_BUSY"; "LANE_ERR_UNKNOWN" for other values. */
@@ -105,6 +106,7 @@ typedef struct lane_ctx_s lane_ctx_t;     /* a running job's context; valid insi
 typedef struct lane_port_s lane_port_t;   /* an event queue for host-run jobs; thread-safe */
 typedef struct lane_registry_s lane_registry_t; /* named lanes, config, metrics; thread-safe */
 typedef struct lane_sampler_s lane_sampler_t;   /* occupancy history writer; thread-safe */
+typedef struct lane_cluster_s lane_cluster_t;   /* a connection to a Redis that lanes share (0.4); thread-safe */
 
 /* Returns the current time as Unix-epoch nanoseconds. Called from any thread,
  * never under a library lock. Tests inject a fake clock. */
@@ -245,8 +247,12 @@ typedef struct lane_options {
   /* > 0: an overloaded finish also closes the lane to new grants this long
      (as lane_cooldown). < 0 is invalid. */
   int64_t adaptive_cooldown_ns;
+  /* appended in 0.4: non-NULL makes the lane a member of the lane of the
+     same name on that cluster's Redis (see lane_cluster_create): it runs a
+     job only on a slot granted there. The cluster must outlive the lane. */
+  lane_cluster_t *cluster;
 } lane_options_t;
-#define LANE_OPTIONS_INIT {sizeof(lane_options_t), 0, LANE_POLICY_DEFAULT, 0, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, 0, 0, 0}
+#define LANE_OPTIONS_INIT {sizeof(lane_options_t), 0, LANE_POLICY_DEFAULT, 0, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, 0, 0, 0, NULL}
 
 /* Creates a standalone lane. `name` is copied; must be non-empty. */
 LANE_API lane_status_t lane_create(const char *name, const lane_options_t *opts, lane_t **out);
@@ -308,6 +314,13 @@ typedef struct lane_stats {
   int64_t rate_ready_at_ns; /* when the rate limits let the queue's front go; 0 = not held by them */
   int64_t cost_used;       /* finished runs' cost: reported, else the estimate */
   uint64_t overloads;      /* overloaded finishes (adaptive lanes) */
+  /* appended in 0.4: shared lanes (all 0 for a lane of one process) */
+  int32_t shared;           /* 1: a member of a lane on a cluster */
+  int32_t available;        /* 1: its Redis answered the last time it was asked */
+  uint32_t global_running;  /* slots granted across every member, as of the last answer */
+  uint32_t global_queued;   /* slots the members wait for, as of the last answer */
+  uint64_t leases_lost;     /* grants whose lease ran out before this member gave them back */
+  uint64_t releases_refused; /* late releases the arbiter refused (the slot had gone to another holder) */
 } lane_stats_t;
 /* At any quiet moment: submitted == completed + failed + cancelled + preempted
  * + timed_out + closed + running + queued. */
@@ -397,6 +410,13 @@ LANE_API lane_status_t lane_ctx_reacquire(lane_ctx_t *ctx, int64_t timeout_ns);
  * them. Returns the job's cancel cause instead if it was asked to stop. A
  * job may be finished in any of these states. */
 LANE_API lane_status_t lane_job_release(lane_t *lane, uint64_t job_token);
+/* Inside a run of a shared lane's job: the fencing number of the grant the
+ * run holds (the newest, for a job of several slots), which grows with every
+ * grant of the lane in every process; a resource the job writes to can
+ * refuse a writer whose number is older than one it has seen. 0 outside a
+ * shared lane, for a slot of the local fallback share, or for a NULL or
+ * dead ctx. */
+LANE_API uint64_t lane_ctx_fence(const lane_ctx_t *ctx);
 LANE_API lane_status_t lane_job_reacquire(lane_t *lane, uint64_t job_token);
 /* lane_job_finish with the run's real cost (> 0, or 0 = none reported). */
 LANE_API lane_status_t lane_job_finish_cost(lane_t *lane, uint64_t job_token, int32_t job_code, int64_t cost);
@@ -758,6 +778,39 @@ LANE_API int lane_ctx_next_message(lane_ctx_t *ctx, const char **id, void **user
 LANE_API uint32_t lane_ctx_dropped_count(const lane_ctx_t *ctx);
 LANE_API const char *lane_ctx_dropped_id(const lane_ctx_t *ctx, uint32_t i); /* NULL when out of range */
 
+/* ------------------------------------------------ lanes shared on Redis (0.4) */
+
+/* Lanes of the same name on one Redis, in any process on any host, share one
+ * cap (max_concurrent, in slots) and one order across processes: a freed
+ * slot goes to the member whose next job has the highest priority, then
+ * whose tenant holds the fewest slots across the members, then that waited
+ * longest. Slots are leases: a member renews them about every third of
+ * lease_ns, and one that dies or stalls loses them when the lease ends (its
+ * late release is refused). Time is Redis's clock. docs/cluster.md has the
+ * keys, the scripts and the limits. A build without hiredis returns
+ * LANE_ERR_UNSUPPORTED from lane_cluster_create. */
+typedef struct lane_cluster_options {
+  uint32_t struct_size;
+  const char *url;        /* "redis://host:port/db" (db optional); NULL -> "redis://127.0.0.1:6379/0" */
+  const char *key_prefix; /* NULL or "" -> "lane"; every key is {prefix:name}:... */
+  int64_t lease_ns;       /* 0 -> 10 s; else >= 100 ms */
+  /* While Redis cannot be reached: 0 (default) refuses new jobs of member
+     lanes with LANE_ERR_UNAVAILABLE (queued ones wait; running ones go on);
+     n > 0 lets each member lane run up to n jobs on slots of its own
+     meanwhile (fence 0), and accept new jobs. */
+  uint32_t fallback_slots;
+  int64_t timeout_ns;     /* connect and command timeout; 0 -> 1 s */
+} lane_cluster_options_t;
+#define LANE_CLUSTER_OPTIONS_INIT {sizeof(lane_cluster_options_t), NULL, NULL, 0, 0, 0}
+
+/* Connects (LANE_ERR_UNAVAILABLE if Redis does not answer within the
+ * timeout) and starts the member's one thread. */
+LANE_API lane_status_t lane_cluster_create(const lane_cluster_options_t *opts, lane_cluster_t **out);
+/* Disconnects. Its lanes must be destroyed first (LANE_ERR_INVALID
+ * otherwise, nothing destroyed); each gives its slots back as it goes. NULL
+ * is a no-op. */
+LANE_API lane_status_t lane_cluster_destroy(lane_cluster_t *cluster);
+
 /* ---------------------------------------------------------------- api table */
 
 /* Every exported function, for hosts that dlopen liblane and dlsym one name.
@@ -842,6 +895,10 @@ typedef struct lane_api {
   lane_status_t (*job_release)(lane_t *, uint64_t);
   lane_status_t (*job_reacquire)(lane_t *, uint64_t);
   lane_status_t (*job_finish_cost)(lane_t *, uint64_t, int32_t, int64_t);
+  /* ABI 0.4 */
+  lane_status_t (*cluster_create)(const lane_cluster_options_t *, lane_cluster_t **);
+  lane_status_t (*cluster_destroy)(lane_cluster_t *);
+  uint64_t (*ctx_fence)(const lane_ctx_t *);
 } lane_api_t;
 
 /* The table for abi_version (pass LANE_ABI_VERSION): NULL, with a message in

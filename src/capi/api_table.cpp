@@ -83,6 +83,9 @@ const lane_api_t kApi = {
     lane_job_release,
     lane_job_reacquire,
     lane_job_finish_cost,
+    lane_cluster_create,  // ABI 0.4
+    lane_cluster_destroy,
+    lane_ctx_fence,
 };
 
 }  // namespace

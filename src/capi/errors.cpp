@@ -80,6 +80,7 @@ LANE_API const char *lane_status_name(lane_status_t status) {
     case LANE_ERR_DEADLOCK: return "LANE_ERR_DEADLOCK";
     case LANE_ERR_IO: return "LANE_ERR_IO";
     case LANE_ERR_UNSUPPORTED: return "LANE_ERR_UNSUPPORTED";
+    case LANE_ERR_UNAVAILABLE: return "LANE_ERR_UNAVAILABLE";
   }
   return "LANE_ERR_UNKNOWN";
 }

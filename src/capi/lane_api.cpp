@@ -6,6 +6,7 @@
 #include "errors.hpp"
 #include "exec/callback_scope.hpp"
 #include "exec/ctx_wait.hpp"
+#include "cluster/cluster.hpp"
 #include "exec/lane.hpp"
 #include "exec/port.hpp"
 #include "exec/wait.hpp"
@@ -72,6 +73,9 @@ lane_status_t refused(lane_status_t s, const lane_t *lane, std::string_view id) 
       return fail(s, "job id " + quoted(id) + " is already live in lane " + quoted(lane->name.c_str()));
     case LANE_ERR_QUEUE_FULL: return fail(s, "lane " + quoted(lane->name.c_str()) + " has max_queued jobs waiting");
     case LANE_ERR_BUSY: return fail(s, "estimated wait exceeds max_wait_ns; job not queued");
+    case LANE_ERR_UNAVAILABLE:
+      return fail(s, "lane " + quoted(lane->name.c_str()) +
+                         " is shared on a Redis that cannot be reached now (and its cluster has no fallback_slots); job not accepted");
     case LANE_ERR_DEADLOCK:
       return fail(s, "lane_submit_wait from inside a job of lane " + quoted(lane->name.c_str()) +
                          " while it has no free slot would wait on itself");
@@ -128,7 +132,23 @@ LANE_API lane_status_t lane_create(const char *name, const lane_options_t *opts,
     }
     if (o.adaptive_cooldown_ns < 0) return fail(LANE_ERR_INVALID, "adaptive_cooldown_ns is negative");
     c.adaptive_cooldown_ns = o.adaptive_cooldown_ns;
-    *out = new lane_s(name, c, o.clock, o.clock_ud);
+    if (o.cluster) {
+      if (!o.cluster->valid()) return fail(LANE_ERR_INVALID, "options.cluster is not a live cluster handle");
+      if (c.preempt_overcommit) {
+        return fail(LANE_ERR_INVALID, "preempt_overcommit cannot be used on a shared lane: its cap is shared");
+      }
+    }
+    auto *lane = new lane_s(name, c, o.clock, o.clock_ud);
+    if (o.cluster) {
+      try {
+        lane->cluster = o.cluster;
+        o.cluster->join(lane);
+      } catch (...) {
+        lane->release();
+        throw;
+      }
+    }
+    *out = lane;
     return LANE_OK;
   });
 }
@@ -146,6 +166,7 @@ LANE_API lane_status_t lane_destroy(lane_t *lane) {
   if (!lane->begin_destroy()) return fail(LANE_ERR_INVALID, "lane_destroy: the lane is already being destroyed");
   return guarded([&] {
     lane->shutdown();    // its sessions end their queued messages CLOSED and stay usable (closed)
+    if (lane->cluster) lane->cluster->leave(lane);  // gives back what it holds
     lane->invalidate();  // the host's handle is dead from here on
     lane->release();     // freed now, or by its last session
     return LANE_OK;
@@ -461,6 +482,14 @@ LANE_API lane_status_t lane_ctx_set_cost(lane_ctx_t *ctx, int64_t cost) {
     if (s != LANE_OK) return fail(s, "lane_ctx_set_cost: the job is not running");
     return s;
   });
+}
+
+LANE_API uint64_t lane_ctx_fence(const lane_ctx_t *ctx) {
+  if (!ctx || !ctx->valid()) {
+    fail(LANE_ERR_INVALID, "lane_ctx_fence: not a live job context");
+    return 0;
+  }
+  return ctx->fence.load(std::memory_order_relaxed);
 }
 
 LANE_API lane_status_t lane_ctx_overloaded(lane_ctx_t *ctx) {

@@ -42,6 +42,7 @@ LANE_FIRST_RELEASE(lane_sampler_options_t, clock_ud);
 LANE_FIRST_RELEASE(lane_sample_t, sampled_at_ns);
 LANE_FIRST_RELEASE(lane_session_options_t, throttle_ratio);
 LANE_FIRST_RELEASE(lane_api_t, ctx_dropped_id);
+LANE_FIRST_RELEASE(lane_cluster_options_t, timeout_ns);  // first released in 0.4
 
 #undef LANE_FIRST_RELEASE
 

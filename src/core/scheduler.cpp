@@ -420,7 +420,10 @@ void Scheduler::fill(Effects &out) {
 }
 
 void Scheduler::grant_external(std::uint32_t n, std::int64_t now, Effects &out) {
-  advance(now, out);
+  // Only dispatches: what fell due meanwhile (timeouts and their outcomes)
+  // is left to the next tick, so a grant never delivers an outcome on the
+  // granting thread.
+  now_ = std::max(now_, now);
   ext_held_ += n;
   fill(out);
 }

@@ -181,7 +181,8 @@ class Scheduler {
   // fair-share order work as before within what is granted.
   void set_external(bool on) { external_ = on; }
   [[nodiscard]] bool external() const { return external_; }
-  // n more slots granted from outside: what waits may start now.
+  // n more slots granted from outside: what waits may start now (Dispatch
+  // and Cancel effects only, never an Outcome).
   void grant_external(std::uint32_t n, std::int64_t now, Effects &out);
   // Takes back up to n granted slots that no job holds (a lease was lost);
   // returns how many it took.

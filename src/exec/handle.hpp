@@ -27,5 +27,6 @@ inline constexpr std::uint32_t kPortTag = 0x504f5254;      // "PORT"
 inline constexpr std::uint32_t kSessionTag = 0x53455353;   // "SESS"
 inline constexpr std::uint32_t kRegistryTag = 0x4c524547;  // "LREG"
 inline constexpr std::uint32_t kSamplerTag = 0x4c534d50;   // "LSMP"
+inline constexpr std::uint32_t kClusterTag = 0x4c434c55;   // "LCLU"
 
 }  // namespace lane::exec

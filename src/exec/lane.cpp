@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <algorithm>
 
 #include "callback_scope.hpp"
 #include "clock.hpp"
@@ -99,6 +100,7 @@ void lane_s::apply_locked(Effects &eff) {
     auto *job = static_cast<lane_ctx_s *>(eff[i].job);
     switch (eff[i].kind) {
       case Effect::Kind::Dispatch:
+        if (link_) bind_tokens_locked(job);
         if (job->regrant) {
           // A reacquire was granted: the run is live already, on its own
           // thread or the host's; it learns that it holds its slots again.
@@ -144,6 +146,165 @@ void lane_s::apply_locked(Effects &eff) {
     }
   }
   arm_timer_locked();
+  if (link_) poke_locked();
+}
+
+// ---- shared lanes
+
+namespace {
+constexpr std::uint64_t kLocalGrant = 1ull << 63;  // a fallback slot: never the arbiter's
+}
+
+void lane_s::link_slots(SlotLink *link, std::uint32_t fallback_slots) {
+  std::lock_guard lk(mu);
+  link_ = link;
+  fallback_slots_ = fallback_slots;
+  slot_stats_.linked = true;
+  sched.set_external(true);
+}
+
+void lane_s::bind_tokens_locked(lane_ctx_s *job) {
+  // The core never lets slots in use exceed the slots granted, so there are
+  // enough free grants; room in job->tokens was reserved at submit.
+  std::uint64_t fence = 0;
+  for (std::uint32_t i = 0; i < job->held && !free_tokens_.empty(); ++i) {
+    const std::uint64_t t = free_tokens_.back();
+    free_tokens_.pop_back();
+    job->tokens.push_back(t);
+    ++bound_count_;
+    if (t & kLocalGrant) {
+      ++bound_local_;
+    } else {
+      bound_tokens_.insert(t);
+      fence = std::max(fence, t);
+    }
+  }
+  job->fence.store(fence, std::memory_order_relaxed);
+}
+
+void lane_s::return_tokens_locked(lane_ctx_s *job) {
+  if (!link_ || job->held != 0 || job->tokens.empty()) return;
+  for (const std::uint64_t t : job->tokens) {
+    --bound_count_;
+    if (t & kLocalGrant) {
+      --bound_local_;  // a fallback slot just ends
+      continue;
+    }
+    bound_tokens_.erase(t);
+    lost_tokens_.erase(t);
+    returning_.push_back(t);
+  }
+  job->tokens.clear();
+}
+
+void lane_s::poke_locked() {
+  if (!returning_.empty() || sched.external_demand() != asked_demand_) link_->poke();
+}
+
+void lane_s::drop_free_local_locked() {
+  std::erase_if(free_tokens_, [&](std::uint64_t t) {
+    if (!(t & kLocalGrant)) return false;
+    return sched.revoke_external(1) == 1;
+  });
+}
+
+SlotAsk lane_s::slots_ask() {
+  SlotAsk a;
+  std::lock_guard lk(mu);
+  a.demand = sched.external_demand();
+  a.cap = sched.cap();
+  asked_demand_ = a.demand;
+  // Grants nobody will use now go back (the core lets go of them first).
+  std::uint32_t held = static_cast<std::uint32_t>(free_tokens_.size()) + bound_count_;
+  while (held > a.demand && !free_tokens_.empty() && sched.revoke_external(1) == 1) {
+    const std::uint64_t t = free_tokens_.back();
+    free_tokens_.pop_back();
+    if (!(t & kLocalGrant)) returning_.push_back(t);
+    --held;
+  }
+  // Fallback slots count as held only while they run.
+  a.held = held - static_cast<std::uint32_t>(std::count_if(free_tokens_.begin(), free_tokens_.end(),
+                                                           [](std::uint64_t t) { return (t & kLocalGrant) != 0; }));
+  a.releases = std::move(returning_);
+  returning_.clear();
+  if (const auto *next = sched.next_waiting()) {
+    a.priority = next->priority;
+    if (next->tenant) {
+      a.tenant = next->tenant->name;
+    } else if (next->budget) {
+      a.tenant = next->budget->name;
+    }
+  }
+  return a;
+}
+
+void lane_s::slots_answer(const SlotAnswer &ans) {
+  const std::int64_t t = now();
+  Effects eff;
+  {
+    std::lock_guard lk(mu);
+    refusing_.store(false, std::memory_order_relaxed);
+    slot_stats_.available = true;
+    slot_stats_.global_running = ans.global_running;
+    slot_stats_.global_queued = ans.global_queued;
+    slot_stats_.releases_refused += ans.refused;
+    drop_free_local_locked();  // the arbiter is back: no more fallback grants
+    const std::unordered_set<std::uint64_t> mine(ans.mine.begin(), ans.mine.end());
+    // Free grants the arbiter no longer knows: their lease ran out.
+    std::erase_if(free_tokens_, [&](std::uint64_t tok) {
+      if ((tok & kLocalGrant) || mine.contains(tok)) return false;
+      if (sched.revoke_external(1) != 1) return false;
+      ++slot_stats_.leases_lost;
+      return true;
+    });
+    // Grants held by running jobs that it no longer knows: the jobs run on
+    // (nothing can stop a host's call), their fence tells the resource.
+    for (const std::uint64_t tok : bound_tokens_) {
+      if (!mine.contains(tok) && lost_tokens_.insert(tok).second) ++slot_stats_.leases_lost;
+    }
+    std::uint32_t fresh = 0;
+    for (const std::uint64_t tok : ans.mine) {
+      if (bound_tokens_.contains(tok) || std::find(free_tokens_.begin(), free_tokens_.end(), tok) != free_tokens_.end() ||
+          std::find(returning_.begin(), returning_.end(), tok) != returning_.end()) {
+        continue;
+      }
+      free_tokens_.push_back(tok);
+      ++fresh;
+    }
+    if (fresh > 0) sched.grant_external(fresh, t, eff);
+    apply_locked(eff);
+  }
+  apply_unlocked(eff, false);
+}
+
+void lane_s::slots_unreachable(std::vector<std::uint64_t> releases) {
+  const std::int64_t t = now();
+  Effects eff;
+  {
+    std::lock_guard lk(mu);
+    returning_.insert(returning_.end(), releases.begin(), releases.end());  // tried again later
+    slot_stats_.available = false;
+    // Free grants cannot be renewed now: they are not used.
+    std::erase_if(free_tokens_, [&](std::uint64_t tok) {
+      return !(tok & kLocalGrant) && sched.revoke_external(1) == 1;
+    });
+    if (fallback_slots_ == 0) {
+      refusing_.store(true, std::memory_order_relaxed);
+    } else {
+      std::uint32_t local = bound_local_;
+      for (const std::uint64_t tok : free_tokens_) local += (tok & kLocalGrant) ? 1 : 0;
+      std::uint32_t fresh = 0;
+      for (; local < fallback_slots_; ++local, ++fresh) free_tokens_.push_back(kLocalGrant | ++next_local_);
+      if (fresh > 0) sched.grant_external(fresh, t, eff);
+    }
+    apply_locked(eff);
+  }
+  apply_unlocked(eff, false);
+}
+
+SlotStats lane_s::slot_stats() {
+  std::lock_guard lk(mu);
+  return slot_stats_;
 }
 
 // Runs after the lock is released: hands callback jobs to threads and
@@ -226,6 +387,14 @@ SubmitOutput lane_s::submit(const JobSpec &spec, const SubmitOptions &opts) {
   job->run_timeout_ns = spec.run_timeout_ns;
   job->slots = spec.slots;
   const std::string_view tenant = spec.tenant;
+  if (link_) {
+    if (refusing_.load(std::memory_order_relaxed)) {
+      SubmitOutput refused;
+      refused.result.status = LANE_ERR_UNAVAILABLE;
+      return refused;
+    }
+    job->tokens.reserve(job->slots_wanted());
+  }
   if (job->port) {
     job->port->reserve(2);  // may throw: nothing is accepted yet
     job->port_room = 2;
@@ -314,6 +483,7 @@ lane_ctx_s *lane_s::finish_run(lane_ctx_s *job, std::int32_t code, bool keep_nex
     std::lock_guard lk(mu);
     job->run_inline = false;
     sched.finish(job, code, finish_info(job, code, 0), t, eff);
+    return_tokens_locked(job);
     apply_locked(eff);
   }
   return apply_unlocked(eff, keep_next);
@@ -345,6 +515,7 @@ lane_status_t lane_s::finish_host_job(std::uint64_t token, std::int32_t code, st
     lane_ctx_s *job = host_job(sched, token, "finished", why);
     if (!job) return LANE_ERR_INVALID;
     sched.finish(job, code, finish_info(job, code, cost), t, eff);
+    return_tokens_locked(job);
     apply_locked(eff);
   }
   apply_unlocked(eff, false);
@@ -384,7 +555,11 @@ lane_status_t lane_s::set_cost(lane_ctx_s *job, std::int64_t cost) {
 }
 
 lane_status_t lane_s::release_slots(lane_ctx_s *job) {
-  return with_effects([&](std::int64_t t, Effects &eff) { return sched.release(job, t, eff); });
+  return with_effects([&](std::int64_t t, Effects &eff) {
+    const lane_status_t s = sched.release(job, t, eff);
+    return_tokens_locked(job);
+    return s;
+  });
 }
 
 lane_status_t lane_s::reacquire_wait(lane_ctx_s *job, std::int64_t timeout_ns) {
@@ -418,6 +593,7 @@ lane_status_t lane_s::release_token(std::uint64_t token, std::string *why) {
     lane_ctx_s *job = host_job(sched, token, "released", why);
     if (!job) return LANE_ERR_INVALID;
     const lane_status_t s = sched.release(job, t, eff);
+    return_tokens_locked(job);
     if (s != LANE_OK) *why = "the job holds no slots (already released)";
     return s;
   });
@@ -465,6 +641,15 @@ lane_stats_t lane_s::stats(std::int64_t *now_ns, lane::core::Scheduler::Samples 
     sched.stats(t, s, &copied);  // copies only: submits wait for nothing more
   }
   lane::core::Scheduler::fill_quantiles(s, copied);
+  if (link_) {
+    const SlotStats ss = slot_stats();
+    s.shared = 1;
+    s.available = ss.available ? 1 : 0;
+    s.global_running = ss.global_running;
+    s.global_queued = ss.global_queued;
+    s.leases_lost = ss.leases_lost;
+    s.releases_refused = ss.releases_refused;
+  }
   if (samples) *samples = std::move(copied);
   if (now_ns) *now_ns = t;
   return s;

@@ -22,6 +22,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include "core/scheduler.hpp"
@@ -72,11 +73,52 @@ struct lane_ctx_s : lane::exec::Tagged<lane::exec::kCtxTag>, lane::core::Job {
   std::atomic<std::uint32_t> grants{0};
   // lane_ctx_overloaded was called: the finish says so to the scheduler.
   std::atomic<bool> overloaded{false};
+  // A shared lane (SlotLink): the grants whose slots it holds, under the
+  // lane's lock (room reserved at submit), and the newest of them, which
+  // lane_ctx_fence reports (0: none, or a local fallback slot).
+  std::vector<std::uint64_t> tokens;
+  std::atomic<std::uint64_t> fence{0};
 
   [[nodiscard]] bool host_run() const { return run == nullptr; }
 };
 
 namespace lane::exec {
+
+// The owner of a shared lane's slots (a membership of a cluster, a layer
+// above): a lane linked to one runs only on slots granted from outside. It
+// is poked, under the lane's lock, when the lane has something for it
+// (slots to give back, a changed demand): it must only take note and return.
+class SlotLink {
+ public:
+  virtual void poke() noexcept = 0;
+
+ protected:
+  ~SlotLink() = default;
+};
+
+// What a shared lane asks of its slot owner, taken in one lock hold.
+struct SlotAsk {
+  std::uint32_t demand = 0;             // slots it would use now
+  std::uint32_t held = 0;               // granted slots it keeps (free or held by jobs)
+  std::vector<std::uint64_t> releases;  // grants it gives back
+  std::int32_t priority = 0;            // of the job the next slot would go to
+  std::string tenant;                   // of that job
+  std::uint32_t cap = 0;                // the lane's cap now
+};
+
+// What the slot owner found out (one round trip to the arbiter).
+struct SlotAnswer {
+  std::vector<std::uint64_t> mine;  // every grant the arbiter says this member holds
+  std::uint32_t refused = 0;        // releases refused (the lease had already run out)
+  std::uint32_t global_running = 0, global_queued = 0;
+};
+
+// A lane's view of its slot owner, for lane_stats.
+struct SlotStats {
+  bool linked = false, available = true;
+  std::uint32_t global_running = 0, global_queued = 0;
+  std::uint64_t leases_lost = 0, releases_refused = 0;
+};
 
 // lane_submit_wait's rendezvous with the job's outcome.
 struct Waiter {
@@ -147,6 +189,19 @@ struct lane_s : lane::exec::Tagged<lane::exec::kLaneTag> {
   lane_status_t reacquire_token(std::uint64_t token, std::string *why);
   lane_status_t wait_idle(std::int64_t timeout_ns);
 
+  // ---- shared lanes (docs/cluster.md)
+  // Links the lane to the owner of its slots, before any job is submitted.
+  // fallback_slots: how many slots it may use on its own while the owner
+  // cannot reach the arbiter (0: it refuses new jobs LANE_ERR_UNAVAILABLE).
+  void link_slots(lane::exec::SlotLink *link, std::uint32_t fallback_slots);
+  [[nodiscard]] bool slots_linked() const { return link_ != nullptr; }
+  // The owner's side: what to ask for, then what it got (or that the
+  // arbiter could not be reached: the releases are kept for the next try).
+  lane::exec::SlotAsk slots_ask();
+  void slots_answer(const lane::exec::SlotAnswer &a);
+  void slots_unreachable(std::vector<std::uint64_t> releases);
+  lane::exec::SlotStats slot_stats();
+
   // flags: LANE_CANCEL_QUEUED and/or LANE_CANCEL_RUNNING (not 0).
   lane_status_t cancel(std::string_view id, std::uint32_t flags);
   lane_status_t cancel_token(std::uint64_t token, std::uint32_t flags);
@@ -189,6 +244,8 @@ struct lane_s : lane::exec::Tagged<lane::exec::kLaneTag> {
   // The registry that owns this lane (set once, before the lane is handed
   // out; lane_destroy refuses such a lane), or nullptr for a standalone lane.
   const void *registry = nullptr;
+  // The cluster it is a member of (set once, before the lane is handed out).
+  lane_cluster_s *cluster = nullptr;
 
   // References: the owner's (lane_destroy or the registry) and one per
   // session in front of the lane. The owner shuts the lane down (closes it,
@@ -230,6 +287,12 @@ struct lane_s : lane::exec::Tagged<lane::exec::kLaneTag> {
   lane_ctx_s *apply_unlocked(const lane::core::Effects &eff, bool keep_one);
   void deliver(lane_ctx_s *job);
   void arm_timer_locked();
+  // Shared lanes, under mu: a dispatched job takes its grants; a job that
+  // gave its slots back hands them on for return; the owner hears of it.
+  void bind_tokens_locked(lane_ctx_s *job);
+  void return_tokens_locked(lane_ctx_s *job);
+  void poke_locked();
+  void drop_free_local_locked();
   void on_timer();  // the timer thread: what fell due
 
   std::mutex mu;  // guards sched and the timer fields
@@ -252,4 +315,19 @@ struct lane_s : lane::exec::Tagged<lane::exec::kLaneTag> {
   // set once shutdown has disarmed it for good.
   std::int64_t timer_at_ = lane::core::kNoDeadline;
   bool timer_stop_ = false;
+
+  // Shared lanes (link_ set once, before any submit). The rest under mu:
+  // grants not held by a job, grants held by jobs (count, and the arbiter's
+  // ones by value, to find lost leases), grants to give back, and what the
+  // owner last heard. Local fallback grants have kLocalGrant set.
+  lane::exec::SlotLink *link_ = nullptr;
+  std::uint32_t fallback_slots_ = 0;
+  std::atomic<bool> refusing_{false};  // unreachable and no fallback: submit refuses
+  std::vector<std::uint64_t> free_tokens_;
+  std::uint32_t bound_count_ = 0, bound_local_ = 0;
+  std::unordered_set<std::uint64_t> bound_tokens_, lost_tokens_;
+  std::vector<std::uint64_t> returning_;
+  std::uint32_t asked_demand_ = UINT32_MAX;
+  std::uint64_t next_local_ = 0;
+  lane::exec::SlotStats slot_stats_;
 };

@@ -30,7 +30,8 @@ BAD = {
     "core includes <thread>": ("core/q.cpp", "#include <thread>\n", "core/q.cpp:1"),
     "core includes <mutex>": ("core/q.cpp", "#include <cstdint>\n#include <mutex>\n", "core/q.cpp:2"),
     "extern C in exec": ("exec/x.cpp", 'extern "C" void f(void);\n', "exec/x.cpp:1"),
-    "unknown layer": ("cluster/c.cpp", "int x;\n", "cluster"),
+    "unknown layer": ("plugins/c.cpp", "int x;\n", "plugins"),
+    "cluster includes session": ("cluster/c.cpp", '#include "session/session.hpp"\n', "cluster/c.cpp:1"),
 }
 for name, (path, text, where) in BAD.items():
     with tempfile.TemporaryDirectory() as d:

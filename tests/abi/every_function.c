@@ -89,6 +89,9 @@ int main(void) {
       (void (*)(void))lane_job_release,
       (void (*)(void))lane_job_reacquire,
       (void (*)(void))lane_job_finish_cost,
+      (void (*)(void))lane_cluster_create,
+      (void (*)(void))lane_cluster_destroy,
+      (void (*)(void))lane_ctx_fence,
   };
   const size_t n = sizeof linked / sizeof linked[0];
 

@@ -17,8 +17,10 @@ _Static_assert(offsetof(lane_api_t, struct_size) == 0, "struct_size first");
 /* Fields only grow at the end: fair_half_life_ns came after clock_ud. */
 _Static_assert(offsetof(lane_options_t, fair_half_life_ns) > offsetof(lane_options_t, clock_ud), "appended last");
 _Static_assert(offsetof(lane_options_t, adaptive_min) > offsetof(lane_options_t, fair_half_life_ns), "appended last");
-_Static_assert(offsetof(lane_options_t, adaptive_cooldown_ns) + sizeof(int64_t) == sizeof(lane_options_t),
-               "adaptive_cooldown_ns is the last field");
+_Static_assert(offsetof(lane_options_t, cluster) > offsetof(lane_options_t, adaptive_cooldown_ns), "appended last");
+_Static_assert(offsetof(lane_options_t, cluster) + sizeof(void *) == sizeof(lane_options_t), "cluster is the last field");
+_Static_assert(offsetof(lane_stats_t, shared) > offsetof(lane_stats_t, overloads), "appended last");
+_Static_assert(offsetof(lane_cluster_options_t, struct_size) == 0, "struct_size first");
 _Static_assert(offsetof(lane_job_t, cost) > offsetof(lane_job_t, queue_timeout_ns), "appended last");
 _Static_assert(offsetof(lane_stats_t, width) > offsetof(lane_stats_t, mean_runtime_ns), "appended last");
 

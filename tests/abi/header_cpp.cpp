@@ -38,7 +38,7 @@ static_assert(offsetof(lane_stats_t, name) < offsetof(lane_stats_t, max_concurre
 static_assert(offsetof(lane_stats_t, cooldown_until_ns) < offsetof(lane_stats_t, blocked_by));
 static_assert(offsetof(lane_stats_t, blocked_by) < offsetof(lane_stats_t, mean_runtime_ns));
 static_assert(offsetof(lane_options_t, clock) < offsetof(lane_options_t, clock_ud));
-static_assert(offsetof(lane_api_t, job_finish_cost) + sizeof(void *) == sizeof(lane_api_t));
+static_assert(offsetof(lane_api_t, ctx_fence) + sizeof(void *) == sizeof(lane_api_t));
 
 // Durations and timestamps are int64_t nanoseconds.
 static_assert(std::is_same_v<decltype(lane_job_t::max_wait_ns), std::int64_t>);
@@ -176,10 +176,13 @@ SLOT_IS(ctx_reacquire, lane_ctx_reacquire);
 SLOT_IS(job_release, lane_job_release);
 SLOT_IS(job_reacquire, lane_job_reacquire);
 SLOT_IS(job_finish_cost, lane_job_finish_cost);
+SLOT_IS(cluster_create, lane_cluster_create);
+SLOT_IS(cluster_destroy, lane_cluster_destroy);
+SLOT_IS(ctx_fence, lane_ctx_fence);
 #undef SLOT_IS
-// 2 words of header, then 75 function pointers: a slot added without a
+// 2 words of header, then 78 function pointers: a slot added without a
 // SLOT_IS line above changes the size and fails here.
-static_assert(sizeof(lane_api_t) == offsetof(lane_api_t, status_name) + 75 * sizeof(void *));
+static_assert(sizeof(lane_api_t) == offsetof(lane_api_t, status_name) + 78 * sizeof(void *));
 
 }  // namespace
 

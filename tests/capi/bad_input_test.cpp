@@ -368,13 +368,14 @@ TEST_CASE("lane_status_name names every status and LANE_ERR_UNKNOWN for other va
       {LANE_ERR_DEADLOCK, "LANE_ERR_DEADLOCK"},
       {LANE_ERR_IO, "LANE_ERR_IO"},
       {LANE_ERR_UNSUPPORTED, "LANE_ERR_UNSUPPORTED"},
+      {LANE_ERR_UNAVAILABLE, "LANE_ERR_UNAVAILABLE"},
   };
   for (const auto &[s, name] : names) {
     const char *got = lane_status_name(s);
     REQUIRE(got != nullptr);
     CHECK(std::string(got) == name);
   }
-  for (int v : {1, -19, -100, 12345}) {
+  for (int v : {1, -20, -100, 12345}) {
     const char *got = lane_status_name(static_cast<lane_status_t>(v));
     REQUIRE(got != nullptr);
     CHECK(std::string(got) == "LANE_ERR_UNKNOWN");

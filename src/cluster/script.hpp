@@ -1,0 +1,164 @@
+// The arbiter: one Lua script, run atomically by Redis, for every step a
+// member takes (renew, release, ask, leave, stats). All its keys share the
+// lane's hash tag {prefix:name}, so on Redis Cluster they live in one slot.
+//
+// KEYS: 1 slots   hash  grant -> "member\ttenant" (a grant is its fence number)
+//       2 members zset  member -> lease end (ms, Redis clock)
+//       3 fence   string the last fence number handed out
+//       4 waiters hash  member -> "want\tpriority\tsince\ttenant"
+//       5 tenants hash  tenant -> grants held
+//       6 config  hash  max (the lane's cap), seq (the waiters' order)
+// ARGV: 1 member id, 2 lease ms, 3 slots wanted beyond those held,
+//       4 priority and 5 tenant of the member's next job, 6 cap (> 0 sets
+//       it), 7 channel prefix, 8 lane name, 9 "1" to leave, 10.. releases.
+// Returns {grants the member holds, releases refused, grants held by all,
+//          slots waited for by all, cap}.
+//
+// Order of grants: while grants held < cap, the waiter whose next job has
+// the highest priority, then whose tenant holds the fewest grants, then
+// that has waited longest (a waiter that got one goes behind the others of
+// its rank) gets one grant. A member whose lease has ended loses its grants
+// and its place first. Fence numbers never repeat: each is above the last
+// and at least the Redis clock in microseconds, so a restarted Redis that
+// lost its data still hands out larger ones.
+#pragma once
+
+namespace lane::cluster {
+
+inline constexpr const char *kArbiterScript = R"lua(
+local slots, members, fencek, waiters, tenants, cfg = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local me = ARGV[1]
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local floor = tonumber(t[1]) * 1000000 + tonumber(t[2])
+
+local function owner(v)
+  local i = string.find(v, '\t', 1, true)
+  return string.sub(v, 1, i - 1), string.sub(v, i + 1)
+end
+local function drop(g, tenant)
+  redis.call('HDEL', slots, g)
+  if redis.call('HINCRBY', tenants, tenant, -1) <= 0 then redis.call('HDEL', tenants, tenant) end
+end
+
+local dead = redis.call('ZRANGEBYSCORE', members, '-inf', now)
+if #dead > 0 then
+  local gone = {}
+  for _, m in ipairs(dead) do
+    gone[m] = true
+    redis.call('ZREM', members, m)
+    redis.call('HDEL', waiters, m)
+  end
+  local all = redis.call('HGETALL', slots)
+  for i = 1, #all, 2 do
+    local m, tn = owner(all[i + 1])
+    if gone[m] then drop(all[i], tn) end
+  end
+end
+
+local refused = 0
+for i = 10, #ARGV do
+  local v = redis.call('HGET', slots, ARGV[i])
+  local m, tn = nil, nil
+  if v then m, tn = owner(v) end
+  if m == me then drop(ARGV[i], tn) else refused = refused + 1 end
+end
+
+if ARGV[9] == '1' then
+  local all = redis.call('HGETALL', slots)
+  for i = 1, #all, 2 do
+    local m, tn = owner(all[i + 1])
+    if m == me then drop(all[i], tn) end
+  end
+  redis.call('ZREM', members, me)
+  redis.call('HDEL', waiters, me)
+else
+  redis.call('ZADD', members, now + tonumber(ARGV[2]), me)
+  local want = tonumber(ARGV[3])
+  if want > 0 then
+    local since
+    local old = redis.call('HGET', waiters, me)
+    if old then
+      local a = string.find(old, '\t', 1, true)
+      local b = string.find(old, '\t', a + 1, true)
+      local c = string.find(old, '\t', b + 1, true)
+      since = string.sub(old, b + 1, c - 1)
+    else
+      since = redis.call('HINCRBY', cfg, 'seq', 1)
+    end
+    redis.call('HSET', waiters, me, want .. '\t' .. ARGV[4] .. '\t' .. since .. '\t' .. ARGV[5])
+  else
+    redis.call('HDEL', waiters, me)
+  end
+end
+
+if tonumber(ARGV[6]) > 0 then redis.call('HSET', cfg, 'max', ARGV[6]) end
+local max = tonumber(redis.call('HGET', cfg, 'max') or '1')
+local used = redis.call('HLEN', slots)
+
+local w = {}
+local raw = redis.call('HGETALL', waiters)
+for i = 1, #raw, 2 do
+  local v = raw[i + 1]
+  local a = string.find(v, '\t', 1, true)
+  local b = string.find(v, '\t', a + 1, true)
+  local c = string.find(v, '\t', b + 1, true)
+  w[#w + 1] = {m = raw[i], want = tonumber(string.sub(v, 1, a - 1)), prio = tonumber(string.sub(v, a + 1, b - 1)),
+               since = tonumber(string.sub(v, b + 1, c - 1)), tenant = string.sub(v, c + 1), changed = false}
+end
+local held = {}
+local function tenant_held(tn)
+  if held[tn] == nil then held[tn] = tonumber(redis.call('HGET', tenants, tn) or '0') end
+  return held[tn]
+end
+local function better(x, y)
+  if x.prio ~= y.prio then return x.prio > y.prio end
+  local hx, hy = tenant_held(x.tenant), tenant_held(y.tenant)
+  if hx ~= hy then return hx < hy end
+  return x.since < y.since
+end
+local notify = {}
+while used < max do
+  local best = nil
+  for _, x in ipairs(w) do
+    if x.want > 0 and (best == nil or better(x, best)) then best = x end
+  end
+  if best == nil then break end
+  local f = redis.call('INCR', fencek)
+  if f < floor then
+    f = floor
+    redis.call('SET', fencek, string.format('%.0f', floor))
+  end
+  local g = string.format('%.0f', f)
+  redis.call('HSET', slots, g, best.m .. '\t' .. best.tenant)
+  redis.call('HINCRBY', tenants, best.tenant, 1)
+  held[best.tenant] = tenant_held(best.tenant) + 1
+  best.want = best.want - 1
+  best.since = redis.call('HINCRBY', cfg, 'seq', 1)
+  best.changed = true
+  used = used + 1
+  if best.m ~= me then notify[best.m] = true end
+end
+local queued = 0
+for _, x in ipairs(w) do
+  if x.changed then
+    if x.want > 0 then
+      redis.call('HSET', waiters, x.m, x.want .. '\t' .. x.prio .. '\t' .. x.since .. '\t' .. x.tenant)
+    else
+      redis.call('HDEL', waiters, x.m)
+    end
+  end
+  queued = queued + x.want
+end
+for m, _ in pairs(notify) do redis.call('PUBLISH', ARGV[7] .. m, ARGV[8]) end
+
+local mine = {}
+local all = redis.call('HGETALL', slots)
+for i = 1, #all, 2 do
+  local m = owner(all[i + 1])
+  if m == me then mine[#mine + 1] = all[i] end
+end
+return {mine, refused, used, queued, max}
+)lua";
+
+}  // namespace lane::cluster
