@@ -3,7 +3,7 @@
 # missing. Idempotent: does nothing (not even apt-get update) when all is there.
 set -euo pipefail
 
-packages=(meson ninja-build pkg-config g++ gcc doctest-dev valgrind python3 abigail-tools libsqlite3-dev python3-pip libbenchmark-dev libtbb-dev libexpected-dev clang libclang-rt-14-dev)
+packages=(meson ninja-build pkg-config g++ gcc doctest-dev valgrind python3 abigail-tools libsqlite3-dev python3-pip libbenchmark-dev libtbb-dev libexpected-dev clang libclang-rt-14-dev redis-server libhiredis-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -281,7 +281,7 @@ bool lane_cluster_s::Impl::sync(Member &m, bool leave) {
   a.refused = static_cast<std::uint32_t>(lane::cluster::to_u64(r->element[1]));
   a.global_running = static_cast<std::uint32_t>(lane::cluster::to_u64(r->element[2]));
   a.global_queued = static_cast<std::uint32_t>(lane::cluster::to_u64(r->element[3]));
-  if (!leave) m.lane->slots_answer(a);
+  m.lane->slots_answer(a);  // after a leave it holds nothing: this only counts refusals
   return true;
 }
 

@@ -38,6 +38,7 @@ static const struct lanesys_entry table[] = {
     F(lane_options_t, preempt_overcommit) F(lane_options_t, max_queued) F(lane_options_t, eta_default_runtime_ns)
     F(lane_options_t, aging_ns) F(lane_options_t, clock) F(lane_options_t, clock_ud) F(lane_options_t, fair_half_life_ns)
     F(lane_options_t, adaptive_min) F(lane_options_t, adaptive_max) F(lane_options_t, adaptive_cooldown_ns)
+    F(lane_options_t, cluster)
 
     T(lane_stats_t) F(lane_stats_t, struct_size) F(lane_stats_t, name) F(lane_stats_t, max_concurrent)
     F(lane_stats_t, running) F(lane_stats_t, queued) F(lane_stats_t, oldest_queued_at_ns)
@@ -49,6 +50,12 @@ static const struct lanesys_entry table[] = {
     F(lane_stats_t, mean_runtime_ns)
     F(lane_stats_t, width) F(lane_stats_t, slots_in_use) F(lane_stats_t, released) F(lane_stats_t, reacquiring)
     F(lane_stats_t, rate_waits) F(lane_stats_t, rate_ready_at_ns) F(lane_stats_t, cost_used) F(lane_stats_t, overloads)
+    F(lane_stats_t, shared) F(lane_stats_t, available) F(lane_stats_t, global_running) F(lane_stats_t, global_queued)
+    F(lane_stats_t, leases_lost) F(lane_stats_t, releases_refused)
+
+    T(lane_cluster_options_t) F(lane_cluster_options_t, struct_size) F(lane_cluster_options_t, url)
+    F(lane_cluster_options_t, key_prefix) F(lane_cluster_options_t, lease_ns) F(lane_cluster_options_t, fallback_slots)
+    F(lane_cluster_options_t, timeout_ns)
 
     T(lane_event_t) F(lane_event_t, struct_size) F(lane_event_t, kind) F(lane_event_t, status)
     F(lane_event_t, job_code) F(lane_event_t, lane) F(lane_event_t, job_token) F(lane_event_t, user_data)
@@ -96,6 +103,7 @@ static const struct lanesys_entry table[] = {
     F(lane_api_t, set_rate_limit) F(lane_api_t, set_tenant_limit) F(lane_api_t, tenant_running)
     F(lane_api_t, ctx_set_cost) F(lane_api_t, ctx_overloaded) F(lane_api_t, ctx_release) F(lane_api_t, ctx_reacquire)
     F(lane_api_t, job_release) F(lane_api_t, job_reacquire) F(lane_api_t, job_finish_cost)
+    F(lane_api_t, cluster_create) F(lane_api_t, cluster_destroy) F(lane_api_t, ctx_fence)
 
     C(LANE_VERSION_MAJOR) C(LANE_VERSION_MINOR) C(LANE_VERSION_PATCH) C(LANE_ABI_MAJOR) C(LANE_ABI_MINOR)
     C(LANE_ABI_VERSION)
@@ -103,6 +111,7 @@ static const struct lanesys_entry table[] = {
     C(LANE_ERR_CANCELLED) C(LANE_ERR_PREEMPTED) C(LANE_ERR_DUPLICATE) C(LANE_ERR_QUEUE_FULL)
     C(LANE_ERR_DROPPED) C(LANE_ERR_STALE) C(LANE_ERR_CLEARED) C(LANE_ERR_TIMEOUT) C(LANE_ERR_NOMEM)
     C(LANE_ERR_JOB_FAILED) C(LANE_ERR_INTERNAL) C(LANE_ERR_DEADLOCK) C(LANE_ERR_IO) C(LANE_ERR_UNSUPPORTED)
+    C(LANE_ERR_UNAVAILABLE)
     C(LANE_JOB_PREEMPTIBLE) C(LANE_JOB_REQUEUE_ON_PREEMPT) C(LANE_JOB_STEERABLE)
     C(LANE_BLOCKED_NONE) C(LANE_BLOCKED_FULL) C(LANE_BLOCKED_PAUSED) C(LANE_BLOCKED_COOLDOWN)
     C(LANE_BLOCKED_PRIORITY) C(LANE_BLOCKED_TENANT) C(LANE_BLOCKED_RATE) C(LANE_BLOCKED_TENANT_LIMIT)

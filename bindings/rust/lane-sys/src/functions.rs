@@ -110,4 +110,7 @@ lane_functions! {
     fn lane_job_release(lane: *mut lane_t, job_token: u64) -> lane_status_t => job_release;
     fn lane_job_reacquire(lane: *mut lane_t, job_token: u64) -> lane_status_t => job_reacquire;
     fn lane_job_finish_cost(lane: *mut lane_t, job_token: u64, job_code: i32, cost: i64) -> lane_status_t => job_finish_cost;
+    fn lane_ctx_fence(ctx: *const lane_ctx_t) -> u64 => ctx_fence;
+    fn lane_cluster_create(opts: *const lane_cluster_options_t, out: *mut *mut lane_cluster_t) -> lane_status_t => cluster_create;
+    fn lane_cluster_destroy(cluster: *mut lane_cluster_t) -> lane_status_t => cluster_destroy;
 }

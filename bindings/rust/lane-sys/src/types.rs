@@ -12,7 +12,7 @@ pub const LANE_VERSION_MINOR: u32 = 1;
 pub const LANE_VERSION_PATCH: u32 = 0;
 pub const LANE_VERSION_STRING: &str = "0.1.0";
 pub const LANE_ABI_MAJOR: u32 = 0;
-pub const LANE_ABI_MINOR: u32 = 3;
+pub const LANE_ABI_MINOR: u32 = 4;
 pub const LANE_ABI_VERSION: u32 = (LANE_ABI_MAJOR << 16) | LANE_ABI_MINOR;
 
 // ------------------------------------------------------------------ status
@@ -37,6 +37,8 @@ pub const LANE_ERR_INTERNAL: lane_status_t = -15;
 pub const LANE_ERR_DEADLOCK: lane_status_t = -16;
 pub const LANE_ERR_IO: lane_status_t = -17;
 pub const LANE_ERR_UNSUPPORTED: lane_status_t = -18;
+/// ABI 0.4: a shared lane's Redis cannot be reached.
+pub const LANE_ERR_UNAVAILABLE: lane_status_t = -19;
 
 // ------------------------------------------------------------------ handles
 
@@ -67,6 +69,12 @@ pub struct lane_registry_t {
 /// Occupancy history writer; thread-safe.
 #[repr(C)]
 pub struct lane_sampler_t {
+    _opaque: [u8; 0],
+    _not_send_sync: core::marker::PhantomData<(*mut u8, core::marker::PhantomPinned)>,
+}
+/// ABI 0.4: a connection to a Redis that lanes share; thread-safe.
+#[repr(C)]
+pub struct lane_cluster_t {
     _opaque: [u8; 0],
     _not_send_sync: core::marker::PhantomData<(*mut u8, core::marker::PhantomPinned)>,
 }
@@ -170,6 +178,8 @@ pub struct lane_options_t {
     pub adaptive_min: u32,
     pub adaptive_max: u32,
     pub adaptive_cooldown_ns: i64,
+    /// ABI 0.4: non-NULL makes the lane a member of the lane of its name on that cluster.
+    pub cluster: *mut lane_cluster_t,
 }
 
 /// `lane_set_rate_limit` kinds (flags).
@@ -218,6 +228,13 @@ pub struct lane_stats_t {
     pub rate_ready_at_ns: i64,
     pub cost_used: i64,
     pub overloads: u64,
+    /// ABI 0.4: shared lanes.
+    pub shared: i32,
+    pub available: i32,
+    pub global_running: u32,
+    pub global_queued: u32,
+    pub leases_lost: u64,
+    pub releases_refused: u64,
 }
 
 pub type lane_close_mode_t = i32;
@@ -452,6 +469,24 @@ pub struct lane_api_t {
     pub job_release: unsafe extern "C" fn(*mut lane_t, u64) -> lane_status_t,
     pub job_reacquire: unsafe extern "C" fn(*mut lane_t, u64) -> lane_status_t,
     pub job_finish_cost: unsafe extern "C" fn(*mut lane_t, u64, i32, i64) -> lane_status_t,
+    /// ABI 0.4.
+    pub cluster_create:
+        unsafe extern "C" fn(*const lane_cluster_options_t, *mut *mut lane_cluster_t) -> lane_status_t,
+    pub cluster_destroy: unsafe extern "C" fn(*mut lane_cluster_t) -> lane_status_t,
+    pub ctx_fence: unsafe extern "C" fn(*const lane_ctx_t) -> u64,
+}
+
+// ------------------------------------------------ lanes shared on Redis (0.4)
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct lane_cluster_options_t {
+    pub struct_size: u32,
+    pub url: *const c_char,
+    pub key_prefix: *const c_char,
+    pub lease_ns: i64,
+    pub fallback_slots: u32,
+    pub timeout_ns: i64,
 }
 
 /// `LANE_*_INIT`: every public struct starts with `struct_size` and is
@@ -486,5 +521,6 @@ init_impls!(
     lane_registry_options_t,
     lane_sampler_options_t,
     lane_sample_t,
-    lane_session_options_t
+    lane_session_options_t,
+    lane_cluster_options_t
 );

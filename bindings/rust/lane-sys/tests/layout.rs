@@ -79,7 +79,8 @@ fn rust_layout() -> BTreeMap<(String, String), (i64, i64)> {
         fair_half_life_ns,
         adaptive_min,
         adaptive_max,
-        adaptive_cooldown_ns
+        adaptive_cooldown_ns,
+        cluster
     );
     ty!(
         lane_stats_t,
@@ -115,8 +116,15 @@ fn rust_layout() -> BTreeMap<(String, String), (i64, i64)> {
         rate_waits,
         rate_ready_at_ns,
         cost_used,
-        overloads
+        overloads,
+        shared,
+        available,
+        global_running,
+        global_queued,
+        leases_lost,
+        releases_refused
     );
+    ty!(lane_cluster_options_t, struct_size, url, key_prefix, lease_ns, fallback_slots, timeout_ns);
     ty!(
         lane_event_t,
         struct_size,
@@ -246,7 +254,10 @@ fn rust_layout() -> BTreeMap<(String, String), (i64, i64)> {
         ctx_reacquire,
         job_release,
         job_reacquire,
-        job_finish_cost
+        job_finish_cost,
+        cluster_create,
+        cluster_destroy,
+        ctx_fence
     );
 
     macro_rules! consts {
@@ -280,6 +291,7 @@ fn rust_layout() -> BTreeMap<(String, String), (i64, i64)> {
         LANE_ERR_DEADLOCK,
         LANE_ERR_IO,
         LANE_ERR_UNSUPPORTED,
+        LANE_ERR_UNAVAILABLE,
         LANE_JOB_PREEMPTIBLE,
         LANE_JOB_REQUEUE_ON_PREEMPT,
         LANE_JOB_STEERABLE,

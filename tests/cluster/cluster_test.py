@@ -1,0 +1,330 @@
+#!/usr/bin/env python3
+"""Lanes shared across processes, proved with real processes on a real Redis.
+
+    cluster_test.py MEMBER_BINARY EXAMPLE_BINARY API_TEST_BINARY [SCENARIO ...]
+
+Starts redis-server on 127.0.0.1 on a free port (no persistence) in a
+temporary folder, runs member processes (tests/cluster/member.c) against it,
+and checks their logs: each job's start and end (CLOCK_REALTIME, one host)
+with the fence number of its grant. Stops every process it started.
+
+Scenarios:
+  cap       3 processes share a lane of 4 slots: never more than 4 run at
+            once, every accepted job ends exactly once, fences never repeat,
+            and a tenant flooding from one process does not starve the
+            tenants of the others.
+  kill      kill -9 of a process holding every slot: they come back within
+            one lease (plus a renewal period) and nothing is granted twice.
+  stop      SIGSTOP of a holder past its lease: its slot goes to another
+            process, and its late release is refused (the fence is older).
+  api       tests/cluster/api_test.c: bad inputs and every kind of job on a
+            member lane.
+  example   the README's example (examples/c/shared.c) in two processes.
+  redis     SIGSTOP/SIGCONT and a restart of redis-server: submissions are
+            refused LANE_ERR_UNAVAILABLE meanwhile (or run on the fallback
+            share), grants resume after, every accepted job ends once, and
+            fences after the restart are above those before.
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+MEMBER = sys.argv[1]
+EXAMPLE = sys.argv[2]
+API_TEST = sys.argv[3]
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Redis:
+    def __init__(self, workdir):
+        self.dir = workdir
+        self.port = free_port()
+        self.proc = None
+        self.start()
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", self.dir, "--daemonize", "no", "--logfile", os.path.join(self.dir, "redis.log")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(200):
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as s:
+                    s.sendall(b"PING\r\n")
+                    if s.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                pass
+            time.sleep(0.025)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)
+            self.proc.kill()
+            self.proc.wait()
+
+    @property
+    def url(self):
+        return f"redis://127.0.0.1:{self.port}/0"
+
+
+class Member:
+    def __init__(self, tmp, name, redis, lane, **opts):
+        self.log = os.path.join(tmp, name + ".log")
+        args = [MEMBER, "--url", redis.url, "--lane", lane, "--log", self.log]
+        for k, v in opts.items():
+            args += ["--" + k.replace("_", "-"), str(v)]
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.name = name
+
+    def wait(self, timeout=60):
+        out, err = self.proc.communicate(timeout=timeout)
+        if err.strip():
+            print(f"[{self.name} stderr] {err.strip()}")
+        self.rc = self.proc.returncode
+        self.result = json.loads(out.strip().splitlines()[-1]) if out.strip() else None
+        return self.result
+
+    def kill(self, sig=signal.SIGKILL):
+        self.proc.send_signal(sig)
+
+    def events(self):
+        """[(kind, t_ns, fence, id)] from its log."""
+        ev = []
+        if os.path.exists(self.log):
+            for line in open(self.log):
+                k, t, f, i = line.split()
+                ev.append((k, int(t), int(f), i))
+        return ev
+
+
+def intervals(members, dead_at=None):
+    """{job id: (start, end, fence, member)}; a job of a killed member that did
+    not log its end ends at dead_at[member]."""
+    out = {}
+    for m in members:
+        for k, t, f, i in m.events():
+            s, e, _, _ = out.get(i, (None, None, None, None))
+            if k == "S":
+                out[i] = (t, e, f, m.name)
+            else:
+                out[i] = (s, t, f, m.name)
+    for i, (s, e, f, name) in list(out.items()):
+        if e is None:
+            out[i] = (s, (dead_at or {}).get(name, float("inf")), f, name)
+    return out
+
+
+def max_overlap(iv):
+    points = []
+    for s, e, _, _ in iv.values():
+        points.append((s, 1))
+        points.append((e, -1))
+    points.sort(key=lambda p: (p[0], p[1]))  # an end before a start at the same instant
+    cur = best = 0
+    for _, d in points:
+        cur += d
+        best = max(best, cur)
+    return best
+
+
+def expect_clean_exit(m, jobs):
+    r = m.wait()
+    check(m.rc == 0, f"{m.name}: exit status {m.rc}")
+    if r:
+        check(r["outcomes"] == r["accepted"], f"{m.name}: {r['accepted']} accepted but {r['outcomes']} outcomes")
+        check(r["shared"] == 1, f"{m.name}: lane_stats says the lane is not shared")
+    return r
+
+
+def scenario_cap(tmp, redis):
+    lane = "cap"
+    flood = Member(tmp, "flood", redis, lane, cap=4, tenant="A", jobs=60, job_ms=40)
+    time.sleep(0.3)  # A holds every slot and has a deep queue before the others come
+    b = Member(tmp, "b", redis, lane, cap=4, tenant="B", jobs=12, job_ms=40)
+    c = Member(tmp, "c", redis, lane, cap=4, tenant="C", jobs=12, job_ms=40)
+    ms = [flood, b, c]
+    results = [expect_clean_exit(m, 0) for m in ms]
+    iv = intervals(ms)
+    check(len(iv) == 84, f"cap: {len(iv)} jobs ran, want 84")
+    check(all(r and r["ok"] == r["accepted"] for r in results), f"cap: not every job ended OK: {results}")
+    over = max_overlap(iv)
+    check(over <= 4, f"cap: {over} jobs ran at once across processes, cap is 4")
+    fences = [f for (_, _, f, _) in iv.values()]
+    check(all(f > 0 for f in fences), "cap: a job ran without a fence number")
+    check(len(set(fences)) == len(fences), "cap: a fence number was handed out twice")
+    # Fair share across processes: once B and C wait, A gets about a third.
+    a_end = max(e for (s, e, f, n) in iv.values() if n == "flood")
+    for other in ("b", "c"):
+        end = max(e for (s, e, f, n) in iv.values() if n == other)
+        check(end < a_end, f"cap: tenant of {other} finished after the flooding tenant: starved")
+    first_b = min(s for (s, e, f, n) in iv.values() if n in ("b", "c"))
+    last_bc = max(e for (s, e, f, n) in iv.values() if n in ("b", "c"))
+    a_in = sum(1 for (s, e, f, n) in iv.values() if n == "flood" and first_b <= s <= last_bc)
+    bc_in = sum(1 for (s, e, f, n) in iv.values() if n in ("b", "c") and first_b <= s <= last_bc)
+    # With three tenants waiting, each gets a third of the grants (+- what was running).
+    check(a_in <= bc_in / 2 + 6, f"cap: while B and C waited, A started {a_in} jobs against their {bc_in}")
+    print(f"cap: max {over} at once, A started {a_in} vs B+C {bc_in} while all waited", flush=True)
+
+
+def scenario_kill(tmp, redis):
+    lane, lease_ms = "kill", 1000
+    holder = Member(tmp, "holder", redis, lane, cap=2, jobs=2, job_ms=30000, lease_ms=lease_ms)
+    deadline = time.time() + 10
+    while len([e for e in holder.events() if e[0] == "S"]) < 2 and time.time() < deadline:
+        time.sleep(0.02)
+    check(len(holder.events()) == 2, "kill: the holder did not start both jobs")
+    waiter = Member(tmp, "waiter", redis, lane, cap=2, jobs=4, job_ms=50, lease_ms=lease_ms)
+    time.sleep(0.3)
+    check(not waiter.events(), "kill: the waiter ran while the holder held every slot")
+    holder.kill()
+    killed = time.time_ns()
+    holder.proc.wait()
+    expect_clean_exit(waiter, 4)
+    ev = waiter.events()
+    starts = [t for k, t, f, i in ev if k == "S"]
+    check(len(starts) == 4, f"kill: the waiter ran {len(starts)} of 4 jobs")
+    if starts:
+        back = (min(starts) - killed) / 1e6
+        # The lease ends at most lease_ms after the last renewal; the waiter's
+        # own renewal (every lease/3) then finds it expired.
+        check(back <= lease_ms + lease_ms / 3 + 500, f"kill: slots came back after {back:.0f} ms (lease {lease_ms} ms)")
+        print(f"kill: slots back {back:.0f} ms after kill -9 (lease {lease_ms} ms)", flush=True)
+    iv = intervals([holder, waiter], dead_at={"holder": killed})
+    check(max_overlap(iv) <= 2, "kill: more than 2 ran at once")
+    hf = max(f for k, t, f, i in holder.events())
+    check(all(f > hf for k, t, f, i in ev), "kill: a grant after the kill has an older fence")
+
+
+def scenario_stop(tmp, redis):
+    lane, lease_ms = "stop", 600
+    holder = Member(tmp, "sholder", redis, lane, cap=1, jobs=1, job_ms=2500, lease_ms=lease_ms, linger_ms=500)
+    deadline = time.time() + 10
+    while not holder.events() and time.time() < deadline:
+        time.sleep(0.02)
+    holder.kill(signal.SIGSTOP)
+    stopped = time.time_ns()
+    waiter = Member(tmp, "swaiter", redis, lane, cap=1, jobs=2, job_ms=50, lease_ms=lease_ms)
+    deadline = time.time() + 10
+    while len([e for e in waiter.events() if e[0] == "E"]) < 2 and time.time() < deadline:
+        time.sleep(0.02)
+    holder.kill(signal.SIGCONT)
+    rw = expect_clean_exit(waiter, 2)
+    rh = expect_clean_exit(holder, 1)
+    wev = waiter.events()
+    check(len([e for e in wev if e[0] == "S"]) == 2, "stop: the waiter did not run while the holder was stopped")
+    if wev:
+        print(f"stop: the waiter started {(min(t for k, t, f, i in wev) - stopped) / 1e6:.0f} ms after SIGSTOP", flush=True)
+    hf = holder.events()[0][2] if holder.events() else 0
+    check(all(f > hf for k, t, f, i in wev), "stop: the new holder's fence is not above the stalled one's")
+    if rh:
+        check(rh["releases_refused"] >= 1, f"stop: the stalled holder's late release was not refused: {rh}")
+        check(rh["leases_lost"] >= 1, f"stop: the stalled holder did not notice it lost its lease: {rh}")
+
+
+def scenario_redis(tmp, redis):
+    lane = "redis"
+    # Refuse mode: one job every 20 ms for 3 s while Redis is stopped, then restarted.
+    m = Member(tmp, "refuse", redis, lane, cap=2, jobs=150, job_ms=5, every_ms=20, lease_ms=1000)
+    time.sleep(0.6)
+    before = max([f for k, t, f, i in m.events()] or [0])
+    redis.proc.send_signal(signal.SIGSTOP)
+    time.sleep(1.0)
+    redis.proc.send_signal(signal.SIGCONT)
+    time.sleep(0.4)
+    redis.stop()
+    time.sleep(0.3)
+    redis.start()
+    r = expect_clean_exit(m, 150)
+    ev = m.events()
+    after = max([f for k, t, f, i in ev] or [0])
+    if r:
+        check(r["unavailable"] > 0, f"redis: no submission was refused LANE_ERR_UNAVAILABLE: {r}")
+        check(r["accepted"] + r["unavailable"] + r["other"] == 150, f"redis: submissions lost: {r}")
+        check(r["other"] == 0, f"redis: unexpected refusals: {r}")
+        print(f"redis: {r['accepted']} accepted, {r['unavailable']} refused unavailable", flush=True)
+    check(after > before, "redis: no grant after the restart, or its fence is not above the old ones")
+    starts = sorted(t for k, t, f, i in ev if k == "S")
+    check(len(starts) == (r or {}).get("accepted", -1), "redis: accepted jobs that never ran")
+    # Fallback mode: the same, with 1 local slot while Redis is gone.
+    fb = Member(tmp, "fallback", redis, lane + "-fb", cap=2, jobs=60, job_ms=5, every_ms=20, lease_ms=1000, fallback=1)
+    time.sleep(0.3)
+    redis.stop()
+    time.sleep(0.6)
+    redis.start()
+    r = expect_clean_exit(fb, 60)
+    if r:
+        check(r["unavailable"] == 0 and r["accepted"] == 60, f"redis: the fallback share refused jobs: {r}")
+    local = [e for e in fb.events() if e[0] == "S" and e[2] == 0]
+    check(len(local) > 0, "redis: no job ran on the fallback share while Redis was down")
+    print(f"redis: {len(local)} jobs ran on the fallback share", flush=True)
+
+
+def scenario_example(tmp, redis):
+    env = dict(os.environ, LANE_REDIS=redis.url)
+    procs = [subprocess.Popen([EXAMPLE, name], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+             for name in ("worker-a", "worker-b")]
+    fences = []
+    for p in procs:
+        out, err = p.communicate(timeout=60)
+        check(p.returncode == 0, f"example: exit {p.returncode}: {err.strip()}")
+        check("4 completed" in out, f"example: unexpected output {out!r}")
+        fences += [int(line.rsplit(" ", 1)[1]) for line in out.splitlines() if "runs with fence" in line]
+    check(len(fences) == 8 and len(set(fences)) == 8 and min(fences) > 0, f"example: fences {fences}")
+    print(f"example: two workers ran 8 jobs with 8 distinct fences", flush=True)
+
+
+def scenario_api(tmp, redis):
+    p = subprocess.run([API_TEST, redis.url, f"redis://127.0.0.1:{free_port()}/0"], capture_output=True, text=True,
+                       timeout=60)
+    if p.stdout.strip():
+        print(p.stdout.strip(), flush=True)
+    check(p.returncode == 0, f"api: exit {p.returncode}: {p.stderr.strip()}")
+
+
+SCENARIOS = {"api": scenario_api, "cap": scenario_cap, "example": scenario_example, "kill": scenario_kill, "stop": scenario_stop, "redis": scenario_redis}
+
+
+def main():
+    if shutil.which("redis-server") is None:
+        print("cluster_test: redis-server is not installed (scripts/deps.sh installs it)")
+        return 1
+    names = sys.argv[4:] or list(SCENARIOS)
+    for name in names:
+        tmp = tempfile.mkdtemp(prefix="lane-cluster-")
+        redis = Redis(tmp)
+        try:
+            t0 = time.time()
+            SCENARIOS[name](tmp, redis)
+            print(f"scenario {name}: {time.time() - t0:.1f} s", flush=True)
+        finally:
+            redis.stop()
+            shutil.rmtree(tmp, ignore_errors=True)
+    if failures:
+        print(f"{len(failures)} failure(s)")
+        return 1
+    print("all scenarios passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
