@@ -32,6 +32,8 @@ const (
 	StatusIO        Status = -17
 	// StatusUnsupported: this build of liblane lacks the feature (the SQLite history).
 	StatusUnsupported Status = -18
+	// StatusUnavailable: a shared lane's Redis cannot be reached (ABI 0.4).
+	StatusUnavailable Status = -19
 )
 
 // statusTable is the one table of statuses: the C name (as
@@ -60,6 +62,7 @@ var statusTable = [...]struct {
 	{"LANE_ERR_DEADLOCK", ErrDeadlock},
 	{"LANE_ERR_IO", ErrIO},
 	{"LANE_ERR_UNSUPPORTED", ErrUnsupported},
+	{"LANE_ERR_UNAVAILABLE", ErrUnavailable},
 }
 
 // String gives the C name, as lane_status_name does.
@@ -94,6 +97,9 @@ var (
 	// ErrUnsupported is LANE_ERR_UNSUPPORTED: this build lacks the feature
 	// (a sqlite_path in a liblane built without SQLite).
 	ErrUnsupported = errors.New("lane: unsupported by this build")
+	// ErrUnavailable is LANE_ERR_UNAVAILABLE: a shared lane's Redis cannot
+	// be reached, so the job was not accepted.
+	ErrUnavailable = errors.New("lane: shared lane unavailable")
 )
 
 // Sentinel returns the sentinel error of a status (nil for StatusOK,

@@ -33,6 +33,7 @@ from .errors import (
     Stale,
     TimedOut,
     UnknownStatusError,
+    UnavailableError,
     UnsupportedError,
 )
 from .lane import Lane, current_job
@@ -51,6 +52,6 @@ __all__ = [
     "Dropped", "DuplicateError", "InternalError", "InvalidError", "JobContext", "JobFailed", "JobFuture", "Lane",
     "LaneError", "LaneIOError", "LaneStats", "NoMemError", "NotQueuedError", "Policy", "Preempted",
     "QueueFullError", "Registry", "Sample", "Sampler", "Session", "SessionMode", "Stale", "Ticket", "TicketInfo",
-    "TimedOut", "UnknownStatusError", "UnsupportedError", "current_job", "history", "live_callbacks", "library_path",
+    "TimedOut", "UnavailableError", "UnknownStatusError", "UnsupportedError", "current_job", "history", "live_callbacks", "library_path",
     "library_version", "abi_version", "OVERLOADED", "RateKind",
 ]

@@ -139,6 +139,12 @@ class UnsupportedError(LaneError):
     status = -18
 
 
+class UnavailableError(LaneError):
+    """LANE_ERR_UNAVAILABLE: a shared lane's Redis cannot be reached; the job was not accepted."""
+
+    status = -19
+
+
 class UnknownStatusError(LaneError):
     """A status this binding does not know (a newer library)."""
 
@@ -156,7 +162,7 @@ _BY_STATUS: dict[int, type[LaneError]] = {
     for cls in (
         InvalidError, ClosedError, BusyError, NotQueuedError, Cancelled, Preempted, DuplicateError,
         QueueFullError, Dropped, Stale, Cleared, TimedOut, NoMemError, JobFailed, InternalError,
-        DeadlockError, LaneIOError, UnsupportedError,
+        DeadlockError, LaneIOError, UnsupportedError, UnavailableError,
     )
 }
 

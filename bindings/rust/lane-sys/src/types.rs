@@ -470,8 +470,7 @@ pub struct lane_api_t {
     pub job_reacquire: unsafe extern "C" fn(*mut lane_t, u64) -> lane_status_t,
     pub job_finish_cost: unsafe extern "C" fn(*mut lane_t, u64, i32, i64) -> lane_status_t,
     /// ABI 0.4.
-    pub cluster_create:
-        unsafe extern "C" fn(*const lane_cluster_options_t, *mut *mut lane_cluster_t) -> lane_status_t,
+    pub cluster_create: unsafe extern "C" fn(*const lane_cluster_options_t, *mut *mut lane_cluster_t) -> lane_status_t,
     pub cluster_destroy: unsafe extern "C" fn(*mut lane_cluster_t) -> lane_status_t,
     pub ctx_fence: unsafe extern "C" fn(*const lane_ctx_t) -> u64,
 }

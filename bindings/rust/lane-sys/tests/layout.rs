@@ -124,7 +124,15 @@ fn rust_layout() -> BTreeMap<(String, String), (i64, i64)> {
         leases_lost,
         releases_refused
     );
-    ty!(lane_cluster_options_t, struct_size, url, key_prefix, lease_ns, fallback_slots, timeout_ns);
+    ty!(
+        lane_cluster_options_t,
+        struct_size,
+        url,
+        key_prefix,
+        lease_ns,
+        fallback_slots,
+        timeout_ns
+    );
     ty!(
         lane_event_t,
         struct_size,

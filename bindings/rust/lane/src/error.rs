@@ -30,6 +30,8 @@ pub enum Status {
     Io,
     /// This build of liblane lacks the feature (the SQLite history).
     Unsupported,
+    /// A shared lane's Redis cannot be reached (ABI 0.4).
+    Unavailable,
     /// Binding only: liblane could not be loaded (feature `dynamic`).
     NotLoaded,
     Unknown(i32),
@@ -57,6 +59,7 @@ impl Status {
             sys::LANE_ERR_DEADLOCK => Status::Deadlock,
             sys::LANE_ERR_IO => Status::Io,
             sys::LANE_ERR_UNSUPPORTED => Status::Unsupported,
+            sys::LANE_ERR_UNAVAILABLE => Status::Unavailable,
             other => Status::Unknown(other),
         }
     }
@@ -83,6 +86,7 @@ impl Status {
             Status::Deadlock => sys::LANE_ERR_DEADLOCK,
             Status::Io => sys::LANE_ERR_IO,
             Status::Unsupported => sys::LANE_ERR_UNSUPPORTED,
+            Status::Unavailable => sys::LANE_ERR_UNAVAILABLE,
             Status::Unknown(v) => v,
         }
     }
@@ -109,6 +113,7 @@ impl Status {
             Status::Deadlock => "LANE_ERR_DEADLOCK",
             Status::Io => "LANE_ERR_IO",
             Status::Unsupported => "LANE_ERR_UNSUPPORTED",
+            Status::Unavailable => "LANE_ERR_UNAVAILABLE",
             Status::NotLoaded => "LANE_NOT_LOADED",
             Status::Unknown(_) => "LANE_ERR_UNKNOWN",
         }
