@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Lanes shared across processes, proved with real processes on a real Redis.
 
-    cluster_test.py MEMBER_BINARY EXAMPLE_BINARY API_TEST_BINARY [SCENARIO ...]
+    cluster_test.py MEMBER EXAMPLE API_TEST STRESS_TEST [SCENARIO ...]
 
 Starts redis-server on 127.0.0.1 on a free port (no persistence) in a
 temporary folder, runs member processes (tests/cluster/member.c) against it,
@@ -19,6 +19,8 @@ Scenarios:
             process, and its late release is refused (the fence is older).
   api       tests/cluster/api_test.c: bad inputs and every kind of job on a
             member lane.
+  stress    tests/cluster/stress_test.c: two members in one process, four
+            threads of random submits, cancels, timeouts, release/reacquire.
   example   the README's example (examples/c/shared.c) in two processes.
   redis     SIGSTOP/SIGCONT and a restart of redis-server: submissions are
             refused LANE_ERR_UNAVAILABLE meanwhile (or run on the fallback
@@ -38,6 +40,7 @@ import time
 MEMBER = sys.argv[1]
 EXAMPLE = sys.argv[2]
 API_TEST = sys.argv[3]
+STRESS_TEST = sys.argv[4]
 failures = []
 
 
@@ -301,14 +304,21 @@ def scenario_api(tmp, redis):
     check(p.returncode == 0, f"api: exit {p.returncode}: {p.stderr.strip()}")
 
 
-SCENARIOS = {"api": scenario_api, "cap": scenario_cap, "example": scenario_example, "kill": scenario_kill, "stop": scenario_stop, "redis": scenario_redis}
+def scenario_stress(tmp, redis):
+    p = subprocess.run([STRESS_TEST, redis.url], capture_output=True, text=True, timeout=240)
+    if p.stdout.strip():
+        print(p.stdout.strip(), flush=True)
+    check(p.returncode == 0, f"stress: exit {p.returncode}: {p.stderr.strip()[-2000:]}")
+
+
+SCENARIOS = {"api": scenario_api, "stress": scenario_stress, "cap": scenario_cap, "example": scenario_example, "kill": scenario_kill, "stop": scenario_stop, "redis": scenario_redis}
 
 
 def main():
     if shutil.which("redis-server") is None:
         print("cluster_test: redis-server is not installed (scripts/deps.sh installs it)")
         return 1
-    names = sys.argv[4:] or list(SCENARIOS)
+    names = sys.argv[5:] or list(SCENARIOS)
     for name in names:
         tmp = tempfile.mkdtemp(prefix="lane-cluster-")
         redis = Redis(tmp)

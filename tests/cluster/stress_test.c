@@ -1,0 +1,126 @@
+/* Randomized stress of shared lanes in one process: two clusters (two
+ * members of the lane "stress" on one Redis, URL in argv[1]), four threads
+ * submitting callback jobs with random tenants, priorities, queue timeouts,
+ * cancels and release/reacquire. Checks that the jobs holding a slot never
+ * exceed the shared cap across both members, and that every accepted job
+ * gets exactly one outcome (and a refused one none). Run under ASan and
+ * TSan by cluster_test.py (scenario stress). Exit status 0 = pass. */
+#define _POSIX_C_SOURCE 200809L
+#include <lane/lane.h>
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CAP 3
+#define THREADS 4
+#define PER_THREAD 400
+#define JOBS (THREADS * PER_THREAD)
+
+static lane_t *lanes[2];
+static atomic_int holding, over, outcomes[JOBS], accepted[JOBS];
+
+static unsigned rnd(unsigned *s) {
+  *s = *s * 1103515245u + 12345u;
+  return (*s >> 16) & 0x7fff;
+}
+
+static void hold(int d) {
+  int now = atomic_fetch_add(&holding, d) + d;
+  if (now > CAP) atomic_fetch_add(&over, 1);
+}
+
+static int32_t run(lane_ctx_t *ctx, void *ud) {
+  size_t n = (size_t)ud;
+  hold(1);
+  lane_ctx_wait(ctx, (int64_t)(n % 4) * 500000);
+  if (n % 5 == 0 && lane_ctx_fence(ctx) > 0) {
+    hold(-1);
+    if (lane_ctx_release(ctx) != LANE_OK) return 7;
+    lane_status_t s = lane_ctx_reacquire(ctx, 200 * 1000000LL);
+    if (s == LANE_OK) hold(1);
+    else return 0; /* cancelled or timed out: it holds no slot */
+  }
+  hold(-1);
+  return 0;
+}
+
+static void done(const lane_outcome_t *o, void *ud) {
+  (void)o;
+  atomic_fetch_add(&outcomes[(size_t)ud], 1);
+}
+
+static void *submitter(void *arg) {
+  unsigned seed = (unsigned)(size_t)arg * 7919u + 1;
+  for (int i = 0; i < PER_THREAD; i++) {
+    size_t n = (size_t)arg * PER_THREAD + (size_t)i;
+    char id[32];
+    snprintf(id, sizeof id, "j%zu", n);
+    const char *tenants[] = {"a", "b", "c"};
+    lane_job_t j = LANE_JOB_INIT;
+    j.id = id;
+    j.tenant = tenants[rnd(&seed) % 3];
+    j.priority = (int32_t)(rnd(&seed) % 3);
+    j.run = run;
+    j.on_done = done;
+    j.user_data = (void *)n;
+    if (rnd(&seed) % 4 == 0) j.queue_timeout_ns = (int64_t)(rnd(&seed) % 20) * 1000000;
+    lane_t *lane = lanes[rnd(&seed) % 2];
+    lane_status_t s = lane_submit(lane, &j, NULL);
+    if (s == LANE_OK) atomic_store(&accepted[n], 1);
+    else fprintf(stderr, "submit %s: %s\n", id, lane_last_error());
+    if (rnd(&seed) % 6 == 0 && n > 3) {
+      char other[32];
+      snprintf(other, sizeof other, "j%zu", n - rnd(&seed) % 3);
+      (void)lane_cancel(lanes[rnd(&seed) % 2], other, LANE_CANCEL_QUEUED | LANE_CANCEL_RUNNING);
+    }
+  }
+  return NULL;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) return 2;
+  lane_cluster_t *clusters[2];
+  for (int i = 0; i < 2; i++) {
+    lane_cluster_options_t co = LANE_CLUSTER_OPTIONS_INIT;
+    co.url = argv[1];
+    co.lease_ns = 2LL * 1000000000;
+    if (lane_cluster_create(&co, &clusters[i]) != LANE_OK) return fprintf(stderr, "%s\n", lane_last_error()), 1;
+    lane_options_t lo = LANE_OPTIONS_INIT;
+    lo.max_concurrent = CAP;
+    lo.policy = LANE_POLICY_FAIR_SHARE;
+    lo.cluster = clusters[i];
+    if (lane_create("stress", &lo, &lanes[i]) != LANE_OK) return fprintf(stderr, "%s\n", lane_last_error()), 1;
+  }
+  pthread_t t[THREADS];
+  for (size_t i = 0; i < THREADS; i++) pthread_create(&t[i], NULL, submitter, (void *)i);
+  for (int i = 0; i < THREADS; i++) pthread_join(t[i], NULL);
+  int rc = 0;
+  for (int i = 0; i < 2; i++) {
+    if (lane_wait_idle(lanes[i], 60LL * 1000000000) != LANE_OK) {
+      fprintf(stderr, "lane %d did not become idle\n", i);
+      rc = 1;
+    }
+  }
+  int acc = 0, bad = 0;
+  for (int n = 0; n < JOBS; n++) {
+    acc += atomic_load(&accepted[n]);
+    if (atomic_load(&outcomes[n]) != atomic_load(&accepted[n])) {
+      if (bad++ < 5) fprintf(stderr, "job %d: accepted %d, outcomes %d\n", n, accepted[n], outcomes[n]);
+    }
+  }
+  if (bad) rc = 1;
+  if (atomic_load(&over)) {
+    fprintf(stderr, "%d times more than %d jobs held a slot across both members\n", atomic_load(&over), CAP);
+    rc = 1;
+  }
+  for (int i = 0; i < 2; i++) {
+    if (lane_destroy(lanes[i]) != LANE_OK) rc = 1;
+    if (lane_cluster_destroy(clusters[i]) != LANE_OK) rc = 1;
+  }
+  printf("stress: %d accepted of %d, %d without exactly one outcome, cap exceeded %d times\n", acc, JOBS, bad,
+         atomic_load(&over));
+  return rc;
+}
