@@ -65,6 +65,9 @@ func cCreate(name string, c *config) (cLane, cPort, error) {
 	if c.clock != nil {
 		o.manual_clock = c.clock.p
 	}
+	if c.cluster != nil {
+		o.cluster = c.cluster.c
+	}
 	var l *C.lane_t
 	var p *C.lane_port_t
 	n := cstr(name)
@@ -144,38 +147,44 @@ func cStats(l cLane, name string) (Stats, error) {
 		return Stats{Name: name}, err
 	}
 	return Stats{
-		Name:           name,
-		MaxConcurrent:  int(s.max_concurrent),
-		Running:        int(s.running),
-		Queued:         int(s.queued),
-		OldestQueuedAt: unixTime(int64(s.oldest_queued_at_ns)),
-		Throughput1m:   int(s.throughput_1m),
-		Submitted:      uint64(s.submitted),
-		Completed:      uint64(s.completed),
-		Failed:         uint64(s.failed),
-		Cancelled:      uint64(s.cancelled),
-		Preempted:      uint64(s.preempted),
-		TimedOut:       uint64(s.timed_out),
-		Closed:         uint64(s.closed),
-		Refused:        uint64(s.refused),
-		WaitP50:        time.Duration(s.wait_p50_ns),
-		WaitP99:        time.Duration(s.wait_p99_ns),
-		RunP50:         time.Duration(s.run_p50_ns),
-		RunP99:         time.Duration(s.run_p99_ns),
-		Paused:         s.paused != 0,
-		CooldownUntil:  unixTime(int64(s.cooldown_until_ns)),
-		BlockedBy:      BlockedBy(s.blocked_by),
-		Preemptions:    uint64(s.preemptions),
-		ETAWindow:      int(s.eta_window),
-		MeanRuntime:    time.Duration(s.mean_runtime_ns),
-		Width:          int(s.width),
-		SlotsInUse:     int(s.slots_in_use),
-		Released:       int(s.released),
-		Reacquiring:    int(s.reacquiring),
-		RateWaits:      uint64(s.rate_waits),
-		RateReadyAt:    unixTime(int64(s.rate_ready_at_ns)),
-		CostUsed:       int64(s.cost_used),
-		Overloads:      uint64(s.overloads),
+		Name:            name,
+		MaxConcurrent:   int(s.max_concurrent),
+		Running:         int(s.running),
+		Queued:          int(s.queued),
+		OldestQueuedAt:  unixTime(int64(s.oldest_queued_at_ns)),
+		Throughput1m:    int(s.throughput_1m),
+		Submitted:       uint64(s.submitted),
+		Completed:       uint64(s.completed),
+		Failed:          uint64(s.failed),
+		Cancelled:       uint64(s.cancelled),
+		Preempted:       uint64(s.preempted),
+		TimedOut:        uint64(s.timed_out),
+		Closed:          uint64(s.closed),
+		Refused:         uint64(s.refused),
+		WaitP50:         time.Duration(s.wait_p50_ns),
+		WaitP99:         time.Duration(s.wait_p99_ns),
+		RunP50:          time.Duration(s.run_p50_ns),
+		RunP99:          time.Duration(s.run_p99_ns),
+		Paused:          s.paused != 0,
+		CooldownUntil:   unixTime(int64(s.cooldown_until_ns)),
+		BlockedBy:       BlockedBy(s.blocked_by),
+		Preemptions:     uint64(s.preemptions),
+		ETAWindow:       int(s.eta_window),
+		MeanRuntime:     time.Duration(s.mean_runtime_ns),
+		Width:           int(s.width),
+		SlotsInUse:      int(s.slots_in_use),
+		Released:        int(s.released),
+		Reacquiring:     int(s.reacquiring),
+		RateWaits:       uint64(s.rate_waits),
+		RateReadyAt:     unixTime(int64(s.rate_ready_at_ns)),
+		CostUsed:        int64(s.cost_used),
+		Overloads:       uint64(s.overloads),
+		Shared:          s.shared != 0,
+		Available:       s.available != 0,
+		GlobalRunning:   int(s.global_running),
+		GlobalQueued:    int(s.global_queued),
+		LeasesLost:      uint64(s.leases_lost),
+		ReleasesRefused: uint64(s.releases_refused),
 	}, nil
 }
 
@@ -242,6 +251,20 @@ func cCtxSetCost(c cCtx, cost int64) error {
 }
 
 func cCtxOverloaded(c cCtx) error { return result("overloaded", C.golane_ctx_overloaded(c)) }
+
+type cCluster = *C.lane_cluster_t
+
+func cClusterCreate(o ClusterOptions) (cCluster, error) {
+	url, prefix := cstr(o.URL), cstr(o.KeyPrefix)
+	var c *C.lane_cluster_t
+	err := result("cluster create", C.golane_cluster_create(bptr(url), bptr(prefix), C.int64_t(o.Lease),
+		C.int64_t(o.Timeout), C.uint32_t(o.FallbackSlots), &c))
+	return c, err
+}
+
+func cClusterDestroy(c cCluster) error { return result("cluster close", C.golane_cluster_destroy(c)) }
+
+func cCtxFence(c cCtx) uint64 { return uint64(C.lane_ctx_fence(c)) }
 
 func cJobRelease(l cLane, token uint64) error {
 	return result("release", C.golane_job_release(l, C.uint64_t(token)))

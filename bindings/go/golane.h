@@ -38,6 +38,7 @@ typedef struct golane_options {
   uint32_t adaptive_max;
   int64_t adaptive_cooldown_ns;
   int64_t *manual_clock;  // NULL: real time; else C memory read by golane_manual_now
+  lane_cluster_t *cluster;  // NULL: a lane of this process only
 } golane_options;
 
 typedef struct golane_submitted {
@@ -115,6 +116,9 @@ golane_result golane_set_tenant_limit(lane_t *lane, const char *tenant, uint32_t
 golane_result golane_tenant_running(lane_t *lane, const char *tenant, uint32_t *out);
 golane_result golane_ctx_set_cost(lane_ctx_t *ctx, int64_t cost);
 golane_result golane_ctx_overloaded(lane_ctx_t *ctx);
+golane_result golane_cluster_create(const char *url, const char *prefix, int64_t lease_ns, int64_t timeout_ns,
+                                    uint32_t fallback_slots, lane_cluster_t **out);
+golane_result golane_cluster_destroy(lane_cluster_t *c);
 golane_result golane_job_release(lane_t *lane, uint64_t token);
 golane_result golane_job_reacquire(lane_t *lane, uint64_t token);
 int32_t golane_poll(lane_port_t *port, lane_event_t *raw, golane_event *out, int32_t max, int64_t timeout_ns);

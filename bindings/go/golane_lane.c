@@ -33,6 +33,7 @@ golane_result golane_create(const char *name, golane_options o, lane_t **out_lan
   opts.adaptive_min = o.adaptive_min;
   opts.adaptive_max = o.adaptive_max;
   opts.adaptive_cooldown_ns = o.adaptive_cooldown_ns;
+  opts.cluster = o.cluster;
   if (o.manual_clock) {
     opts.clock = golane_manual_now;
     opts.clock_ud = o.manual_clock;
@@ -117,6 +118,19 @@ golane_result golane_tenant_running(lane_t *lane, const char *tenant, uint32_t *
 }
 golane_result golane_ctx_set_cost(lane_ctx_t *ctx, int64_t cost) { return golane_res(lane_ctx_set_cost(ctx, cost)); }
 golane_result golane_ctx_overloaded(lane_ctx_t *ctx) { return golane_res(lane_ctx_overloaded(ctx)); }
+
+golane_result golane_cluster_create(const char *url, const char *prefix, int64_t lease_ns, int64_t timeout_ns,
+                                    uint32_t fallback_slots, lane_cluster_t **out) {
+  lane_cluster_options_t o = LANE_CLUSTER_OPTIONS_INIT;
+  o.url = url;
+  o.key_prefix = prefix;
+  o.lease_ns = lease_ns;
+  o.timeout_ns = timeout_ns;
+  o.fallback_slots = fallback_slots;
+  return golane_res(lane_cluster_create(&o, out));
+}
+
+golane_result golane_cluster_destroy(lane_cluster_t *c) { return golane_res(lane_cluster_destroy(c)); }
 golane_result golane_job_release(lane_t *lane, uint64_t token) { return golane_res(lane_job_release(lane, token)); }
 golane_result golane_job_reacquire(lane_t *lane, uint64_t token) {
   return golane_res(lane_job_reacquire(lane, token));

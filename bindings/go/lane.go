@@ -53,6 +53,14 @@ func New(name string, opts ...Option) (*Lane, error) {
 	if cfg.err != nil {
 		return nil, cfg.err
 	}
+	if cfg.cluster != nil {
+		// The cluster may not be closed while a lane joins it.
+		cfg.cluster.mu.Lock()
+		defer cfg.cluster.mu.Unlock()
+		if cfg.cluster.c == nil {
+			return nil, newError("create", StatusInvalid, "WithCluster: the cluster is closed")
+		}
+	}
 	c, p, err := cCreate(name, &cfg)
 	if err != nil {
 		return nil, err

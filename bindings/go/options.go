@@ -81,6 +81,7 @@ type config struct {
 	adaptiveMax       uint32
 	adaptiveCooldown  int64
 	clock             *ManualClock
+	cluster           *Cluster
 	err               error
 }
 

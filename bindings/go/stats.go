@@ -39,4 +39,11 @@ type Stats struct {
 	RateReadyAt time.Time // when the rate limits let the queue's front go; zero when not held by them
 	CostUsed    int64     // finished runs' cost: reported (SetCost), else the estimate (Job.Cost)
 	Overloads   uint64    // overloaded finishes (adaptive lanes)
+	// Shared lanes (WithCluster); all zero for a lane of this process only.
+	Shared          bool   // a member of the lane of its name on a cluster
+	Available       bool   // its Redis answered the last time it was asked
+	GlobalRunning   int    // slots granted across every member, as of the last answer
+	GlobalQueued    int    // slots the members wait for, as of the last answer
+	LeasesLost      uint64 // grants whose lease ran out before this member gave them back
+	ReleasesRefused uint64 // late releases refused (the slot had gone to another holder)
 }
