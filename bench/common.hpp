@@ -76,6 +76,7 @@ void w6_sustained(const Options &o, Report &r);
 void w7_submit_scaling(const Options &o, Report &r);
 void w8_eta(const Options &o, Report &r);
 void w9_budgets(const Options &o, Report &r);
+void w10_cluster(const Options &o, Report &r);  // needs LANE_BENCH_REDIS
 int probe(const Options &o);
 
 }  // namespace bench

@@ -1,5 +1,5 @@
 // lane_bench: the throughput, latency, memory, fairness and ETA workloads
-// (W1-W9) with their baselines, printed as markdown for
+// (W1-W10) with their baselines, printed as markdown for
 // bench/RESULTS.md. --quick runs every workload at a tiny size (CI).
 #include <cstdio>
 #include <cstdlib>
@@ -36,9 +36,12 @@ int main(int argc, char **argv) {
   } ws[] = {{"W1", bench::w1_throughput}, {"W2", bench::w2_submit_wait}, {"W3", bench::w3_cancel_memory},
             {"W4", bench::w4_handoff},    {"W5", bench::w5_fairness},    {"W6", bench::w6_sustained},
             {"W7", bench::w7_submit_scaling}, {"W8", bench::w8_eta},
-            {"W9", bench::w9_budgets}};
+            {"W9", bench::w9_budgets},        {"W10", bench::w10_cluster}};
   for (const W &w : ws) {
-    if (!o.only.empty() && o.only.find(w.id) == std::string::npos) continue;
+    // --only takes ids separated by commas or spaces ("W1,W10"): whole ids, so W1 is not W10.
+    std::string only = "," + o.only + ",";
+    for (char &ch : only) ch = ch == ' ' ? ',' : ch;
+    if (!o.only.empty() && only.find("," + std::string(w.id) + ",") == std::string::npos) continue;
     std::fprintf(stderr, "== %s\n", w.id);
     const std::int64_t t0 = bench::now_ns();
     w.fn(o, r);

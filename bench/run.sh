@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the benchmarks (release, build-bench/) and runs them all, writing
-# bench/RESULTS.md: machine, load, commit, the W1-W9 figures with their
+# bench/RESULTS.md: machine, load, commit, the W1-W10 figures with their
 # baselines and verdicts, Google Benchmark's per-operation costs, and the
 # analysis of the misses (bench/ANALYSIS.md).
 #   BENCH_RUNS=5          repetitions per figure (medians are reported)
@@ -35,7 +35,19 @@ load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 started=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
 t0=$(date +%s)
 
-echo "== lane_bench (W1-W9, $runs runs each, W6 ${w6} s)" >&2
+# W10 goes through a private redis-server (127.0.0.1, a free port, no
+# persistence) when one is installed; without it W10 says it did not run.
+redis_pid=""
+if command -v redis-server >/dev/null 2>&1; then
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$tmp" --logfile "$tmp/redis.log" &
+  redis_pid=$!
+  trap 'kill $redis_pid 2>/dev/null; rm -rf "$tmp"' EXIT
+  for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.05; done
+  export LANE_BENCH_REDIS="redis://127.0.0.1:$port/0"
+fi
+
+echo "== lane_bench (W1-W10, $runs runs each, W6 ${w6} s)" >&2
 build-bench/bench/lane_bench --runs "$runs" --w6-seconds "$w6" >"$tmp/workloads.md"
 load_mid=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "== bench_ops (Google Benchmark, $runs repetitions)" >&2
@@ -58,7 +70,7 @@ git diff --quiet HEAD -- src include 2>/dev/null || commit="$commit (src/ or inc
   echo "| commit | $commit |"
   echo "| machine | $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(free -g | awk '/Mem:/{print $2}') GiB RAM |"
   echo "| compiler | $(g++ --version | head -1), meson buildtype=release |"
-  echo "| load average (1, 5, 15 min) | start $load_start; after W1-W9 $load_mid; end $load_end |"
+  echo "| load average (1, 5, 15 min) | start $load_start; after W1-W10 $load_mid; end $load_end |"
   echo
   echo "The machine is shared: a 1-minute load average above $(nproc) means other work competed for the CPUs"
   echo "while these figures were taken; ratios against baselines measured in the same run stay meaningful,"
