@@ -557,8 +557,12 @@ typedef struct lane_registry_options {
   int64_t idle_retire_ns;
   lane_clock_fn clock; /* NULL -> real time; also the registry lanes' clock */
   void *clock_ud;
+  /* appended in 0.4: non-NULL makes every lane of the registry a member of
+     the lane of its name on that cluster (preempt_overcommit is then off);
+     destroy the registry before the cluster. */
+  lane_cluster_t *cluster;
 } lane_registry_options_t;
-#define LANE_REGISTRY_OPTIONS_INIT {sizeof(lane_registry_options_t), NULL, NULL, NULL, NULL, LANE_POLICY_DEFAULT, 0, 0, NULL, NULL}
+#define LANE_REGISTRY_OPTIONS_INIT {sizeof(lane_registry_options_t), NULL, NULL, NULL, NULL, LANE_POLICY_DEFAULT, 0, 0, NULL, NULL, NULL}
 
 /* A registry with no lanes yet. opts may be NULL (every default). */
 LANE_API lane_status_t lane_registry_create(const lane_registry_options_t *opts, lane_registry_t **out);

@@ -313,6 +313,13 @@ struct Stats {
   std::optional<TimePoint> rate_ready_at;  // when the rate limits let the front go; empty: not held
   std::int64_t cost_used = 0;      // finished runs' cost (reported, else estimated)
   std::uint64_t overloads = 0;     // overloaded finishes
+  // Shared lanes (Options::cluster); all zero for a lane of one process.
+  bool shared = false;                // a member of the lane of its name on a cluster
+  bool available = false;             // its Redis answered the last time
+  std::uint32_t global_running = 0;   // slots granted across every member, as of the last answer
+  std::uint32_t global_queued = 0;    // slots the members wait for, as of the last answer
+  std::uint64_t leases_lost = 0;      // grants whose lease ran out under this member
+  std::uint64_t releases_refused = 0; // late releases refused
 
   [[nodiscard]] static Stats from(const lane_stats_t &s) {
     Stats r;
@@ -348,6 +355,12 @@ struct Stats {
     r.rate_ready_at = detail::opt_tp(s.rate_ready_at_ns);
     r.cost_used = s.cost_used;
     r.overloads = s.overloads;
+    r.shared = s.shared != 0;
+    r.available = s.available != 0;
+    r.global_running = s.global_running;
+    r.global_queued = s.global_queued;
+    r.leases_lost = s.leases_lost;
+    r.releases_refused = s.releases_refused;
     return r;
   }
 };
@@ -537,6 +550,9 @@ class Context {
   [[nodiscard]] lane_status_t reacquire(Nanos timeout = Nanos(-1)) noexcept {
     return lane_ctx_reacquire(ctx_, timeout.count());
   }
+  // A shared lane's run: the fencing number of its grant (0 on a lane of one
+  // process, or on a fallback slot); pass it to what the job writes.
+  [[nodiscard]] std::uint64_t fence() const noexcept { return lane_ctx_fence(ctx_); }
   [[nodiscard]] lane_ctx_t *capi() const noexcept { return ctx_; }
   // A session run: the messages merged into it, oldest first (COLLECT may
   // merge several; otherwise, and for a plain job, just the one).
@@ -710,6 +726,9 @@ struct Options {
   std::uint32_t adaptive_min = 0;
   std::uint32_t adaptive_max = 0;
   Nanos adaptive_cooldown{0};
+  // A member of the lane of its name on this cluster (Cluster::capi());
+  // the cluster must outlive the lane.
+  lane_cluster_t *cluster = nullptr;
 };
 
 // ------------------------------------------------------------------ lanes
@@ -958,6 +977,7 @@ class Lane : public detail::LaneOps<Lane> {
     c.adaptive_min = o.adaptive_min;
     c.adaptive_max = o.adaptive_max;
     c.adaptive_cooldown_ns = o.adaptive_cooldown.count();
+    c.cluster = o.cluster;
     if (state->clock) {
       c.clock = &detail::Owner::clock_trampoline;
       c.clock_ud = state.get();
@@ -1012,6 +1032,60 @@ class Lane : public detail::LaneOps<Lane> {
   }
   lane_t *lane_ = nullptr;
   std::shared_ptr<detail::Owner> state_;
+};
+
+// ------------------------------------------------------- shared lanes (Redis)
+
+struct ClusterOptions {
+  std::string url{};         // empty -> redis://127.0.0.1:6379/0
+  std::string key_prefix{};  // empty -> "lane"
+  Nanos lease{0};          // 0 -> 10 s; else >= 100 ms
+  Nanos timeout{0};        // connect and command timeout; 0 -> 1 s
+  std::uint32_t fallback_slots = 0;  // while Redis is unreachable: 0 refuses new jobs, n runs n locally
+};
+
+// A connection to a Redis that lanes share (docs/cluster.md): pass capi()
+// as Options::cluster. Destroy its lanes first; the destructor reports a
+// refusal to set_report_handler and leaks the connection.
+class Cluster {
+ public:
+  [[nodiscard]] static Result<Cluster> create(const ClusterOptions &o = {}) {
+    lane_cluster_options_t c = LANE_CLUSTER_OPTIONS_INIT;
+    c.url = o.url.empty() ? nullptr : o.url.c_str();
+    c.key_prefix = o.key_prefix.empty() ? nullptr : o.key_prefix.c_str();
+    c.lease_ns = o.lease.count();
+    c.timeout_ns = o.timeout.count();
+    c.fallback_slots = o.fallback_slots;
+    lane_cluster_t *p = nullptr;
+    if (lane_status_t s = lane_cluster_create(&c, &p); s != LANE_OK) return unexpected<Error>(Error::last(s));
+    return Cluster(p);
+  }
+  Cluster(Cluster &&o) noexcept : c_(std::exchange(o.c_, nullptr)) {}
+  Cluster &operator=(Cluster &&o) noexcept {
+    if (this != &o) {
+      destroy_or_report("Cluster::operator=");
+      c_ = std::exchange(o.c_, nullptr);
+    }
+    return *this;
+  }
+  ~Cluster() { destroy_or_report("~Cluster"); }
+  // LANE_ERR_INVALID while lanes still use it (nothing destroyed).
+  [[nodiscard]] Status destroy() {
+    if (!c_) return {};
+    if (lane_status_t s = lane_cluster_destroy(c_); s != LANE_OK) return detail::check(s);
+    c_ = nullptr;
+    return {};
+  }
+  [[nodiscard]] lane_cluster_t *capi() const noexcept { return c_; }
+
+ private:
+  explicit Cluster(lane_cluster_t *c) noexcept : c_(c) {}
+  void destroy_or_report(std::string_view where) noexcept {
+    if (!c_) return;
+    detail::destroy_in_destructor(where, lane_cluster_destroy(c_));
+    c_ = nullptr;
+  }
+  lane_cluster_t *c_ = nullptr;
 };
 
 // ------------------------------------------------------------------ ports

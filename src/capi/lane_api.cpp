@@ -141,8 +141,7 @@ LANE_API lane_status_t lane_create(const char *name, const lane_options_t *opts,
     auto *lane = new lane_s(name, c, o.clock, o.clock_ud);
     if (o.cluster) {
       try {
-        lane->cluster = o.cluster;
-        o.cluster->join(lane);
+        lane->join(o.cluster);
       } catch (...) {
         lane->release();
         throw;
@@ -166,7 +165,6 @@ LANE_API lane_status_t lane_destroy(lane_t *lane) {
   if (!lane->begin_destroy()) return fail(LANE_ERR_INVALID, "lane_destroy: the lane is already being destroyed");
   return guarded([&] {
     lane->shutdown();    // its sessions end their queued messages CLOSED and stay usable (closed)
-    if (lane->cluster) lane->cluster->leave(lane);  // gives back what it holds
     lane->invalidate();  // the host's handle is dead from here on
     lane->release();     // freed now, or by its last session
     return LANE_OK;
@@ -489,7 +487,7 @@ LANE_API uint64_t lane_ctx_fence(const lane_ctx_t *ctx) {
     fail(LANE_ERR_INVALID, "lane_ctx_fence: not a live job context");
     return 0;
   }
-  return ctx->fence.load(std::memory_order_relaxed);
+  return ctx->shared_grants ? ctx->shared_grants->fence.load(std::memory_order_relaxed) : 0;
 }
 
 LANE_API lane_status_t lane_ctx_overloaded(lane_ctx_t *ctx) {

@@ -2,6 +2,7 @@
 // default", call into src/registry, map to a status.
 #include <cstring>
 
+#include "cluster/cluster.hpp"
 #include "errors.hpp"
 #include "exec/callback_scope.hpp"
 #include "registry/registry.hpp"
@@ -37,7 +38,8 @@ LANE_API lane_status_t lane_registry_create(const lane_registry_options_t *opts,
       default: return fail(LANE_ERR_INVALID, "unknown default_policy " + std::to_string(raw_enum(o.default_policy)));
     }
     if (o.idle_retire_ns < 0) return fail(LANE_ERR_INVALID, "idle_retire_ns is negative");
-    *out = new lane_registry_s(o);
+    if (o.cluster && !o.cluster->valid()) return fail(LANE_ERR_INVALID, "options.cluster is not a live cluster handle");
+    *out = new lane_registry_s(o, o.cluster);
     return LANE_OK;
   });
 }

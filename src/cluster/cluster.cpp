@@ -171,6 +171,7 @@ std::uint64_t to_u64(const redisReply *r) {
 struct Member final : exec::SlotLink {
   lane_s *lane = nullptr;
   std::string name;
+  std::string id;  // the cluster's id, "/", a number of its own
   std::vector<std::string> keys;
   lane_cluster_s::Impl *impl = nullptr;
   std::atomic<bool> dirty{true};
@@ -195,6 +196,7 @@ struct lane_cluster_s::Impl {
   std::mutex mu;  // guards members and the leave flags
   std::condition_variable left_cv;
   std::vector<std::shared_ptr<Member>> members;
+  std::uint64_t joined = 0;  // members ever joined: the next member's number
   bool stop = false;
 
   // The thread's own.
@@ -230,7 +232,9 @@ bool lane_cluster_s::Impl::connect_both(std::string *why) {
     cmd.reset();
     return false;
   }
-  auto r = lane::cluster::command(sub.get(), {"SUBSCRIBE", channel_prefix + id});
+  // Every member lane of this cluster has its own id (two lanes of one name
+  // on one cluster are two members) and its own channel under ours.
+  auto r = lane::cluster::command(sub.get(), {"PSUBSCRIBE", channel_prefix + id + "/*"});
   if (!r || r->type == REDIS_REPLY_ERROR) {
     *why = "SUBSCRIBE failed";
     disconnect();
@@ -252,7 +256,7 @@ bool lane_cluster_s::Impl::sync(Member &m, bool leave) {
   const std::uint32_t cap = ask.cap != m.cap_sent ? ask.cap : 0;
   std::vector<std::string> args{"EVALSHA", sha, "6"};
   args.insert(args.end(), m.keys.begin(), m.keys.end());
-  args.push_back(id);
+  args.push_back(m.id);
   args.push_back(std::to_string(std::max<std::int64_t>(1, opts.lease_ns / 1'000'000)));
   args.push_back(std::to_string(want));
   args.push_back(std::to_string(ask.priority));
@@ -299,11 +303,12 @@ void lane_cluster_s::Impl::on_messages() {
     }
     if (!raw) return;
     lane::cluster::Reply r(static_cast<redisReply *>(raw));
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 || r->element[2]->type != REDIS_REPLY_STRING) continue;
-    const std::string_view lane_name(r->element[2]->str, r->element[2]->len);
+    // ["pmessage", pattern, channel, lane name]: the channel ends with the member's id.
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 4 || r->element[2]->type != REDIS_REPLY_STRING) continue;
+    const std::string_view channel(r->element[2]->str, r->element[2]->len);
     std::lock_guard lk(mu);
     for (auto &m : members) {
-      if (m->name == lane_name) m->dirty.store(true, std::memory_order_relaxed);
+      if (channel.size() > m->id.size() && channel.ends_with(m->id)) m->dirty.store(true, std::memory_order_relaxed);
     }
   }
 }
@@ -432,12 +437,13 @@ void lane_cluster_s::join(lane_s *lane) {
   lane->link_slots(m.get(), options.fallback_slots);
   {
     std::lock_guard lk(impl_->mu);
+    m->id = impl_->id + "/" + std::to_string(++impl_->joined);
     impl_->members.push_back(m);
   }
   impl_->wake();
 }
 
-void lane_cluster_s::leave(lane_s *lane) {
+void lane_cluster_s::leave(lane_s *lane) noexcept {
   std::unique_lock lk(impl_->mu);
   auto it = std::find_if(impl_->members.begin(), impl_->members.end(), [&](auto &m) { return m->lane == lane; });
   if (it == impl_->members.end()) return;

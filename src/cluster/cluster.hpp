@@ -21,9 +21,8 @@
 #include <string>
 
 #include "exec/handle.hpp"
+#include "exec/lane.hpp"
 #include "lane/lane.h"
-
-struct lane_s;
 
 namespace lane::cluster {
 
@@ -40,7 +39,7 @@ bool available();
 
 }  // namespace lane::cluster
 
-struct lane_cluster_s : lane::exec::Tagged<lane::exec::kClusterTag> {
+struct lane_cluster_s final : lane::exec::Tagged<lane::exec::kClusterTag>, lane::exec::Membership {
   // Connects and starts the thread. LANE_ERR_UNAVAILABLE (Redis does not
   // answer), LANE_ERR_INVALID (a bad url), LANE_ERR_UNSUPPORTED (no hiredis
   // in this build); *why says more.
@@ -49,10 +48,10 @@ struct lane_cluster_s : lane::exec::Tagged<lane::exec::kClusterTag> {
   lane_cluster_s(const lane_cluster_s &) = delete;
   lane_cluster_s &operator=(const lane_cluster_s &) = delete;
 
-  // Makes the lane (new, nothing submitted yet) a member.
-  void join(lane_s *lane);
+  // Makes the lane (new, nothing submitted yet) a member (lane_s::join).
+  void join(lane_s *lane) override;
   // After the lane's shutdown: gives back what it still holds, and forgets it.
-  void leave(lane_s *lane);
+  void leave(lane_s *lane) noexcept override;
   // Member lanes now.
   [[nodiscard]] std::size_t members();
 

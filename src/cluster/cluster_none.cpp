@@ -17,5 +17,5 @@ lane_status_t lane_cluster_s::create(const lane::cluster::Options &, lane_cluste
 }
 
 void lane_cluster_s::join(lane_s *) {}
-void lane_cluster_s::leave(lane_s *) {}
+void lane_cluster_s::leave(lane_s *) noexcept {}
 std::size_t lane_cluster_s::members() { return 0; }

@@ -100,7 +100,7 @@ void lane_s::apply_locked(Effects &eff) {
     auto *job = static_cast<lane_ctx_s *>(eff[i].job);
     switch (eff[i].kind) {
       case Effect::Kind::Dispatch:
-        if (link_) bind_tokens_locked(job);
+        if (job->shared_grants) bind_tokens_locked(job);
         if (job->regrant) {
           // A reacquire was granted: the run is live already, on its own
           // thread or the host's; it learns that it holds its slots again.
@@ -155,9 +155,14 @@ namespace {
 constexpr std::uint64_t kLocalGrant = 1ull << 63;  // a fallback slot: never the arbiter's
 }
 
+void lane_s::join(Membership *m) {
+  m->join(this);
+  membership_ = m;
+}
+
 void lane_s::link_slots(SlotLink *link, std::uint32_t fallback_slots) {
   std::lock_guard lk(mu);
-  link_ = link;
+  link_.store(link, std::memory_order_relaxed);
   fallback_slots_ = fallback_slots;
   slot_stats_.linked = true;
   sched.set_external(true);
@@ -165,12 +170,12 @@ void lane_s::link_slots(SlotLink *link, std::uint32_t fallback_slots) {
 
 void lane_s::bind_tokens_locked(lane_ctx_s *job) {
   // The core never lets slots in use exceed the slots granted, so there are
-  // enough free grants; room in job->tokens was reserved at submit.
+  // enough free grants; room in job->shared_grants was reserved at submit.
   std::uint64_t fence = 0;
   for (std::uint32_t i = 0; i < job->held && !free_tokens_.empty(); ++i) {
     const std::uint64_t t = free_tokens_.back();
     free_tokens_.pop_back();
-    job->tokens.push_back(t);
+    job->shared_grants->tokens.push_back(t);
     ++bound_count_;
     if (t & kLocalGrant) {
       ++bound_local_;
@@ -179,12 +184,12 @@ void lane_s::bind_tokens_locked(lane_ctx_s *job) {
       fence = std::max(fence, t);
     }
   }
-  job->fence.store(fence, std::memory_order_relaxed);
+  job->shared_grants->fence.store(fence, std::memory_order_relaxed);
 }
 
 void lane_s::return_tokens_locked(lane_ctx_s *job) {
-  if (!link_ || job->held != 0 || job->tokens.empty()) return;
-  for (const std::uint64_t t : job->tokens) {
+  if (!job->shared_grants || job->held != 0 || job->shared_grants->tokens.empty()) return;
+  for (const std::uint64_t t : job->shared_grants->tokens) {
     --bound_count_;
     if (t & kLocalGrant) {
       --bound_local_;  // a fallback slot just ends
@@ -194,11 +199,12 @@ void lane_s::return_tokens_locked(lane_ctx_s *job) {
     lost_tokens_.erase(t);
     returning_.push_back(t);
   }
-  job->tokens.clear();
+  job->shared_grants->tokens.clear();
 }
 
 void lane_s::poke_locked() {
-  if (!returning_.empty() || sched.external_demand() != asked_demand_) link_->poke();
+  SlotLink *l = link_.load(std::memory_order_relaxed);
+  if (l && (!returning_.empty() || sched.external_demand() != asked_demand_)) l->poke();
 }
 
 void lane_s::drop_free_local_locked() {
@@ -393,7 +399,8 @@ SubmitOutput lane_s::submit(const JobSpec &spec, const SubmitOptions &opts) {
       refused.result.status = LANE_ERR_UNAVAILABLE;
       return refused;
     }
-    job->tokens.reserve(job->slots_wanted());
+    job->shared_grants = std::make_unique<lane_ctx_s::Grants>();
+    job->shared_grants->tokens.reserve(job->slots_wanted());
   }
   if (job->port) {
     job->port->reserve(2);  // may throw: nothing is accepted yet
@@ -641,7 +648,7 @@ lane_stats_t lane_s::stats(std::int64_t *now_ns, lane::core::Scheduler::Samples 
     sched.stats(t, s, &copied);  // copies only: submits wait for nothing more
   }
   lane::core::Scheduler::fill_quantiles(s, copied);
-  if (link_) {
+  if (membership_) {
     const SlotStats ss = slot_stats();
     s.shared = 1;
     s.available = ss.available ? 1 : 0;
@@ -702,8 +709,10 @@ void lane_s::shutdown() {
   {
     std::lock_guard lk(mu);
     timer_stop_ = true;  // nothing arms it again
+    link_.store(nullptr, std::memory_order_relaxed);  // a closed lane pokes nobody
   }
   Timer::instance().disarm(this);  // and it is not inside this lane when we return
+  if (membership_) membership_->leave(this);  // gives back what it still holds
 }
 
 void lane_s::add_close_listener(const CloseListener &l) {

@@ -16,6 +16,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -73,11 +74,15 @@ struct lane_ctx_s : lane::exec::Tagged<lane::exec::kCtxTag>, lane::core::Job {
   std::atomic<std::uint32_t> grants{0};
   // lane_ctx_overloaded was called: the finish says so to the scheduler.
   std::atomic<bool> overloaded{false};
-  // A shared lane (SlotLink): the grants whose slots it holds, under the
-  // lane's lock (room reserved at submit), and the newest of them, which
-  // lane_ctx_fence reports (0: none, or a local fallback slot).
-  std::vector<std::uint64_t> tokens;
-  std::atomic<std::uint64_t> fence{0};
+  // A shared lane's job (SlotLink), made at submit, so other lanes' jobs
+  // pay one pointer: the grants whose slots it holds (under the lane's lock;
+  // room reserved at submit) and the newest of them, which lane_ctx_fence
+  // reports (0: none, or a local fallback slot).
+  struct Grants {
+    std::vector<std::uint64_t> tokens;
+    std::atomic<std::uint64_t> fence{0};
+  };
+  std::unique_ptr<Grants> shared_grants;
 
   [[nodiscard]] bool host_run() const { return run == nullptr; }
 };
@@ -94,6 +99,18 @@ class SlotLink {
 
  protected:
   ~SlotLink() = default;
+};
+
+// What a lane joins to share its slots (a cluster, a layer above): join
+// links the new lane (SlotLink) before anyone can submit to it; leave, once
+// the lane has shut down, gives back what it holds and forgets it.
+class Membership {
+ public:
+  virtual void join(lane_s *lane) = 0;
+  virtual void leave(lane_s *lane) noexcept = 0;
+
+ protected:
+  ~Membership() = default;
 };
 
 // What a shared lane asks of its slot owner, taken in one lock hold.
@@ -190,11 +207,14 @@ struct lane_s : lane::exec::Tagged<lane::exec::kLaneTag> {
   lane_status_t wait_idle(std::int64_t timeout_ns);
 
   // ---- shared lanes (docs/cluster.md)
+  // Makes the new lane (nothing submitted yet) a member; shutdown leaves.
+  void join(lane::exec::Membership *m);
+  [[nodiscard]] lane::exec::Membership *membership() const { return membership_; }
   // Links the lane to the owner of its slots, before any job is submitted.
   // fallback_slots: how many slots it may use on its own while the owner
   // cannot reach the arbiter (0: it refuses new jobs LANE_ERR_UNAVAILABLE).
   void link_slots(lane::exec::SlotLink *link, std::uint32_t fallback_slots);
-  [[nodiscard]] bool slots_linked() const { return link_ != nullptr; }
+  [[nodiscard]] bool slots_linked() const { return link_.load(std::memory_order_relaxed) != nullptr; }
   // The owner's side: what to ask for, then what it got (or that the
   // arbiter could not be reached: the releases are kept for the next try).
   lane::exec::SlotAsk slots_ask();
@@ -244,8 +264,6 @@ struct lane_s : lane::exec::Tagged<lane::exec::kLaneTag> {
   // The registry that owns this lane (set once, before the lane is handed
   // out; lane_destroy refuses such a lane), or nullptr for a standalone lane.
   const void *registry = nullptr;
-  // The cluster it is a member of (set once, before the lane is handed out).
-  lane_cluster_s *cluster = nullptr;
 
   // References: the owner's (lane_destroy or the registry) and one per
   // session in front of the lane. The owner shuts the lane down (closes it,
@@ -320,7 +338,10 @@ struct lane_s : lane::exec::Tagged<lane::exec::kLaneTag> {
   // grants not held by a job, grants held by jobs (count, and the arbiter's
   // ones by value, to find lost leases), grants to give back, and what the
   // owner last heard. Local fallback grants have kLocalGrant set.
-  lane::exec::SlotLink *link_ = nullptr;
+  // Atomic: submit reads it without the lock; shutdown clears it (under the
+  // lock) before leaving, so nothing pokes a membership that is gone.
+  std::atomic<lane::exec::SlotLink *> link_{nullptr};
+  lane::exec::Membership *membership_ = nullptr;
   std::uint32_t fallback_slots_ = 0;
   std::atomic<bool> refusing_{false};  // unreachable and no fallback: submit refuses
   std::vector<std::uint64_t> free_tokens_;

@@ -30,7 +30,7 @@ lane_stats_t read_stats(lane_s *lane, std::int64_t *now_ns, WindowSums *sums) {
 
 }  // namespace lane::registry
 
-lane_registry_s::lane_registry_s(const lane_registry_options_t &o)
+lane_registry_s::lane_registry_s(const lane_registry_options_t &o, lane::exec::Membership *membership)
     : config_(o.config_int, o.config_ud),
       log_(o.log),
       log_ud_(o.log_ud),
@@ -38,7 +38,8 @@ lane_registry_s::lane_registry_s(const lane_registry_options_t &o)
       default_max_(o.default_max_concurrent ? o.default_max_concurrent : 1),
       idle_retire_ns_(o.idle_retire_ns),
       clock_(o.clock),
-      clock_ud_(o.clock_ud) {}
+      clock_ud_(o.clock_ud),
+      membership_(membership) {}
 
 lane_registry_s::~lane_registry_s() { magic.store(0, std::memory_order_relaxed); }
 
@@ -193,9 +194,14 @@ lane_status_t lane_registry_s::get_or_create(const char *name, lane_t **out, std
   }
   retired.clear();  // shut down outside the lock
   std::vector<std::string> notes;
-  const lane::core::Config cfg = lane_config(name, &notes, nullptr);
+  lane::core::Config cfg = lane_config(name, &notes, nullptr);
+  if (membership_ && cfg.preempt_overcommit) {
+    cfg.preempt_overcommit = false;
+    notes.push_back("lanes." + std::string(name) + ".preempt_overcommit ignored: a shared lane's cap is shared");
+  }
   auto entry = std::make_shared<lane::registry::Entry>(new lane_s(name, cfg, clock_, clock_ud_), t);
   entry->lane->registry = this;
+  if (membership_) entry->lane->join(membership_);  // before anyone can submit to it
   apply_rates(name, entry->lane, &notes);  // before anyone can submit to it
   EntryRef loser;
   {

@@ -65,7 +65,8 @@ lane_stats_t read_stats(lane_s *lane, std::int64_t *now_ns, WindowSums *sums = n
 
 struct lane_registry_s : lane::exec::Tagged<lane::exec::kRegistryTag> {
 
-  explicit lane_registry_s(const lane_registry_options_t &o);
+  // membership: what every lane of the registry joins (a cluster), or nullptr.
+  explicit lane_registry_s(const lane_registry_options_t &o, lane::exec::Membership *membership = nullptr);
   ~lane_registry_s();
   lane_registry_s(const lane_registry_s &) = delete;
   lane_registry_s &operator=(const lane_registry_s &) = delete;
@@ -128,6 +129,7 @@ struct lane_registry_s : lane::exec::Tagged<lane::exec::kRegistryTag> {
   std::int64_t idle_retire_ns_;
   lane_clock_fn clock_;
   void *clock_ud_;
+  lane::exec::Membership *membership_ = nullptr;
 
   std::mutex mu_;
   std::map<std::string, lane::registry::EntryRef, std::less<>> lanes_;

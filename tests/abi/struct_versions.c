@@ -64,6 +64,13 @@ GREW_ONLY(lane_stats_t);
 APPENDED(lane_stats_t, width); APPENDED(lane_stats_t, slots_in_use); APPENDED(lane_stats_t, released);
 APPENDED(lane_stats_t, reacquiring); APPENDED(lane_stats_t, rate_waits); APPENDED(lane_stats_t, rate_ready_at_ns);
 APPENDED(lane_stats_t, cost_used); APPENDED(lane_stats_t, overloads);
+/* 0.4 appended after 0.3's last fields, whose sizeof ended there (both 0.3
+ * structs end with an 8-byte field, so they had no tail padding). */
+#define APPENDED_AFTER(T, f, last) \
+  _Static_assert(offsetof(T, f) >= offsetof(T, last) + sizeof(((T *)0)->last), #T "." #f " sits in 0.3's padding")
+APPENDED(lane_options_t, cluster); APPENDED_AFTER(lane_options_t, cluster, adaptive_cooldown_ns);
+APPENDED(lane_stats_t, shared); APPENDED_AFTER(lane_stats_t, shared, overloads);
+APPENDED(lane_registry_options_t, cluster);
 SAME(lane_event_t, kind); SAME(lane_event_t, status); SAME(lane_event_t, job_code); SAME(lane_event_t, lane);
 SAME(lane_event_t, job_token); SAME(lane_event_t, user_data); SAME(lane_event_t, at_ns); SAME(lane_event_t, ctx);
 GREW_ONLY(lane_event_t);

@@ -135,7 +135,25 @@ int main(int argc, char **argv) {
   EXPECT(lane_submit_wait(plain, &j, -1, &o) == LANE_OK);
   EXPECT(atomic_load(&seen_fence) == 0);
 
+  /* A registry whose lanes are members: same sharing, destroyed with the registry. */
+  lane_registry_options_t ro = LANE_REGISTRY_OPTIONS_INIT;
+  ro.cluster = (lane_cluster_t *)plain; /* wrong kind */
+  lane_registry_t *reg = NULL;
+  EXPECT(lane_registry_create(&ro, &reg) == LANE_ERR_INVALID && reg == NULL);
+  ro.cluster = c;
+  EXPECT(lane_registry_create(&ro, &reg) == LANE_OK);
+  lane_t *rl = NULL;
+  EXPECT(lane_registry_get_or_create(reg, "api", &rl) == LANE_OK); /* the same shared lane as `lane` */
+  atomic_store(&seen_fence, 0);
+  j.id = "reg";
+  j.run = run_fence;
+  EXPECT(lane_submit_wait(rl, &j, 5LL * 1000000000, &o) == LANE_OK);
+  EXPECT(atomic_load(&seen_fence) > 0);
+  lane_stats_t rs = {.struct_size = sizeof rs};
+  EXPECT(lane_stats(rl, &rs) == LANE_OK && rs.shared == 1);
   EXPECT(lane_destroy(lane) == LANE_OK);
+  EXPECT(lane_cluster_destroy(c) == LANE_ERR_INVALID); /* the registry's lane still uses it */
+  EXPECT(lane_registry_destroy(reg) == LANE_OK);
   EXPECT(lane_destroy(plain) == LANE_OK);
   EXPECT(lane_port_destroy(port) == LANE_OK);
   EXPECT(lane_cluster_destroy(c) == LANE_OK);

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Lanes shared across processes, proved with real processes on a real Redis.
 
-    cluster_test.py MEMBER EXAMPLE API_TEST STRESS_TEST [SCENARIO ...]
+    cluster_test.py MEMBER EXAMPLE API_TEST STRESS_TEST API_CPP_TEST [SCENARIO ...]
 
 Starts redis-server on 127.0.0.1 on a free port (no persistence) in a
 temporary folder, runs member processes (tests/cluster/member.c) against it,
@@ -17,10 +17,11 @@ Scenarios:
             one lease (plus a renewal period) and nothing is granted twice.
   stop      SIGSTOP of a holder past its lease: its slot goes to another
             process, and its late release is refused (the fence is older).
-  api       tests/cluster/api_test.c: bad inputs and every kind of job on a
-            member lane.
-  stress    tests/cluster/stress_test.c: two members in one process, four
-            threads of random submits, cancels, timeouts, release/reacquire.
+  api       tests/cluster/api_test.c and api_cpp.cpp: bad inputs and every
+            kind of job on a member lane, from C and from lane.hpp.
+  stress    tests/cluster/stress_test.c: two members in one process (on two
+            clusters, then on one), four threads of random submits, cancels,
+            timeouts, release/reacquire.
   example   the README's example (examples/c/shared.c) in two processes.
   redis     SIGSTOP/SIGCONT and a restart of redis-server: submissions are
             refused LANE_ERR_UNAVAILABLE meanwhile (or run on the fallback
@@ -41,6 +42,7 @@ MEMBER = sys.argv[1]
 EXAMPLE = sys.argv[2]
 API_TEST = sys.argv[3]
 STRESS_TEST = sys.argv[4]
+API_CPP_TEST = sys.argv[5]
 failures = []
 
 
@@ -297,18 +299,20 @@ def scenario_example(tmp, redis):
 
 
 def scenario_api(tmp, redis):
-    p = subprocess.run([API_TEST, redis.url, f"redis://127.0.0.1:{free_port()}/0"], capture_output=True, text=True,
-                       timeout=60)
-    if p.stdout.strip():
-        print(p.stdout.strip(), flush=True)
-    check(p.returncode == 0, f"api: exit {p.returncode}: {p.stderr.strip()}")
+    for binary in (API_TEST, API_CPP_TEST):
+        p = subprocess.run([binary, redis.url, f"redis://127.0.0.1:{free_port()}/0"], capture_output=True, text=True,
+                           timeout=60)
+        if p.stdout.strip():
+            print(p.stdout.strip(), flush=True)
+        check(p.returncode == 0, f"api ({os.path.basename(binary)}): exit {p.returncode}: {p.stderr.strip()}")
 
 
 def scenario_stress(tmp, redis):
-    p = subprocess.run([STRESS_TEST, redis.url], capture_output=True, text=True, timeout=240)
-    if p.stdout.strip():
-        print(p.stdout.strip(), flush=True)
-    check(p.returncode == 0, f"stress: exit {p.returncode}: {p.stderr.strip()[-2000:]}")
+    for how in ("two", "one"):
+        p = subprocess.run([STRESS_TEST, redis.url, how], capture_output=True, text=True, timeout=240)
+        if p.stdout.strip():
+            print(p.stdout.strip(), flush=True)
+        check(p.returncode == 0, f"stress ({how}): exit {p.returncode}: {p.stderr.strip()[-2000:]}")
 
 
 SCENARIOS = {"api": scenario_api, "stress": scenario_stress, "cap": scenario_cap, "example": scenario_example, "kill": scenario_kill, "stop": scenario_stop, "redis": scenario_redis}
@@ -318,7 +322,7 @@ def main():
     if shutil.which("redis-server") is None:
         print("cluster_test: redis-server is not installed (scripts/deps.sh installs it)")
         return 1
-    names = sys.argv[5:] or list(SCENARIOS)
+    names = sys.argv[6:] or list(SCENARIOS)
     for name in names:
         tmp = tempfile.mkdtemp(prefix="lane-cluster-")
         redis = Redis(tmp)

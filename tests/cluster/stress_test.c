@@ -1,5 +1,7 @@
-/* Randomized stress of shared lanes in one process: two clusters (two
- * members of the lane "stress" on one Redis, URL in argv[1]), four threads
+/* Randomized stress of shared lanes in one process: two members of the
+ * lane "stress" on one Redis (URL in argv[1]), through two clusters, or
+ * through one cluster with argv[2] "one" (two lanes of one name on one
+ * connection are still two members), four threads
  * submitting callback jobs with random tenants, priorities, queue timeouts,
  * cancels and release/reacquire. Checks that the jobs holding a slot never
  * exceed the shared cap across both members, and that every accepted job
@@ -82,12 +84,17 @@ static void *submitter(void *arg) {
 
 int main(int argc, char **argv) {
   if (argc < 2) return 2;
-  lane_cluster_t *clusters[2];
+  const int one = argc > 2 && strcmp(argv[2], "one") == 0;
+  lane_cluster_t *clusters[2] = {NULL, NULL};
   for (int i = 0; i < 2; i++) {
     lane_cluster_options_t co = LANE_CLUSTER_OPTIONS_INIT;
     co.url = argv[1];
     co.lease_ns = 2LL * 1000000000;
-    if (lane_cluster_create(&co, &clusters[i]) != LANE_OK) return fprintf(stderr, "%s\n", lane_last_error()), 1;
+    if (one && i == 1) {
+      clusters[1] = clusters[0];
+    } else if (lane_cluster_create(&co, &clusters[i]) != LANE_OK) {
+      return fprintf(stderr, "%s\n", lane_last_error()), 1;
+    }
     lane_options_t lo = LANE_OPTIONS_INIT;
     lo.max_concurrent = CAP;
     lo.policy = LANE_POLICY_FAIR_SHARE;
@@ -116,11 +123,11 @@ int main(int argc, char **argv) {
     fprintf(stderr, "%d times more than %d jobs held a slot across both members\n", atomic_load(&over), CAP);
     rc = 1;
   }
-  for (int i = 0; i < 2; i++) {
+  for (int i = 0; i < 2; i++)
     if (lane_destroy(lanes[i]) != LANE_OK) rc = 1;
+  for (int i = 0; i < (one ? 1 : 2); i++)
     if (lane_cluster_destroy(clusters[i]) != LANE_OK) rc = 1;
-  }
-  printf("stress: %d accepted of %d, %d without exactly one outcome, cap exceeded %d times\n", acc, JOBS, bad,
+  printf("stress (%s): %d accepted of %d, %d without exactly one outcome, cap exceeded %d times\n", one ? "one cluster" : "two clusters", acc, JOBS, bad,
          atomic_load(&over));
   return rc;
 }

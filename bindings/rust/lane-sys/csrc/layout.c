@@ -65,7 +65,7 @@ static const struct lanesys_entry table[] = {
     F(lane_registry_options_t, config_ud) F(lane_registry_options_t, log) F(lane_registry_options_t, log_ud)
     F(lane_registry_options_t, default_policy) F(lane_registry_options_t, default_max_concurrent)
     F(lane_registry_options_t, idle_retire_ns) F(lane_registry_options_t, clock)
-    F(lane_registry_options_t, clock_ud)
+    F(lane_registry_options_t, clock_ud) F(lane_registry_options_t, cluster)
 
     T(lane_sampler_options_t) F(lane_sampler_options_t, struct_size) F(lane_sampler_options_t, interval_ns)
     F(lane_sampler_options_t, retention_ns) F(lane_sampler_options_t, purge_interval_ns)

@@ -286,6 +286,8 @@ pub struct lane_registry_options_t {
     pub idle_retire_ns: i64,
     pub clock: lane_clock_fn,
     pub clock_ud: *mut c_void,
+    /// ABI 0.4: every lane of the registry is a member of the lane of its name on that cluster.
+    pub cluster: *mut lane_cluster_t,
 }
 
 // ------------------------------------------------------------------ sampler

@@ -156,7 +156,8 @@ fn rust_layout() -> BTreeMap<(String, String), (i64, i64)> {
         default_max_concurrent,
         idle_retire_ns,
         clock,
-        clock_ud
+        clock_ud,
+        cluster
     );
     ty!(
         lane_sampler_options_t,
