@@ -151,6 +151,12 @@ int main(int argc, char **argv) {
   EXPECT(atomic_load(&seen_fence) > 0);
   lane_stats_t rs = {.struct_size = sizeof rs};
   EXPECT(lane_stats(rl, &rs) == LANE_OK && rs.shared == 1);
+  char text[65536];
+  size_t len = 0;
+  EXPECT(lane_registry_metrics(reg, text, sizeof text, &len) == LANE_OK);
+  EXPECT(strstr(text, "lane_shared_available{lane=\"api\"} 1") != NULL);
+  EXPECT(strstr(text, "lane_global_running{lane=\"api\"}") != NULL);
+  EXPECT(strstr(text, "lane_releases_refused_total{lane=\"api\"} 0") != NULL);
   EXPECT(lane_destroy(lane) == LANE_OK);
   EXPECT(lane_cluster_destroy(c) == LANE_ERR_INVALID); /* the registry's lane still uses it */
   EXPECT(lane_registry_destroy(reg) == LANE_OK);

@@ -34,7 +34,12 @@ def main():
         "lane_width": "gauge", "lane_slots_in_use": "gauge", "lane_released": "gauge",
         "lane_rate_waits": "counter", "lane_cost_used": "counter", "lane_overloads": "counter",
         "lane_tenant_running": "gauge", "lane_tenant_limit": "gauge",
+        # Shared lanes (tests/cluster checks their samples): the families, with none here.
+        "lane_shared_available": "gauge", "lane_global_running": "gauge", "lane_global_queued": "gauge",
+        "lane_leases_lost": "counter", "lane_releases_refused": "counter",
     }, types
+    assert not any(name.startswith(("lane_global_", "lane_shared_", "lane_leases_", "lane_releases_"))
+                   for (name, _, _) in samples), "a lane of one process reports shared-lane samples"
 
     def near(a, b):
         return abs(a - b) <= 1e-9 * max(1.0, abs(b))
