@@ -23,6 +23,9 @@ Scenarios:
             clusters, then on one), four threads of random submits, cancels,
             timeouts, release/reacquire.
   example   the README's example (examples/c/shared.c) in two processes.
+  slow      Redis stalls (DEBUG SLEEP) for less than the command timeout:
+            grants are late, nothing is refused; then for longer: refused
+            LANE_ERR_UNAVAILABLE meanwhile, resumed after, one outcome each.
   redis     SIGSTOP/SIGCONT and a restart of redis-server: submissions are
             refused LANE_ERR_UNAVAILABLE meanwhile (or run on the fallback
             share), grants resume after, every accepted job ends once, and
@@ -36,6 +39,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 MEMBER = sys.argv[1]
@@ -68,6 +72,7 @@ class Redis:
     def start(self):
         self.proc = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--enable-debug-command", "local",
              "--dir", self.dir, "--daemonize", "no", "--logfile", os.path.join(self.dir, "redis.log")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(200):
@@ -86,6 +91,17 @@ class Redis:
             self.proc.send_signal(signal.SIGCONT)
             self.proc.kill()
             self.proc.wait()
+
+    def debug_sleep(self, seconds):
+        """DEBUG SLEEP: Redis answers nothing for that long (a slow network, a stalled server)."""
+        def run():
+            with socket.create_connection(("127.0.0.1", self.port)) as s:
+                arg = str(seconds).encode()
+                s.sendall(b"*3\r\n$5\r\nDEBUG\r\n$5\r\nSLEEP\r\n$%d\r\n%s\r\n" % (len(arg), arg))
+                s.recv(16)
+        t = threading.Thread(target=run)
+        t.start()
+        return t
 
     @property
     def url(self):
@@ -128,6 +144,8 @@ def intervals(members, dead_at=None):
     out = {}
     for m in members:
         for k, t, f, i in m.events():
+            if k == "U":
+                continue
             s, e, _, _ = out.get(i, (None, None, None, None))
             if k == "S":
                 out[i] = (t, e, f, m.name)
@@ -315,7 +333,27 @@ def scenario_stress(tmp, redis):
         check(p.returncode == 0, f"stress ({how}): exit {p.returncode}: {p.stderr.strip()[-2000:]}")
 
 
-SCENARIOS = {"api": scenario_api, "stress": scenario_stress, "cap": scenario_cap, "example": scenario_example, "kill": scenario_kill, "stop": scenario_stop, "redis": scenario_redis}
+def scenario_slow(tmp, redis):
+    # Submits for 4 s: the long stall is found out (after the 1 s timeout) while it still submits.
+    m = Member(tmp, "slow", redis, "slow", cap=2, jobs=200, job_ms=5, every_ms=20, lease_ms=3000)
+    time.sleep(0.4)
+    redis.debug_sleep(0.4).join()  # below the 1 s timeout: slow, not down
+    time.sleep(0.3)
+    before = m.events()
+    long_stall = time.time_ns()
+    redis.debug_sleep(1.6).join()  # above it
+    r = expect_clean_exit(m, 200)
+    if r:
+        check(r["unavailable"] > 0, f"slow: nothing was refused while Redis stalled past the timeout: {r}")
+        check(r["accepted"] + r["unavailable"] == 200 and r["other"] == 0, f"slow: submissions lost: {r}")
+        check(len([e for e in m.events() if e[0] == "S"]) == r["accepted"], "slow: accepted jobs that never ran")
+        refused_at = [t for k, t, f, i in m.events() if k == "U"]
+        check(refused_at and min(refused_at) >= long_stall, "slow: a submission was refused before the long stall")
+        check(len(before) > 0, "slow: nothing ran before the long stall")
+        print(f"slow: {r['accepted']} accepted, {r['unavailable']} refused during the long stall", flush=True)
+
+
+SCENARIOS = {"api": scenario_api, "slow": scenario_slow, "stress": scenario_stress, "cap": scenario_cap, "example": scenario_example, "kill": scenario_kill, "stop": scenario_stop, "redis": scenario_redis}
 
 
 def main():

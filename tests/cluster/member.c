@@ -1,6 +1,7 @@
 /* One member process of a shared lane, for the multi-process tests
  * (cluster_test.py): joins the lane on a Redis, submits callback jobs, logs
- * each job's start and end (CLOCK_REALTIME ns, the grant's fence), waits for
+ * each job's start and end (CLOCK_REALTIME ns, the grant's fence) and each
+ * submission refused LANE_ERR_UNAVAILABLE (U), waits for
  * every outcome and prints one line of counters.
  *
  *   member --url U --lane L [--cap N] [--tenant T] [--priority P] [--jobs N]
@@ -114,7 +115,12 @@ int main(int argc, char **argv) {
     j.on_done = done;
     lane_status_t s = lane_submit(lane, &j, NULL);
     if (s == LANE_OK) ++accepted;
-    else if (s == LANE_ERR_UNAVAILABLE) ++unavailable;
+    else if (s == LANE_ERR_UNAVAILABLE) {
+      ++unavailable;
+      char buf[96];
+      int n = snprintf(buf, sizeof buf, "U %lld 0 %s\n", (long long)now_ns(), id);
+      if (write(log_fd, buf, (size_t)n) != n) abort();
+    }
     else {
       ++other;
       fprintf(stderr, "member: submit: %s\n", lane_last_error());
