@@ -32,11 +32,11 @@ from .errors import (
     QueueFullError,
     Stale,
     TimedOut,
-    UnknownStatusError,
     UnavailableError,
+    UnknownStatusError,
     UnsupportedError,
 )
-from .lane import Lane, current_job
+from .lane import Cluster, Lane, current_job
 from .registry import Registry, Sampler, history
 from .session import Drop, Session, SessionMode
 
@@ -48,10 +48,10 @@ library_path: str = _capi.LIB_PATH
 abi_version: int = _capi.ABI_VERSION
 
 __all__ = [
-    "BatchItem", "BlockedBy", "BusyError", "Cancelled", "Cleared", "ClosedError", "DeadlockError", "Drop",
+    "BatchItem", "BlockedBy", "BusyError", "Cancelled", "Cleared", "ClosedError", "Cluster", "DeadlockError", "Drop",
     "Dropped", "DuplicateError", "InternalError", "InvalidError", "JobContext", "JobFailed", "JobFuture", "Lane",
     "LaneError", "LaneIOError", "LaneStats", "NoMemError", "NotQueuedError", "Policy", "Preempted",
     "QueueFullError", "Registry", "Sample", "Sampler", "Session", "SessionMode", "Stale", "Ticket", "TicketInfo",
-    "TimedOut", "UnavailableError", "UnknownStatusError", "UnsupportedError", "current_job", "history", "live_callbacks", "library_path",
-    "library_version", "abi_version", "OVERLOADED", "RateKind",
+    "TimedOut", "UnavailableError", "UnknownStatusError", "UnsupportedError", "current_job", "history",
+    "live_callbacks", "library_path", "library_version", "abi_version", "OVERLOADED", "RateKind",
 ]

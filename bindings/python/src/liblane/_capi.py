@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 ABI_MAJOR = 0
-ABI_MINOR = 3  # the lane.h this binding mirrors
+ABI_MINOR = 4  # the lane.h this binding mirrors
 
 # ------------------------------------------------------------------ structs
 
@@ -118,6 +118,8 @@ class Options(Structure):
         ("adaptive_min", c_uint32),
         ("adaptive_max", c_uint32),
         ("adaptive_cooldown_ns", c_int64),
+        # ABI 0.4: shared lanes
+        ("cluster", c_void_p),
     ]
 
 
@@ -157,6 +159,24 @@ class Stats(Structure):
         ("rate_ready_at_ns", c_int64),
         ("cost_used", c_int64),
         ("overloads", c_uint64),
+        # ABI 0.4: shared lanes
+        ("shared", c_int32),
+        ("available", c_int32),
+        ("global_running", c_uint32),
+        ("global_queued", c_uint32),
+        ("leases_lost", c_uint64),
+        ("releases_refused", c_uint64),
+    ]
+
+
+class ClusterOptions(Structure):
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("url", c_char_p),
+        ("key_prefix", c_char_p),
+        ("lease_ns", c_int64),
+        ("fallback_slots", c_uint32),
+        ("timeout_ns", c_int64),
     ]
 
 
@@ -338,6 +358,9 @@ lane_ctx_set_cost = _proto("lane_ctx_set_cost", c_int, _H, c_int64)
 lane_ctx_overloaded = _proto("lane_ctx_overloaded", c_int, _H)
 lane_ctx_release = _proto("lane_ctx_release", c_int, _H)
 lane_ctx_reacquire = _proto("lane_ctx_reacquire", c_int, _H, c_int64)
+lane_ctx_fence = _proto("lane_ctx_fence", c_uint64, _H)
+lane_cluster_create = _proto("lane_cluster_create", c_int, POINTER(ClusterOptions), POINTER(_H))
+lane_cluster_destroy = _proto("lane_cluster_destroy", c_int, _H)
 lane_pause = _proto("lane_pause", c_int, _H)
 lane_resume = _proto("lane_resume", c_int, _H)
 lane_cooldown = _proto("lane_cooldown", c_int, _H, c_int64)

@@ -221,6 +221,12 @@ class JobContext:
             raise InvalidError(f"cost must be an integer > 0, got {cost!r}")
         check(_capi.lane_ctx_set_cost(self._need(), cost), "set cost")
 
+    @property
+    def fence(self) -> int:
+        """A shared lane's run: the fencing number of its grant (0 on a lane of one
+        process, or on a fallback slot). Pass it to what the job writes."""
+        return int(_capi.lane_ctx_fence(self._need()))
+
     def overloaded(self) -> None:
         """Marks the run as having met an overloaded provider (HTTP 429): when it
         ends, an adaptive lane halves its width. The outcome is unchanged."""

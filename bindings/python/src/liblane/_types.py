@@ -90,6 +90,13 @@ class LaneStats:
     rate_ready_at: datetime | None = None  # when the rate limits let the queue's front go
     cost_used: int = 0  # finished runs' cost: reported (set_cost), else the estimate
     overloads: int = 0  # overloaded finishes (adaptive lanes)
+    # shared lanes (Lane(cluster=...)); all zero for a lane of one process
+    shared: bool = False  # a member of the lane of its name on a cluster
+    available: bool = False  # its Redis answered the last time it was asked
+    global_running: int = 0  # slots granted across every member, as of the last answer
+    global_queued: int = 0  # slots the members wait for, as of the last answer
+    leases_lost: int = 0  # grants whose lease ran out under this member
+    releases_refused: int = 0  # late releases the arbiter refused
 
     @property
     def ended(self) -> int:

@@ -106,7 +106,58 @@ def _stats_from(s: _capi.Stats, name: str) -> LaneStats:
         rate_ready_at=ns_to_datetime(s.rate_ready_at_ns),
         cost_used=s.cost_used,
         overloads=s.overloads,
+        shared=bool(s.shared),
+        available=bool(s.available),
+        global_running=s.global_running,
+        global_queued=s.global_queued,
+        leases_lost=s.leases_lost,
+        releases_refused=s.releases_refused,
     )
+
+
+class Cluster:
+    """A connection to a Redis on which lanes of one name, in any process on any
+    host, share one cap (``Lane(..., cluster=c)``): a member lane runs a job only
+    on a slot granted there. Slots are leases; a process that dies or stalls
+    loses them when the lease ends. Close the lanes first, then the cluster.
+
+    url: "redis://host:port/db" (None: redis://127.0.0.1:6379/0). lease: seconds
+    (None: 10). fallback_slots: while Redis cannot be reached, 0 refuses new
+    jobs (UnavailableError), n runs up to n per lane locally.
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        key_prefix: str | None = None,
+        lease: Seconds | None = None,
+        timeout: Seconds | None = None,
+        fallback_slots: int = 0,
+    ) -> None:
+        o = _capi.ClusterOptions()
+        o.struct_size = sizeof(_capi.ClusterOptions)
+        o.url = None if url is None else encode(url, "url")
+        o.key_prefix = None if key_prefix is None else encode(key_prefix, "key_prefix")
+        o.lease_ns = seconds_to_ns(lease, "lease")
+        o.timeout_ns = seconds_to_ns(timeout, "timeout")
+        o.fallback_slots = _u32(fallback_slots, "fallback_slots", lo=0)
+        h = c_void_p()
+        check(_capi.lane_cluster_create(byref(o), byref(h)), "cluster create")
+        self._h: int | None = h.value
+
+    def close(self) -> None:
+        """Disconnects; InvalidError while lanes still use it. Twice is a no-op."""
+        if self._h is None:
+            return
+        check(_capi.lane_cluster_destroy(self._h), "cluster close")
+        self._h = None
+
+    def __enter__(self) -> "Cluster":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 class Lane:
@@ -134,8 +185,10 @@ class Lane:
         fair_half_life: Seconds | None = None,
         adaptive: tuple[int, int] | None = None,
         adaptive_cooldown: Seconds | None = None,
+        cluster: Cluster | None = None,
     ) -> None:
-        """Creates a standalone lane.
+        """Creates a standalone lane; with a cluster, a member of the lane of its
+        name on that cluster's Redis (docs/cluster.md).
 
         preempt_min_runtime: how long a preemptible job runs before it may be
         preempted (None: liblane's 30 s; 0: no guard). max_queued: None is
@@ -169,6 +222,10 @@ class Lane:
             if lo > hi:
                 raise InvalidError(f"adaptive=(min, max) needs min <= max, got {adaptive!r}")
         o.adaptive_cooldown_ns = seconds_to_ns(adaptive_cooldown, "adaptive_cooldown")
+        if cluster is not None:
+            if cluster._h is None:
+                raise InvalidError("the cluster is closed")
+            o.cluster = cluster._h
         h = c_void_p()
         check(_capi.lane_create(encode(name, "lane name"), byref(o), byref(h)), "create")
         self._init(name, h.value, None)
