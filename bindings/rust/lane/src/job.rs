@@ -312,6 +312,13 @@ impl Ctx<'_> {
         // SAFETY: as above.
         crate::error::check(unsafe { sys::lane_ctx_set_cost(self.raw, cost) })
     }
+    /// A shared lane's run: the fencing number of its grant, which grows
+    /// with every grant of the lane in every process (0 on a lane of one
+    /// process, or on a fallback slot). Pass it to what the job writes.
+    pub fn fence(&self) -> u64 {
+        // SAFETY: as above.
+        unsafe { sys::lane_ctx_fence(self.raw) }
+    }
     /// Marks the run as having met an overloaded provider (HTTP 429): when
     /// it ends, an adaptive lane halves its width. The outcome is unchanged.
     pub fn overloaded(&self) -> Result<(), crate::Error> {

@@ -39,6 +39,7 @@ impl Policy {
 pub struct Options {
     raw: OptionsRaw,
     clock: Option<crate::clock::ClockFn>,
+    cluster: Option<crate::Cluster>,
 }
 
 impl std::fmt::Debug for Options {
@@ -46,6 +47,7 @@ impl std::fmt::Debug for Options {
         f.debug_struct("Options")
             .field("raw", &self.raw)
             .field("clock", &self.clock.is_some())
+            .field("cluster", &self.cluster.is_some())
             .finish()
     }
 }
@@ -146,6 +148,13 @@ impl Options {
         self.raw.adaptive_cooldown_ns = dur_ns(d);
         self
     }
+    /// Makes the lane a member of the lane of its name on the cluster's
+    /// Redis (docs/cluster.md): it runs a job only on a slot granted there.
+    /// The lane keeps the cluster connected until it is destroyed.
+    pub fn cluster(mut self, c: &crate::Cluster) -> Options {
+        self.cluster = Some(c.clone());
+        self
+    }
 
     fn to_raw(&self) -> sys::lane_options_t {
         let r = &self.raw;
@@ -237,6 +246,19 @@ pub struct Stats {
     pub cost_used: i64,
     /// Overloaded finishes (adaptive lanes).
     pub overloads: u64,
+    /// Shared lanes ([`Options::cluster`]); all zero/false for a lane of one process.
+    /// A member of the lane of its name on a cluster.
+    pub shared: bool,
+    /// Its Redis answered the last time it was asked.
+    pub available: bool,
+    /// Slots granted across every member, as of the last answer.
+    pub global_running: u32,
+    /// Slots the members wait for, as of the last answer.
+    pub global_queued: u32,
+    /// Grants whose lease ran out under this member.
+    pub leases_lost: u64,
+    /// Late releases the arbiter refused.
+    pub releases_refused: u64,
 }
 
 /// What a rate limit counts ([`Lane::set_rate_limit`]); `REQUESTS | COST`
@@ -267,6 +289,8 @@ pub(crate) struct LaneInner {
     pub(crate) registry: Option<Arc<RegistryInner>>,
     /// The injected clock, kept alive until the lane is destroyed.
     pub(crate) clock: Option<Box<crate::clock::ClockFn>>,
+    /// The cluster of a shared lane, kept connected until the lane is destroyed.
+    pub(crate) cluster: Option<crate::Cluster>,
     #[cfg(feature = "tokio")]
     pub(crate) driver: Mutex<Option<Arc<crate::asyncio::Driver>>>,
 }
@@ -284,12 +308,14 @@ impl Drop for LaneInner {
             let raw = crate::defer::SendPtr(self.raw.as_ptr());
             // The clock must outlive the lane, wherever it is destroyed.
             let clock = self.clock.take();
+            let cluster = self.cluster.take();
             crate::defer::run_outside_callbacks("lane", move || {
                 let raw = raw;
                 // SAFETY: a standalone lane this crate created; the last
                 // handle is gone. Sessions hold a Lane, so none is left.
                 unsafe { sys::lane_destroy(raw.0) };
                 drop(clock);
+                drop(cluster); // after the lane has left it
             });
         }
         #[cfg(feature = "tokio")]
@@ -327,11 +353,18 @@ impl Lane {
             raw_opts.clock = Some(crate::clock::clock_trampoline);
             raw_opts.clock_ud = crate::clock::user_data(c);
         }
+        if let Some(c) = &opts.cluster {
+            raw_opts.cluster = c.inner.raw();
+        }
         let mut out = std::ptr::null_mut();
         // SAFETY: valid C string, options struct and out pointer; lane_create copies them.
         check(unsafe { sys::lane_create(cname.as_ptr(), &raw_opts, &mut out) })?;
         let raw = NonNull::new(out).ok_or_else(|| Error::new(Status::Internal, "lane_create gave NULL"))?;
-        Ok(Lane::with_clock(Lane::from_inner(raw, None), clock))
+        let mut lane = Lane::with_clock(Lane::from_inner(raw, None), clock);
+        if let Some(inner) = Arc::get_mut(&mut lane.inner) {
+            inner.cluster = opts.cluster.clone();
+        }
+        Ok(lane)
     }
 
     fn with_clock(lane: Lane, clock: Option<Box<crate::clock::ClockFn>>) -> Lane {
@@ -349,6 +382,7 @@ impl Lane {
                 raw,
                 registry,
                 clock: None,
+                cluster: None,
                 #[cfg(feature = "tokio")]
                 driver: Mutex::new(None),
             }),
@@ -498,6 +532,12 @@ impl Lane {
             rate_ready_at: ns_time(s.rate_ready_at_ns),
             cost_used: s.cost_used,
             overloads: s.overloads,
+            shared: s.shared != 0,
+            available: s.available != 0,
+            global_running: s.global_running,
+            global_queued: s.global_queued,
+            leases_lost: s.leases_lost,
+            releases_refused: s.releases_refused,
         })
     }
 

@@ -25,6 +25,7 @@ mod readme_top {}
 mod readme_crate {}
 
 mod clock;
+mod cluster;
 mod defer;
 mod error;
 mod job;
@@ -38,6 +39,7 @@ mod session;
 mod asyncio;
 
 pub use clock::ClockFn;
+pub use cluster::{Cluster, ClusterOptions};
 pub use error::{Error, Result, Status, last_error_message};
 pub use job::{BatchItem, BlockedBy, Ctx, JOB_CODE_ERROR, JOB_CODE_PANIC, Job, Outcome, Ticket};
 pub use lane::{CancelScope, CloseMode, Lane, OVERLOADED, Options, Policy, RateKinds, Stats};
