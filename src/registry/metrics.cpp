@@ -119,26 +119,27 @@ std::string lane_registry_s::metrics() {
   w.family("lane_overloads_total", "counter", "Runs that ended overloaded (HTTP 429).",
            [](const LaneRow &r, Writer &o) { o.sample("lane_overloads_total", r, U{r.s.overloads}); });
   // Shared lanes (a cluster): samples only for member lanes.
-  w.family("lane_shared_available", "gauge", "Shared lanes: 1 if Redis answered the last time it was asked.",
-           [](const LaneRow &r, Writer &o) {
-             if (r.s.shared) o.sample("lane_shared_available", r, U{r.s.available != 0 ? 1u : 0u});
-           });
-  w.family("lane_global_running", "gauge", "Shared lanes: slots granted across every member, as of the last answer.",
-           [](const LaneRow &r, Writer &o) {
-             if (r.s.shared) o.sample("lane_global_running", r, U{r.s.global_running});
-           });
-  w.family("lane_global_queued", "gauge", "Shared lanes: slots the members wait for, as of the last answer.",
-           [](const LaneRow &r, Writer &o) {
-             if (r.s.shared) o.sample("lane_global_queued", r, U{r.s.global_queued});
-           });
-  w.family("lane_leases_lost_total", "counter", "Shared lanes: grants whose lease ran out under this member.",
-           [](const LaneRow &r, Writer &o) {
-             if (r.s.shared) o.sample("lane_leases_lost_total", r, U{r.s.leases_lost});
-           });
-  w.family("lane_releases_refused_total", "counter", "Shared lanes: late releases the arbiter refused.",
-           [](const LaneRow &r, Writer &o) {
-             if (r.s.shared) o.sample("lane_releases_refused_total", r, U{r.s.releases_refused});
-           });
+  struct SharedFamily {
+    const char *name, *type, *help;
+    U (*value)(const lane_stats_t &);
+  };
+  static constexpr SharedFamily shared[] = {
+      {"lane_shared_available", "gauge", "Shared lanes: 1 if Redis answered the last time it was asked.",
+       [](const lane_stats_t &s) { return U{s.available != 0 ? 1u : 0u}; }},
+      {"lane_global_running", "gauge", "Shared lanes: slots granted across every member, as of the last answer.",
+       [](const lane_stats_t &s) { return U{s.global_running}; }},
+      {"lane_global_queued", "gauge", "Shared lanes: slots the members wait for, as of the last answer.",
+       [](const lane_stats_t &s) { return U{s.global_queued}; }},
+      {"lane_leases_lost_total", "counter", "Shared lanes: grants whose lease ran out under this member.",
+       [](const lane_stats_t &s) { return U{s.leases_lost}; }},
+      {"lane_releases_refused_total", "counter", "Shared lanes: late releases the arbiter refused.",
+       [](const lane_stats_t &s) { return U{s.releases_refused}; }},
+  };
+  for (const SharedFamily &f : shared) {
+    w.family(f.name, f.type, f.help, [&f](const LaneRow &r, Writer &o) {
+      if (r.s.shared) o.sample(f.name, r, f.value(r.s));
+    });
+  }
   w.family("lane_tenant_running", "gauge", "Running jobs of each tenant that has a limit.",
            [](const LaneRow &r, Writer &o) {
              for (const auto &t : r.tenants) o.sample("lane_tenant_running", r, U{t.running}, "tenant", t.name.c_str());
