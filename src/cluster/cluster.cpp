@@ -344,11 +344,13 @@ void lane_cluster_s::Impl::run() {
       if (!connect_both(&why)) {
         next_retry = t + std::min<std::int64_t>(renew_every, 200);
         for (auto &m : list) {
-          bool leaving;
+          bool leaving, gone;
           {
             std::lock_guard lk(mu);
             leaving = m->leaving;
+            gone = m->left;  // its lane may be freed already: never touch it again
           }
+          if (gone) continue;
           if (leaving) {
             std::lock_guard lk(mu);
             m->left = true;  // its leases run out on their own
@@ -373,7 +375,8 @@ void lane_cluster_s::Impl::run() {
       bool leaving;
       {
         std::lock_guard lk(mu);
-        leaving = m->leaving && !m->left;
+        if (m->left) continue;  // its lane may be freed already: never touch it again
+        leaving = m->leaving;
       }
       if (!renew && !leaving && !m->dirty.exchange(false, std::memory_order_relaxed)) continue;
       if (renew) m->dirty.store(false, std::memory_order_relaxed);
