@@ -6,7 +6,9 @@
  * cancels and release/reacquire. Checks that the jobs holding a slot never
  * exceed the shared cap across both members, and that every accepted job
  * gets exactly one outcome (and a refused one none). Run under ASan and
- * TSan by cluster_test.py (scenario stress). Exit status 0 = pass. */
+ * TSan by cluster_test.py (scenario stress). Meanwhile another thread makes
+ * and destroys member lanes on the first cluster, 40 times, each with a few
+ * jobs: every one of those ends once too. Exit status 0 = pass. */
 #define _POSIX_C_SOURCE 200809L
 #include <lane/lane.h>
 
@@ -52,6 +54,49 @@ static int32_t run(lane_ctx_t *ctx, void *ud) {
 static void done(const lane_outcome_t *o, void *ud) {
   (void)o;
   atomic_fetch_add(&outcomes[(size_t)ud], 1);
+}
+
+/* Lanes joining and leaving the cluster while the others run: each one
+ * takes a few jobs and is destroyed (which waits for them and gives its
+ * grants back). */
+static lane_cluster_t *churn_cluster;
+static atomic_int churn_outcomes, churn_accepted;
+
+static void churn_done(const lane_outcome_t *o, void *ud) {
+  (void)o;
+  (void)ud;
+  atomic_fetch_add(&churn_outcomes, 1);
+}
+
+static int32_t churn_run(lane_ctx_t *ctx, void *ud) {
+  (void)ud;
+  return lane_ctx_fence(ctx) > 0 ? 0 : 1;
+}
+
+static void *churner(void *arg) {
+  (void)arg;
+  for (int i = 0; i < 40; i++) {
+    lane_options_t lo = LANE_OPTIONS_INIT;
+    lo.max_concurrent = 2;
+    lo.cluster = churn_cluster;
+    lane_t *l = NULL;
+    if (lane_create(i % 2 ? "churn-a" : "churn-b", &lo, &l) != LANE_OK) {
+      fprintf(stderr, "churn create: %s\n", lane_last_error());
+      continue;
+    }
+    for (int k = 0; k < 3; k++) {
+      char id[32];
+      snprintf(id, sizeof id, "c%d-%d", i, k);
+      lane_job_t j = LANE_JOB_INIT;
+      j.id = id;
+      j.run = churn_run;
+      j.on_done = churn_done;
+      if (lane_submit(l, &j, NULL) == LANE_OK) atomic_fetch_add(&churn_accepted, 1);
+    }
+    if (i % 3 == 0) lane_wait_idle(l, -1);
+    if (lane_destroy(l) != LANE_OK) fprintf(stderr, "churn destroy: %s\n", lane_last_error());
+  }
+  return NULL;
 }
 
 static void *submitter(void *arg) {
@@ -101,9 +146,12 @@ int main(int argc, char **argv) {
     lo.cluster = clusters[i];
     if (lane_create("stress", &lo, &lanes[i]) != LANE_OK) return fprintf(stderr, "%s\n", lane_last_error()), 1;
   }
-  pthread_t t[THREADS];
+  pthread_t t[THREADS], churn;
+  churn_cluster = clusters[0];
+  pthread_create(&churn, NULL, churner, NULL);
   for (size_t i = 0; i < THREADS; i++) pthread_create(&t[i], NULL, submitter, (void *)i);
   for (int i = 0; i < THREADS; i++) pthread_join(t[i], NULL);
+  pthread_join(churn, NULL);
   int rc = 0;
   for (int i = 0; i < 2; i++) {
     if (lane_wait_idle(lanes[i], 60LL * 1000000000) != LANE_OK) {
@@ -119,6 +167,10 @@ int main(int argc, char **argv) {
     }
   }
   if (bad) rc = 1;
+  if (atomic_load(&churn_outcomes) != atomic_load(&churn_accepted)) {
+    fprintf(stderr, "churn lanes: %d accepted, %d outcomes\n", atomic_load(&churn_accepted), atomic_load(&churn_outcomes));
+    rc = 1;
+  }
   if (atomic_load(&over)) {
     fprintf(stderr, "%d times more than %d jobs held a slot across both members\n", atomic_load(&over), CAP);
     rc = 1;
