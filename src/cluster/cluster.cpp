@@ -176,6 +176,11 @@ struct Member final : exec::SlotLink {
   lane_cluster_s::Impl *impl = nullptr;
   std::atomic<bool> dirty{true};
   std::uint32_t cap_sent = 0;  // the cap as last set in Redis (0: never)
+  // The requests rate limit as last sent (sent_rate false: never, or Redis
+  // may have lost it), and when the arbiter said the next grant may go.
+  bool sent_rate = false;
+  std::int64_t rate_sent[3] = {0, 0, 0};
+  std::int64_t retry_at_ms = 0;  // steady clock; 0: nothing to retry
   // Under Impl::mu.
   bool leaving = false, left = false;
 
@@ -265,6 +270,9 @@ bool lane_cluster_s::Impl::sync(Member &m, bool leave) {
   args.push_back(channel_prefix);
   args.push_back(m.name);
   args.push_back(leave ? "1" : "0");
+  const std::int64_t rate[3] = {ask.rate_amount, ask.rate_per_ns, ask.rate_burst};
+  const bool send_rate = !m.sent_rate || !std::equal(rate, rate + 3, m.rate_sent);
+  for (const std::int64_t v : rate) args.push_back(send_rate ? std::to_string(v) : "-");
   for (const std::uint64_t g : ask.releases) args.push_back(std::to_string(g));
   lane::cluster::Reply r = lane::cluster::command(cmd.get(), args);
   if (r && r->type == REDIS_REPLY_ERROR && std::strncmp(r->str, "NOSCRIPT", 8) == 0) {
@@ -272,12 +280,20 @@ bool lane_cluster_s::Impl::sync(Member &m, bool leave) {
     args[1] = lane::cluster::kArbiterScript;
     r = lane::cluster::command(cmd.get(), args);
   }
-  if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 5 || r->element[0]->type != REDIS_REPLY_ARRAY) {
+  if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 6 || r->element[0]->type != REDIS_REPLY_ARRAY) {
     m.lane->slots_unreachable(std::move(ask.releases));
     if (r && r->type == REDIS_REPLY_ERROR) std::fprintf(stderr, "liblane: cluster lane %s: %s\n", m.name.c_str(), r->str);
     return false;
   }
   if (cap != 0) m.cap_sent = cap;
+  if (send_rate) {
+    m.sent_rate = true;
+    std::copy(rate, rate + 3, m.rate_sent);
+  }
+  // The rate limit holds the next grant back: ask again then (a release
+  // elsewhere would not push us, since nothing is granted).
+  const std::int64_t wait_ms = static_cast<std::int64_t>(lane::cluster::to_u64(r->element[5]));
+  m.retry_at_ms = wait_ms > 0 ? lane::cluster::mono_ms() + wait_ms : 0;
   lane::exec::SlotAnswer a;
   const redisReply *mine = r->element[0];
   a.mine.reserve(mine->elements);
@@ -319,7 +335,13 @@ void lane_cluster_s::Impl::run() {
   bool was_down = false;
   for (;;) {
     const std::int64_t now = lane::cluster::mono_ms();
-    const std::int64_t until = cmd ? next_renew : next_retry;
+    std::int64_t until = cmd ? next_renew : next_retry;
+    if (cmd) {
+      std::lock_guard lk(mu);
+      for (const auto &m : members) {
+        if (m->retry_at_ms != 0) until = std::min(until, m->retry_at_ms);
+      }
+    }
     pollfd fds[2] = {{wake_fd, POLLIN, 0}, {sub ? sub->fd : -1, POLLIN, 0}};
     const int timeout = static_cast<int>(std::clamp<std::int64_t>(until - now, 0, 1000));
     // Data the reader already holds would not wake poll.
@@ -364,7 +386,10 @@ void lane_cluster_s::Impl::run() {
         continue;
       }
       if (was_down) {
-        for (auto &m : list) m->cap_sent = 0;  // Redis may have lost the cap
+        for (auto &m : list) {
+          m->cap_sent = 0;  // Redis may have lost the cap and the rate limit
+          m->sent_rate = false;
+        }
         was_down = false;
       }
       next_renew = 0;
@@ -378,7 +403,8 @@ void lane_cluster_s::Impl::run() {
         if (m->left) continue;  // its lane may be freed already: never touch it again
         leaving = m->leaving;
       }
-      if (!renew && !leaving && !m->dirty.exchange(false, std::memory_order_relaxed)) continue;
+      const bool retry = m->retry_at_ms != 0 && t >= m->retry_at_ms;
+      if (!renew && !leaving && !retry && !m->dirty.exchange(false, std::memory_order_relaxed)) continue;
       if (renew) m->dirty.store(false, std::memory_order_relaxed);
       const bool ok = cmd && sync(*m, leaving);
       if (!ok) {

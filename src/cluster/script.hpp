@@ -10,14 +10,20 @@
 //       6 config  hash  max (the lane's cap), seq (the waiters' order)
 // ARGV: 1 member id, 2 lease ms, 3 slots wanted beyond those held,
 //       4 priority and 5 tenant of the member's next job, 6 cap (> 0 sets
-//       it), 7 channel prefix, 8 lane name, 9 "1" to leave, 10.. releases.
+//       it), 7 channel prefix, 8 lane name, 9 "1" to leave, 10-12 the
+//       requests rate limit (amount, per ns, burst; "-" keeps it, amount 0
+//       removes it), 13.. releases.
 // Returns {grants the member holds, releases refused, grants held by all,
-//          slots waited for by all, cap}.
+//          slots waited for by all, cap, ms until the rate limit lets the
+//          next grant go (0: it does not hold one back)}.
 //
 // Order of grants: while grants held < cap, the waiter whose next job has
 // the highest priority, then whose tenant holds the fewest grants, then
 // that has waited longest (a waiter that got one goes behind the others of
-// its rank) gets one grant. A member whose lease has ended loses its grants
+// its rank) gets one grant, if the lane's requests rate limit lets it: a
+// GCRA on Redis's clock (emission interval T = per / amount, tolerance
+// (burst - 1) * T), so over any window of length w the lane's members
+// together get at most burst + amount * w / per grants. A member whose lease has ended loses its grants
 // and its place first. Fence numbers never repeat: each is above the last
 // and at least the Redis clock in microseconds, so a restarted Redis that
 // lost its data still hands out larger ones.
@@ -57,7 +63,7 @@ if #dead > 0 then
 end
 
 local refused = 0
-for i = 10, #ARGV do
+for i = 13, #ARGV do
   local v = redis.call('HGET', slots, ARGV[i])
   local m, tn = nil, nil
   if v then m, tn = owner(v) end
@@ -93,6 +99,26 @@ else
 end
 
 if tonumber(ARGV[6]) > 0 then redis.call('HSET', cfg, 'max', ARGV[6]) end
+if ARGV[10] ~= '-' then
+  local amount, per_ns, burst = tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12])
+  if amount > 0 and per_ns > 0 then
+    local t_us = per_ns / 1000 / amount
+    local tau_us = t_us * (math.max(burst, 1) - 1)
+    local ot = tonumber(redis.call('HGET', cfg, 'rate_t') or '0')
+    local otau = tonumber(redis.call('HGET', cfg, 'rate_tau') or '-1')
+    if math.abs(ot - t_us) > 1e-6 or math.abs(otau - tau_us) > 1e-6 then
+      -- a new limit starts with a full burst
+      redis.call('HSET', cfg, 'rate_t', string.format('%.6f', t_us), 'rate_tau', string.format('%.6f', tau_us),
+                 'rate_tat', string.format('%.0f', floor))
+    end
+  else
+    redis.call('HDEL', cfg, 'rate_t', 'rate_tau', 'rate_tat')
+  end
+end
+local rate_t = tonumber(redis.call('HGET', cfg, 'rate_t') or '0')
+local rate_tau = tonumber(redis.call('HGET', cfg, 'rate_tau') or '0')
+local rate_tat = tonumber(redis.call('HGET', cfg, 'rate_tat') or '0')
+local rate_wait_us = 0
 local max = tonumber(redis.call('HGET', cfg, 'max') or '1')
 local used = redis.call('HLEN', slots)
 
@@ -124,6 +150,14 @@ while used < max do
     if x.want > 0 and (best == nil or better(x, best)) then best = x end
   end
   if best == nil then break end
+  if rate_t > 0 then
+    local tat = math.max(rate_tat, floor)
+    if tat - rate_tau > floor then
+      rate_wait_us = tat - rate_tau - floor
+      break
+    end
+    rate_tat = tat + rate_t
+  end
   local f = redis.call('INCR', fencek)
   if f < floor then
     f = floor
@@ -139,6 +173,7 @@ while used < max do
   used = used + 1
   if best.m ~= me then notify[best.m] = true end
 end
+if rate_t > 0 then redis.call('HSET', cfg, 'rate_tat', string.format('%.3f', rate_tat)) end
 local queued = 0
 for _, x in ipairs(w) do
   if x.changed then
@@ -158,7 +193,9 @@ for i = 1, #all, 2 do
   local m = owner(all[i + 1])
   if m == me then mine[#mine + 1] = all[i] end
 end
-return {mine, refused, used, queued, max}
+local wait_ms = 0
+if rate_wait_us > 0 and queued > 0 then wait_ms = math.ceil(rate_wait_us / 1000) end
+return {mine, refused, used, queued, max, wait_ms}
 )lua";
 
 }  // namespace lane::cluster

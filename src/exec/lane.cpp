@@ -219,6 +219,11 @@ SlotAsk lane_s::slots_ask() {
   std::lock_guard lk(mu);
   a.demand = sched.external_demand();
   a.cap = sched.cap();
+  if (const auto &r = sched.rate_limit(lane::core::RateKind::Requests); r.on) {
+    a.rate_amount = r.amount;
+    a.rate_per_ns = r.per_ns;
+    a.rate_burst = r.burst;
+  }
   asked_demand_ = a.demand;
   // Grants nobody will use now go back (the core lets go of them first).
   std::uint32_t held = static_cast<std::uint32_t>(free_tokens_.size()) + bound_count_;

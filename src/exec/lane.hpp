@@ -121,6 +121,8 @@ struct SlotAsk {
   std::int32_t priority = 0;            // of the job the next slot would go to
   std::string tenant;                   // of that job
   std::uint32_t cap = 0;                // the lane's cap now
+  // The lane's requests rate limit now (amount 0 = off), shared by the members.
+  std::int64_t rate_amount = 0, rate_per_ns = 0, rate_burst = 0;
 };
 
 // What the slot owner found out (one round trip to the arbiter).

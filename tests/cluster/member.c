@@ -6,7 +6,7 @@
  *
  *   member --url U --lane L [--cap N] [--tenant T] [--priority P] [--jobs N]
  *          [--job-ms M] [--every-ms E] [--lease-ms L] [--prefix P]
- *          [--fallback K] [--linger-ms M] --log FILE
+ *          [--fallback K] [--linger-ms M] [--rate R] --log FILE
  *
  * --every-ms 0 submits every job at once; > 0 one job each E ms. */
 #define _POSIX_C_SOURCE 200809L
@@ -56,7 +56,7 @@ static void done(const lane_outcome_t *o, void *ud) {
 
 int main(int argc, char **argv) {
   const char *url = NULL, *lane_name = NULL, *tenant = "", *prefix = NULL, *log_path = NULL;
-  int cap = 1, jobs = 10, every_ms = 0, lease_ms = 0, fallback = 0, priority = 0, linger_ms = 0;
+  int cap = 1, jobs = 10, every_ms = 0, lease_ms = 0, fallback = 0, priority = 0, linger_ms = 0, rate = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     const char *k = argv[i], *v = argv[i + 1];
     if (!strcmp(k, "--url")) url = v;
@@ -72,6 +72,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(k, "--fallback")) fallback = atoi(v);
     else if (!strcmp(k, "--log")) log_path = v;
     else if (!strcmp(k, "--linger-ms")) linger_ms = atoi(v);
+    else if (!strcmp(k, "--rate")) rate = atoi(v);
     else {
       fprintf(stderr, "member: unknown option %s\n", k);
       return 2;
@@ -101,6 +102,11 @@ int main(int argc, char **argv) {
   lane_t *lane = NULL;
   if (lane_create(lane_name, &lo, &lane) != LANE_OK) {
     fprintf(stderr, "member: lane_create: %s\n", lane_last_error());
+    return 3;
+  }
+  /* A requests rate limit of `rate` a second, burst 1: shared by the members. */
+  if (rate > 0 && lane_set_rate_limit(lane, LANE_RATE_REQUESTS, rate, 1000000000, 1) != LANE_OK) {
+    fprintf(stderr, "member: lane_set_rate_limit: %s\n", lane_last_error());
     return 3;
   }
   int accepted = 0, unavailable = 0, other = 0;
