@@ -363,8 +363,10 @@ def scenario_rate(tmp, redis):
         expect_clean_exit(m, 15)
     starts = sorted(t for m in ms for k, t, f, i in m.events() if k == "S")
     check(len(starts) == 30, f"rate: {len(starts)} of 30 jobs ran")
-    # A grant becomes a start a little later (Redis -> member -> worker): allow 20 ms of that.
-    slack_ns = 20e6
+    # A grant becomes a start a little later (Redis -> member -> worker), more so on a
+    # loaded machine: allow 50 ms of that (one extra start at 20/s; each process
+    # alone at 20/s would put twice the starts in a window).
+    slack_ns = 50e6
     worst = 0.0
     for i in range(len(starts)):
         for j in range(i, len(starts)):
