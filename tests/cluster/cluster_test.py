@@ -17,6 +17,11 @@ Scenarios:
             one lease (plus a renewal period) and nothing is granted twice.
   stop      SIGSTOP of a holder past its lease: its slot goes to another
             process, and its late release is refused (the fence is older).
+  arbiter   random workloads replayed straight through the arbiter script
+            (EVAL over a small RESP client): after every step the cap holds,
+            grants are disjoint, no slot idles while someone waits, and each
+            grant went to a waiter of the highest priority whose tenant held
+            no more grants than any other waiting tenant of that priority.
   api       tests/cluster/api_test.c and api_cpp.cpp: bad inputs and every
             kind of job on a member lane, from C and from lane.hpp.
   stress    tests/cluster/stress_test.c: two members in one process (on two
@@ -319,6 +324,112 @@ def scenario_example(tmp, redis):
     print(f"example: two workers ran 8 jobs with 8 distinct fences", flush=True)
 
 
+class Resp:
+    """Just enough of a Redis client for the arbiter test."""
+
+    def __init__(self, port):
+        self.s = socket.create_connection(("127.0.0.1", port))
+        self.f = self.s.makefile("rb")
+
+    def call(self, *args):
+        out = b"*%d\r\n" % len(args)
+        for a in args:
+            a = a if isinstance(a, bytes) else str(a).encode()
+            out += b"$%d\r\n%s\r\n" % (len(a), a)
+        self.s.sendall(out)
+        return self.read()
+
+    def read(self):
+        line = self.f.readline()[:-2]
+        kind, rest = line[:1], line[1:]
+        if kind in (b"+", b"-"):
+            if kind == b"-":
+                raise RuntimeError(rest.decode())
+            return rest.decode()
+        if kind == b":":
+            return int(rest)
+        if kind == b"$":
+            n = int(rest)
+            if n < 0:
+                return None
+            data = self.f.read(n + 2)[:-2]
+            return data.decode()
+        if kind == b"*":
+            return [self.read() for _ in range(int(rest))]
+        raise RuntimeError(f"bad reply {line!r}")
+
+
+def arbiter_script():
+    src = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src", "cluster", "script.hpp")).read()
+    return src.split('R"lua(', 1)[1].split(')lua"', 1)[0]
+
+
+def scenario_arbiter(tmp, redis):
+    import random
+    script = arbiter_script()
+    r = Resp(redis.port)
+    cap, steps_done, grants_checked = 4, 0, 0
+    for seed in range(40):
+        rng = random.Random(seed)
+        base = f"{{arb:{seed}}}:"
+        keys = [base + k for k in ("slots", "members", "fence", "waiters", "tenants", "config")]
+        members = [f"m{i}" for i in range(3)]
+        held = {m: set() for m in members}  # what each member was last told it holds
+        for step in range(60):
+            me = rng.choice(members)
+            want = rng.choice([0, 0, 1, 2, 3])
+            prio = rng.choice([0, 0, 1])
+            tenant = rng.choice(["a", "b", "c"])
+            mine = sorted(held[me])
+            releases = rng.sample(mine, rng.randint(0, len(mine))) if mine else []
+            slots_before = dict(zip(*[iter(r.call("HGETALL", keys[0]))] * 2))
+            waiters_before = dict(zip(*[iter(r.call("HGETALL", keys[3]))] * 2))
+            ans = r.call("EVAL", script, 6, *keys, me, 60000, want, prio, tenant, cap if step == 0 else 0,
+                         "arb:grant:", "arb", "0", "-", "-", "-", *releases)
+            slots_after = dict(zip(*[iter(r.call("HGETALL", keys[0]))] * 2))
+            held[me] = set(ans[0])
+            steps_done += 1
+            # The cap, and grants that are nobody else's.
+            check(len(slots_after) <= cap, f"arbiter: {len(slots_after)} grants, cap {cap}")
+            check(ans[2] == len(slots_after), "arbiter: the answer's count differs from the slots")
+            owners = {}
+            for g, v in slots_after.items():
+                owners.setdefault(v.split("\t")[0], set()).add(g)
+            check(owners.get(me, set()) == held[me], "arbiter: the answer is not what the member holds")
+            # Replay this step's grants against the rule.
+            w = {}
+            for m, v in waiters_before.items():
+                f = v.split("\t", 3)
+                w[m] = [int(f[0]), int(f[1]), f[3]]
+            if want > 0:
+                w[me] = [want, prio, tenant]
+            else:
+                w.pop(me, None)
+            live = {g: v for g, v in slots_before.items() if not (g in releases and v.split("\t")[0] == me)}
+            t_held = {}
+            for v in live.values():
+                tn = v.split("\t", 1)[1]
+                t_held[tn] = t_held.get(tn, 0) + 1
+            new = sorted((g for g in slots_after if g not in slots_before), key=int)
+            for g in new:
+                who, tn = slots_after[g].split("\t", 1)
+                check(who in w and w[who][0] > 0, f"arbiter: grant {g} to {who}, which did not wait")
+                if who not in w:
+                    break
+                top = max(x[1] for x in w.values() if x[0] > 0)
+                check(w[who][1] == top, f"arbiter: grant to priority {w[who][1]} while {top} waited")
+                fewest = min(t_held.get(x[2], 0) for x in w.values() if x[0] > 0 and x[1] == top)
+                check(t_held.get(tn, 0) == fewest,
+                      f"arbiter: grant to tenant {tn} holding {t_held.get(tn, 0)} while one holding {fewest} waited")
+                t_held[tn] = t_held.get(tn, 0) + 1
+                w[who][0] -= 1
+                grants_checked += 1
+            # Work-conserving: below the cap only when nobody waits.
+            if len(slots_after) < cap:
+                check(all(x[0] <= 0 for x in w.values()), "arbiter: a slot idles while a member waits")
+    print(f"arbiter: {steps_done} steps over 40 seeds, {grants_checked} grants checked against the rule", flush=True)
+
+
 def scenario_api(tmp, redis):
     for binary in (API_TEST, API_CPP_TEST):
         p = subprocess.run([binary, redis.url, f"redis://127.0.0.1:{free_port()}/0"], capture_output=True, text=True,
@@ -378,7 +489,7 @@ def scenario_rate(tmp, redis):
     print(f"rate: 30 starts over {span:.2f} s across two processes (20/s shared), worst window {worst:.2f}x", flush=True)
 
 
-SCENARIOS = {"api": scenario_api, "rate": scenario_rate, "slow": scenario_slow, "stress": scenario_stress, "cap": scenario_cap, "example": scenario_example, "kill": scenario_kill, "stop": scenario_stop, "redis": scenario_redis}
+SCENARIOS = {"arbiter": scenario_arbiter, "api": scenario_api, "rate": scenario_rate, "slow": scenario_slow, "stress": scenario_stress, "cap": scenario_cap, "example": scenario_example, "kill": scenario_kill, "stop": scenario_stop, "redis": scenario_redis}
 
 
 def main():
