@@ -164,7 +164,6 @@ void lane_s::link_slots(SlotLink *link, std::uint32_t fallback_slots) {
   std::lock_guard lk(mu);
   link_.store(link, std::memory_order_relaxed);
   fallback_slots_ = fallback_slots;
-  slot_stats_.linked = true;
   sched.set_external(true);
 }
 
@@ -176,7 +175,6 @@ void lane_s::bind_tokens_locked(lane_ctx_s *job) {
     const std::uint64_t t = free_tokens_.back();
     free_tokens_.pop_back();
     job->shared_grants->tokens.push_back(t);
-    ++bound_count_;
     if (t & kLocalGrant) {
       ++bound_local_;
     } else {
@@ -190,7 +188,6 @@ void lane_s::bind_tokens_locked(lane_ctx_s *job) {
 void lane_s::return_tokens_locked(lane_ctx_s *job) {
   if (!job->shared_grants || job->held != 0 || job->shared_grants->tokens.empty()) return;
   for (const std::uint64_t t : job->shared_grants->tokens) {
-    --bound_count_;
     if (t & kLocalGrant) {
       --bound_local_;  // a fallback slot just ends
       continue;
@@ -226,7 +223,7 @@ SlotAsk lane_s::slots_ask() {
   }
   asked_demand_ = a.demand;
   // Grants nobody will use now go back (the core lets go of them first).
-  std::uint32_t held = static_cast<std::uint32_t>(free_tokens_.size()) + bound_count_;
+  std::uint32_t held = static_cast<std::uint32_t>(free_tokens_.size() + bound_tokens_.size()) + bound_local_;
   while (held > a.demand && !free_tokens_.empty() && sched.revoke_external(1) == 1) {
     const std::uint64_t t = free_tokens_.back();
     free_tokens_.pop_back();

@@ -134,7 +134,7 @@ struct SlotAnswer {
 
 // A lane's view of its slot owner, for lane_stats.
 struct SlotStats {
-  bool linked = false, available = true;
+  bool available = true;
   std::uint32_t global_running = 0, global_queued = 0;
   std::uint64_t leases_lost = 0, releases_refused = 0;
 };
@@ -216,7 +216,6 @@ struct lane_s : lane::exec::Tagged<lane::exec::kLaneTag> {
   // fallback_slots: how many slots it may use on its own while the owner
   // cannot reach the arbiter (0: it refuses new jobs LANE_ERR_UNAVAILABLE).
   void link_slots(lane::exec::SlotLink *link, std::uint32_t fallback_slots);
-  [[nodiscard]] bool slots_linked() const { return link_.load(std::memory_order_relaxed) != nullptr; }
   // The owner's side: what to ask for, then what it got (or that the
   // arbiter could not be reached: the releases are kept for the next try).
   lane::exec::SlotAsk slots_ask();
@@ -337,8 +336,8 @@ struct lane_s : lane::exec::Tagged<lane::exec::kLaneTag> {
   bool timer_stop_ = false;
 
   // Shared lanes (link_ set once, before any submit). The rest under mu:
-  // grants not held by a job, grants held by jobs (count, and the arbiter's
-  // ones by value, to find lost leases), grants to give back, and what the
+  // grants not held by a job, grants held by jobs (the arbiter's by value,
+  // to find lost leases; fallback ones counted), grants to give back, and what the
   // owner last heard. Local fallback grants have kLocalGrant set.
   // Atomic: submit reads it without the lock; shutdown clears it (under the
   // lock) before leaving, so nothing pokes a membership that is gone.
@@ -347,7 +346,7 @@ struct lane_s : lane::exec::Tagged<lane::exec::kLaneTag> {
   std::uint32_t fallback_slots_ = 0;
   std::atomic<bool> refusing_{false};  // unreachable and no fallback: submit refuses
   std::vector<std::uint64_t> free_tokens_;
-  std::uint32_t bound_count_ = 0, bound_local_ = 0;
+  std::uint32_t bound_local_ = 0;  // fallback grants held by jobs (the arbiter's are bound_tokens_)
   std::unordered_set<std::uint64_t> bound_tokens_, lost_tokens_;
   std::vector<std::uint64_t> returning_;
   std::uint32_t asked_demand_ = UINT32_MAX;
