@@ -271,7 +271,9 @@ bool lane_cluster_s::Impl::sync(Member &m, bool leave) {
   args.push_back(m.name);
   args.push_back(leave ? "1" : "0");
   const std::int64_t rate[3] = {ask.rate_amount, ask.rate_per_ns, ask.rate_burst};
-  const bool send_rate = !m.sent_rate || !std::equal(rate, rate + 3, m.rate_sent);
+  // Only a member with a limit sends it: one that has none yet (just made,
+  // its limit set a moment later) must not take the others' away.
+  const bool send_rate = ask.rate_amount > 0 && (!m.sent_rate || !std::equal(rate, rate + 3, m.rate_sent));
   for (const std::int64_t v : rate) args.push_back(send_rate ? std::to_string(v) : "-");
   for (const std::uint64_t g : ask.releases) args.push_back(std::to_string(g));
   lane::cluster::Reply r = lane::cluster::command(cmd.get(), args);
