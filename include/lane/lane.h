@@ -788,8 +788,10 @@ LANE_API const char *lane_ctx_dropped_id(const lane_ctx_t *ctx, uint32_t i); /* 
  * cap (max_concurrent, in slots) and one order across processes: a freed
  * slot goes to the member whose next job has the highest priority, then
  * whose tenant holds the fewest slots across the members, then that waited
- * longest, as far as the lane's REQUESTS rate limit (shared as well, on
- * Redis's clock; the cost limit stays per process) lets grants go. Slots
+ * longest, as far as the lane's rate limits (shared as well, on Redis's
+ * clock; a COST limit charges each grant the next job's estimate, then the
+ * cost of the job that took it) let grants go. Tenant limits stay per
+ * process. Slots
  * are leases: a member renews them about every third of
  * lease_ns, and one that dies or stalls loses them when the lease ends (its
  * late release is refused). Time is Redis's clock. docs/cluster.md has the

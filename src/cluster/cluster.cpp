@@ -176,10 +176,10 @@ struct Member final : exec::SlotLink {
   lane_cluster_s::Impl *impl = nullptr;
   std::atomic<bool> dirty{true};
   std::uint32_t cap_sent = 0;  // the cap as last set in Redis (0: never)
-  // The requests rate limit as last sent (sent_rate false: never, or Redis
-  // may have lost it), and when the arbiter said the next grant may go.
-  bool sent_rate = false;
-  std::int64_t rate_sent[3] = {0, 0, 0};
+  // The rate limits (requests, cost) as last sent (false: never, or Redis
+  // may have lost them), and when the arbiter said the next grant may go.
+  bool rate_sent[2] = {false, false};
+  std::int64_t rate_args[2][3] = {{0, 0, 0}, {0, 0, 0}};
   std::int64_t retry_at_ms = 0;  // steady clock; 0: nothing to retry
   // Under Impl::mu.
   bool leaving = false, left = false;
@@ -270,11 +270,17 @@ bool lane_cluster_s::Impl::sync(Member &m, bool leave) {
   args.push_back(channel_prefix);
   args.push_back(m.name);
   args.push_back(leave ? "1" : "0");
-  const std::int64_t rate[3] = {ask.rate_amount, ask.rate_per_ns, ask.rate_burst};
   // Only a member with a limit sends it: one that has none yet (just made,
   // its limit set a moment later) must not take the others' away.
-  const bool send_rate = ask.rate_amount > 0 && (!m.sent_rate || !std::equal(rate, rate + 3, m.rate_sent));
-  for (const std::int64_t v : rate) args.push_back(send_rate ? std::to_string(v) : "-");
+  const std::int64_t rate[2][3] = {{ask.rate_amount, ask.rate_per_ns, ask.rate_burst},
+                                   {ask.cost_amount, ask.cost_per_ns, ask.cost_burst}};
+  bool send_rate[2];
+  for (int k = 0; k < 2; ++k) {
+    send_rate[k] = rate[k][0] > 0 && (!m.rate_sent[k] || !std::equal(rate[k], rate[k] + 3, m.rate_args[k]));
+    for (const std::int64_t v : rate[k]) args.push_back(send_rate[k] ? std::to_string(v) : "-");
+  }
+  args.push_back(std::to_string(ask.next_cost));
+  args.push_back(std::to_string(ask.cost_delta));
   for (const std::uint64_t g : ask.releases) args.push_back(std::to_string(g));
   lane::cluster::Reply r = lane::cluster::command(cmd.get(), args);
   if (r && r->type == REDIS_REPLY_ERROR && std::strncmp(r->str, "NOSCRIPT", 8) == 0) {
@@ -282,15 +288,17 @@ bool lane_cluster_s::Impl::sync(Member &m, bool leave) {
     args[1] = lane::cluster::kArbiterScript;
     r = lane::cluster::command(cmd.get(), args);
   }
-  if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 6 || r->element[0]->type != REDIS_REPLY_ARRAY) {
-    m.lane->slots_unreachable(std::move(ask.releases));
+  if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 8 || r->element[0]->type != REDIS_REPLY_ARRAY ||
+      r->element[6]->type != REDIS_REPLY_ARRAY || r->element[6]->elements != r->element[0]->elements) {
+    m.lane->slots_unreachable(std::move(ask.releases), ask.cost_delta);
     if (r && r->type == REDIS_REPLY_ERROR) std::fprintf(stderr, "liblane: cluster lane %s: %s\n", m.name.c_str(), r->str);
     return false;
   }
   if (cap != 0) m.cap_sent = cap;
-  if (send_rate) {
-    m.sent_rate = true;
-    std::copy(rate, rate + 3, m.rate_sent);
+  for (int k = 0; k < 2; ++k) {
+    if (!send_rate[k]) continue;
+    m.rate_sent[k] = true;
+    std::copy(rate[k], rate[k] + 3, m.rate_args[k]);
   }
   // The rate limit holds the next grant back: ask again then (a release
   // elsewhere would not push us, since nothing is granted).
@@ -299,7 +307,12 @@ bool lane_cluster_s::Impl::sync(Member &m, bool leave) {
   lane::exec::SlotAnswer a;
   const redisReply *mine = r->element[0];
   a.mine.reserve(mine->elements);
-  for (std::size_t i = 0; i < mine->elements; ++i) a.mine.push_back(lane::cluster::to_u64(mine->element[i]));
+  a.costs.reserve(mine->elements);
+  for (std::size_t i = 0; i < mine->elements; ++i) {
+    a.mine.push_back(lane::cluster::to_u64(mine->element[i]));
+    a.costs.push_back(static_cast<std::int64_t>(lane::cluster::to_u64(r->element[6]->element[i])));
+  }
+  a.cost_limited = lane::cluster::to_u64(r->element[7]) != 0;
   a.refused = static_cast<std::uint32_t>(lane::cluster::to_u64(r->element[1]));
   a.global_running = static_cast<std::uint32_t>(lane::cluster::to_u64(r->element[2]));
   a.global_queued = static_cast<std::uint32_t>(lane::cluster::to_u64(r->element[3]));
@@ -381,7 +394,7 @@ void lane_cluster_s::Impl::run() {
             left_cv.notify_all();
           } else {
             lane::exec::SlotAsk ask = m->lane->slots_ask();
-            m->lane->slots_unreachable(std::move(ask.releases));
+            m->lane->slots_unreachable(std::move(ask.releases), ask.cost_delta);
           }
         }
         was_down = true;
@@ -389,8 +402,8 @@ void lane_cluster_s::Impl::run() {
       }
       if (was_down) {
         for (auto &m : list) {
-          m->cap_sent = 0;  // Redis may have lost the cap and the rate limit
-          m->sent_rate = false;
+          m->cap_sent = 0;  // Redis may have lost the cap and the rate limits
+          m->rate_sent[0] = m->rate_sent[1] = false;
         }
         was_down = false;
       }

@@ -2,31 +2,44 @@
 // member takes (renew, release, ask, leave, stats). All its keys share the
 // lane's hash tag {prefix:name}, so on Redis Cluster they live in one slot.
 //
-// KEYS: 1 slots   hash  grant -> "member\ttenant" (a grant is its fence number)
+// KEYS: 1 slots   hash  grant -> "member\tcost\ttenant" (a grant is its
+//                       fence number; cost: what the cost limit charged it)
 //       2 members zset  member -> lease end (ms, Redis clock)
 //       3 fence   string the last fence number handed out
-//       4 waiters hash  member -> "want\tpriority\tsince\ttenant"
+//       4 waiters hash  member -> "want\tpriority\tsince\tcost\ttenant"
 //       5 tenants hash  tenant -> grants held
-//       6 config  hash  max (the lane's cap), seq (the waiters' order)
+//       6 config  hash  max (the lane's cap), seq (the waiters' order), and
+//                       per rate limit k (rate: requests, cost): k_t (us per
+//                       unit), k_b (burst, units), k_tat (us)
 // ARGV: 1 member id, 2 lease ms, 3 slots wanted beyond those held,
-//       4 priority and 5 tenant of the member's next job, 6 cap (> 0 sets
-//       it), 7 channel prefix, 8 lane name, 9 "1" to leave, 10-12 the
-//       requests rate limit (amount, per ns, burst; "-" keeps it, amount 0
-//       removes it), 13.. releases.
+//       4 priority, 5 tenant and 16 cost (units; 0: none, a regrant) of the
+//       member's next job, 6 cap (> 0 sets it), 7 channel prefix, 8 lane
+//       name, 9 "1" to leave, 10-12 the requests and 13-15 the cost rate
+//       limit (amount, per ns, burst; "-" keeps it, amount 0 removes it),
+//       17 a signed correction of the member's earlier cost charges (the
+//       jobs' real costs against what their grants were charged), 18..
+//       releases.
 // Returns {grants the member holds, releases refused, grants held by all,
-//          slots waited for by all, cap, ms until the rate limit lets the
-//          next grant go (0: it does not hold one back)}.
+//          slots waited for by all, cap, ms until the rate limits let the
+//          next grant go (0: they do not hold one back), the cost charged
+//          to each grant the member holds (same order as the first), 1 if
+//          the lane has a cost limit (else 0)}.
 //
 // Order of grants: while grants held < cap, the waiter whose next job has
 // the highest priority, then whose tenant holds the fewest grants, then
 // that has waited longest (a waiter that got one goes behind the others of
-// its rank) gets one grant, if the lane's requests rate limit lets it: a
-// GCRA on Redis's clock (emission interval T = per / amount, tolerance
-// (burst - 1) * T), so over any window of length w the lane's members
-// together get at most burst + amount * w / per grants. A member whose lease has ended loses its grants
-// and its place first. Fence numbers never repeat: each is above the last
-// and at least the Redis clock in microseconds, so a restarted Redis that
-// lost its data still hands out larger ones.
+// its rank) gets one grant, if the lane's rate limits let it. Each is a
+// GCRA on Redis's clock (emission interval T = per / amount per unit,
+// burst B units): a grant that costs c units (1 for requests, the waiter's
+// cost for cost) conforms when max(tat, now) - now <= (B - c) * T, and
+// then moves tat to max(tat, now) + c * T. A correction d moves tat by
+// d * T (a refund never below min(tat, now)). So over any window of length
+// w the lane's members together are charged at most B + amount * w / per
+// units, plus the refunds in the window. A member whose lease has ended
+// loses its grants and its place first (what they were charged stays
+// charged). Fence numbers never repeat: each is above the last and at least
+// the Redis clock in microseconds, so a restarted Redis that lost its data
+// still hands out larger ones.
 #pragma once
 
 namespace lane::cluster {
@@ -38,9 +51,11 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local floor = tonumber(t[1]) * 1000000 + tonumber(t[2])
 
+-- a slot's value "member\tcost\ttenant" -> member, tenant, cost
 local function owner(v)
   local i = string.find(v, '\t', 1, true)
-  return string.sub(v, 1, i - 1), string.sub(v, i + 1)
+  local j = string.find(v, '\t', i + 1, true)
+  return string.sub(v, 1, i - 1), string.sub(v, j + 1), string.sub(v, i + 1, j - 1)
 end
 local function drop(g, tenant)
   redis.call('HDEL', slots, g)
@@ -63,7 +78,7 @@ if #dead > 0 then
 end
 
 local refused = 0
-for i = 13, #ARGV do
+for i = 18, #ARGV do
   local v = redis.call('HGET', slots, ARGV[i])
   local m, tn = nil, nil
   if v then m, tn = owner(v) end
@@ -92,32 +107,53 @@ else
     else
       since = redis.call('HINCRBY', cfg, 'seq', 1)
     end
-    redis.call('HSET', waiters, me, want .. '\t' .. ARGV[4] .. '\t' .. since .. '\t' .. ARGV[5])
+    redis.call('HSET', waiters, me, want .. '\t' .. ARGV[4] .. '\t' .. since .. '\t' .. ARGV[16] .. '\t' .. ARGV[5])
   else
     redis.call('HDEL', waiters, me)
   end
 end
 
 if tonumber(ARGV[6]) > 0 then redis.call('HSET', cfg, 'max', ARGV[6]) end
-if ARGV[10] ~= '-' then
-  local amount, per_ns, burst = tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12])
+-- The rate limits: k = 'rate' (requests) or 'cost'.
+local function set_limit(k, a, p, b)
+  if a == '-' then return end
+  local amount, per_ns, burst = tonumber(a), tonumber(p), tonumber(b)
   if amount > 0 and per_ns > 0 then
     local t_us = per_ns / 1000 / amount
-    local tau_us = t_us * (math.max(burst, 1) - 1)
-    local ot = tonumber(redis.call('HGET', cfg, 'rate_t') or '0')
-    local otau = tonumber(redis.call('HGET', cfg, 'rate_tau') or '-1')
-    if math.abs(ot - t_us) > 1e-6 or math.abs(otau - tau_us) > 1e-6 then
+    burst = math.max(burst, 1)
+    local ot = tonumber(redis.call('HGET', cfg, k .. '_t') or '0')
+    local ob = tonumber(redis.call('HGET', cfg, k .. '_b') or '0')
+    if math.abs(ot - t_us) > 1e-6 or ob ~= burst then
       -- a new limit starts with a full burst
-      redis.call('HSET', cfg, 'rate_t', string.format('%.6f', t_us), 'rate_tau', string.format('%.6f', tau_us),
-                 'rate_tat', string.format('%.0f', floor))
+      redis.call('HSET', cfg, k .. '_t', string.format('%.6f', t_us), k .. '_b', burst,
+                 k .. '_tat', string.format('%.0f', floor))
     end
   else
-    redis.call('HDEL', cfg, 'rate_t', 'rate_tau', 'rate_tat')
+    redis.call('HDEL', cfg, k .. '_t', k .. '_b', k .. '_tat')
   end
 end
-local rate_t = tonumber(redis.call('HGET', cfg, 'rate_t') or '0')
-local rate_tau = tonumber(redis.call('HGET', cfg, 'rate_tau') or '0')
-local rate_tat = tonumber(redis.call('HGET', cfg, 'rate_tat') or '0')
+local function get_limit(k)
+  return {k = k, t = tonumber(redis.call('HGET', cfg, k .. '_t') or '0'),
+          b = tonumber(redis.call('HGET', cfg, k .. '_b') or '0'),
+          tat = tonumber(redis.call('HGET', cfg, k .. '_tat') or '0')}
+end
+-- us until c units conform (0: now)
+local function wait_for(l, c)
+  local w = math.max(l.tat, floor) - floor - (l.b - c) * l.t
+  if w > 0 then return w end
+  return 0
+end
+set_limit('rate', ARGV[10], ARGV[11], ARGV[12])
+set_limit('cost', ARGV[13], ARGV[14], ARGV[15])
+local rate, cost = get_limit('rate'), get_limit('cost')
+local delta = tonumber(ARGV[17])
+if cost.t > 0 and delta ~= 0 then
+  if delta > 0 then
+    cost.tat = math.max(cost.tat, floor) + delta * cost.t
+  else
+    cost.tat = math.max(cost.tat + delta * cost.t, math.min(cost.tat, floor))
+  end
+end
 local rate_wait_us = 0
 local max = tonumber(redis.call('HGET', cfg, 'max') or '1')
 local used = redis.call('HLEN', slots)
@@ -129,8 +165,10 @@ for i = 1, #raw, 2 do
   local a = string.find(v, '\t', 1, true)
   local b = string.find(v, '\t', a + 1, true)
   local c = string.find(v, '\t', b + 1, true)
+  local d = string.find(v, '\t', c + 1, true)
   w[#w + 1] = {m = raw[i], want = tonumber(string.sub(v, 1, a - 1)), prio = tonumber(string.sub(v, a + 1, b - 1)),
-               since = tonumber(string.sub(v, b + 1, c - 1)), tenant = string.sub(v, c + 1), changed = false}
+               since = tonumber(string.sub(v, b + 1, c - 1)), cost = tonumber(string.sub(v, c + 1, d - 1)),
+               tenant = string.sub(v, d + 1), changed = false}
 end
 local held = {}
 local function tenant_held(tn)
@@ -150,21 +188,24 @@ while used < max do
     if x.want > 0 and (best == nil or better(x, best)) then best = x end
   end
   if best == nil then break end
-  if rate_t > 0 then
-    local tat = math.max(rate_tat, floor)
-    if tat - rate_tau > floor then
-      rate_wait_us = tat - rate_tau - floor
-      break
-    end
-    rate_tat = tat + rate_t
+  local c = 0
+  if cost.t > 0 and best.cost > 0 then c = math.min(best.cost, cost.b) end
+  local wait = 0
+  if rate.t > 0 then wait = wait_for(rate, 1) end
+  if c > 0 then wait = math.max(wait, wait_for(cost, c)) end
+  if wait > 0 then
+    rate_wait_us = wait
+    break
   end
+  if rate.t > 0 then rate.tat = math.max(rate.tat, floor) + rate.t end
+  if c > 0 then cost.tat = math.max(cost.tat, floor) + c * cost.t end
   local f = redis.call('INCR', fencek)
   if f < floor then
     f = floor
     redis.call('SET', fencek, string.format('%.0f', floor))
   end
   local g = string.format('%.0f', f)
-  redis.call('HSET', slots, g, best.m .. '\t' .. best.tenant)
+  redis.call('HSET', slots, g, best.m .. '\t' .. c .. '\t' .. best.tenant)
   redis.call('HINCRBY', tenants, best.tenant, 1)
   held[best.tenant] = tenant_held(best.tenant) + 1
   best.want = best.want - 1
@@ -173,12 +214,14 @@ while used < max do
   used = used + 1
   if best.m ~= me then notify[best.m] = true end
 end
-if rate_t > 0 then redis.call('HSET', cfg, 'rate_tat', string.format('%.3f', rate_tat)) end
+for _, l in ipairs({rate, cost}) do
+  if l.t > 0 then redis.call('HSET', cfg, l.k .. '_tat', string.format('%.3f', l.tat)) end
+end
 local queued = 0
 for _, x in ipairs(w) do
   if x.changed then
     if x.want > 0 then
-      redis.call('HSET', waiters, x.m, x.want .. '\t' .. x.prio .. '\t' .. x.since .. '\t' .. x.tenant)
+      redis.call('HSET', waiters, x.m, x.want .. '\t' .. x.prio .. '\t' .. x.since .. '\t' .. x.cost .. '\t' .. x.tenant)
     else
       redis.call('HDEL', waiters, x.m)
     end
@@ -187,15 +230,18 @@ for _, x in ipairs(w) do
 end
 for m, _ in pairs(notify) do redis.call('PUBLISH', ARGV[7] .. m, ARGV[8]) end
 
-local mine = {}
+local mine, costs = {}, {}
 local all = redis.call('HGETALL', slots)
 for i = 1, #all, 2 do
-  local m = owner(all[i + 1])
-  if m == me then mine[#mine + 1] = all[i] end
+  local m, _, c = owner(all[i + 1])
+  if m == me then
+    mine[#mine + 1] = all[i]
+    costs[#costs + 1] = c
+  end
 end
 local wait_ms = 0
 if rate_wait_us > 0 and queued > 0 then wait_ms = math.ceil(rate_wait_us / 1000) end
-return {mine, refused, used, queued, max, wait_ms}
+return {mine, refused, used, queued, max, wait_ms, costs, cost.t > 0 and 1 or 0}
 )lua";
 
 }  // namespace lane::cluster

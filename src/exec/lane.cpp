@@ -180,9 +180,42 @@ void lane_s::bind_tokens_locked(lane_ctx_s *job) {
     } else {
       bound_tokens_.insert(t);
       fence = std::max(fence, t);
+      // What the grant was charged gives way to the run's own charge.
+      if (const auto it = token_cost_.find(t); it != token_cost_.end()) {
+        cost_delta_ -= it->second;
+        token_cost_.erase(it);
+      }
     }
   }
   job->shared_grants->fence.store(fence, std::memory_order_relaxed);
+  settle_cost_locked(job, false);
+}
+
+namespace {
+// What a shared cost limit is to hold for a run: its real cost once
+// reported, else its estimate (as the core's own COST limit charges it).
+std::int64_t run_cost(const lane_ctx_s *job) {
+  return job->reported_cost > 0 ? job->reported_cost : job->cost_estimate();
+}
+}  // namespace
+
+void lane_s::settle_cost_locked(lane_ctx_s *job, bool ended) {
+  auto &g = *job->shared_grants;
+  if (!cost_limited_ && !sched.rate_limit(lane::core::RateKind::Cost).on) {
+    g.charged = 0;
+    return;
+  }
+  if (g.charged == 0 && ended) return;  // never charged (ran on no shared grant)
+  const std::int64_t c = run_cost(job);
+  cost_delta_ += c - g.charged;
+  g.charged = ended ? 0 : c;
+}
+
+void lane_s::forget_token_cost_locked(std::uint64_t token) {
+  if (const auto it = token_cost_.find(token); it != token_cost_.end()) {
+    cost_delta_ -= it->second;
+    token_cost_.erase(it);
+  }
 }
 
 void lane_s::return_tokens_locked(lane_ctx_s *job) {
@@ -201,7 +234,7 @@ void lane_s::return_tokens_locked(lane_ctx_s *job) {
 
 void lane_s::poke_locked() {
   SlotLink *l = link_.load(std::memory_order_relaxed);
-  if (l && (!returning_.empty() || sched.external_demand() != asked_demand_)) l->poke();
+  if (l && (!returning_.empty() || cost_delta_ != 0 || sched.external_demand() != asked_demand_)) l->poke();
 }
 
 void lane_s::drop_free_local_locked() {
@@ -221,13 +254,21 @@ SlotAsk lane_s::slots_ask() {
     a.rate_per_ns = r.per_ns;
     a.rate_burst = r.burst;
   }
+  if (const auto &r = sched.rate_limit(lane::core::RateKind::Cost); r.on) {
+    a.cost_amount = r.amount;
+    a.cost_per_ns = r.per_ns;
+    a.cost_burst = r.burst;
+  }
   asked_demand_ = a.demand;
   // Grants nobody will use now go back (the core lets go of them first).
   std::uint32_t held = static_cast<std::uint32_t>(free_tokens_.size() + bound_tokens_.size()) + bound_local_;
   while (held > a.demand && !free_tokens_.empty() && sched.revoke_external(1) == 1) {
     const std::uint64_t t = free_tokens_.back();
     free_tokens_.pop_back();
-    if (!(t & kLocalGrant)) returning_.push_back(t);
+    if (!(t & kLocalGrant)) {
+      returning_.push_back(t);
+      forget_token_cost_locked(t);
+    }
     --held;
   }
   // Fallback slots count as held only while they run.
@@ -235,8 +276,11 @@ SlotAsk lane_s::slots_ask() {
                                                            [](std::uint64_t t) { return (t & kLocalGrant) != 0; }));
   a.releases = std::move(returning_);
   returning_.clear();
+  a.cost_delta = cost_delta_;
+  cost_delta_ = 0;
   if (const auto *next = sched.next_waiting()) {
     a.priority = next->priority;
+    a.next_cost = next->state == lane::core::JobState::Reacquiring ? 0 : next->cost_estimate();
     if (next->tenant) {
       a.tenant = next->tenant->name;
     } else if (next->budget) {
@@ -252,6 +296,7 @@ void lane_s::slots_answer(const SlotAnswer &ans) {
   {
     std::lock_guard lk(mu);
     refusing_.store(false, std::memory_order_relaxed);
+    cost_limited_ = ans.cost_limited;
     slot_stats_.available = true;
     slot_stats_.global_running = ans.global_running;
     slot_stats_.global_queued = ans.global_queued;
@@ -263,6 +308,7 @@ void lane_s::slots_answer(const SlotAnswer &ans) {
       if ((tok & kLocalGrant) || mine.contains(tok)) return false;
       if (sched.revoke_external(1) != 1) return false;
       ++slot_stats_.leases_lost;
+      forget_token_cost_locked(tok);
       return true;
     });
     // Grants held by running jobs that it no longer knows: the jobs run on
@@ -271,12 +317,14 @@ void lane_s::slots_answer(const SlotAnswer &ans) {
       if (!mine.contains(tok) && lost_tokens_.insert(tok).second) ++slot_stats_.leases_lost;
     }
     std::uint32_t fresh = 0;
-    for (const std::uint64_t tok : ans.mine) {
+    for (std::size_t i = 0; i < ans.mine.size(); ++i) {
+      const std::uint64_t tok = ans.mine[i];
       if (bound_tokens_.contains(tok) || std::find(free_tokens_.begin(), free_tokens_.end(), tok) != free_tokens_.end() ||
           std::find(returning_.begin(), returning_.end(), tok) != returning_.end()) {
         continue;
       }
       free_tokens_.push_back(tok);
+      if (i < ans.costs.size() && ans.costs[i] != 0) token_cost_[tok] = ans.costs[i];
       ++fresh;
     }
     if (fresh > 0) sched.grant_external(fresh, t, eff);
@@ -285,16 +333,19 @@ void lane_s::slots_answer(const SlotAnswer &ans) {
   apply_unlocked(eff, false);
 }
 
-void lane_s::slots_unreachable(std::vector<std::uint64_t> releases) {
+void lane_s::slots_unreachable(std::vector<std::uint64_t> releases, std::int64_t cost_delta) {
   const std::int64_t t = now();
   Effects eff;
   {
     std::lock_guard lk(mu);
     returning_.insert(returning_.end(), releases.begin(), releases.end());  // tried again later
+    cost_delta_ += cost_delta;                                                // likewise
     slot_stats_.available = false;
     // Free grants cannot be renewed now: they are not used.
     std::erase_if(free_tokens_, [&](std::uint64_t tok) {
-      return !(tok & kLocalGrant) && sched.revoke_external(1) == 1;
+      if ((tok & kLocalGrant) || sched.revoke_external(1) != 1) return false;
+      forget_token_cost_locked(tok);
+      return true;
     });
     if (fallback_slots_ == 0) {
       refusing_.store(true, std::memory_order_relaxed);
@@ -492,6 +543,7 @@ lane_ctx_s *lane_s::finish_run(lane_ctx_s *job, std::int32_t code, bool keep_nex
     std::lock_guard lk(mu);
     job->run_inline = false;
     sched.finish(job, code, finish_info(job, code, 0), t, eff);
+    if (job->shared_grants) settle_cost_locked(job, true);
     return_tokens_locked(job);
     apply_locked(eff);
   }
@@ -524,6 +576,7 @@ lane_status_t lane_s::finish_host_job(std::uint64_t token, std::int32_t code, st
     lane_ctx_s *job = host_job(sched, token, "finished", why);
     if (!job) return LANE_ERR_INVALID;
     sched.finish(job, code, finish_info(job, code, cost), t, eff);
+    if (job->shared_grants) settle_cost_locked(job, true);
     return_tokens_locked(job);
     apply_locked(eff);
   }
@@ -560,7 +613,13 @@ std::vector<lane::core::Scheduler::TenantRow> lane_s::tenant_limits() {
 }
 
 lane_status_t lane_s::set_cost(lane_ctx_s *job, std::int64_t cost) {
-  return with_effects([&](std::int64_t t, Effects &eff) { return sched.set_cost(job, cost, t, eff); });
+  return with_effects([&](std::int64_t t, Effects &eff) {
+    const lane_status_t s = sched.set_cost(job, cost, t, eff);
+    if (s == LANE_OK && job->shared_grants && job->shared_grants->charged != 0) {
+      settle_cost_locked(job, false);  // more charged at once, or a refund
+    }
+    return s;
+  });
 }
 
 lane_status_t lane_s::release_slots(lane_ctx_s *job) {

@@ -23,6 +23,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -78,9 +79,12 @@ struct lane_ctx_s : lane::exec::Tagged<lane::exec::kCtxTag>, lane::core::Job {
   // pay one pointer: the grants whose slots it holds (under the lane's lock;
   // room reserved at submit) and the newest of them, which lane_ctx_fence
   // reports (0: none, or a local fallback slot).
+  // charged: what the arbiter's cost limit holds for this run (the core's
+  // charged_cost as last passed on).
   struct Grants {
     std::vector<std::uint64_t> tokens;
     std::atomic<std::uint64_t> fence{0};
+    std::int64_t charged = 0;
   };
   std::unique_ptr<Grants> shared_grants;
 
@@ -121,13 +125,21 @@ struct SlotAsk {
   std::int32_t priority = 0;            // of the job the next slot would go to
   std::string tenant;                   // of that job
   std::uint32_t cap = 0;                // the lane's cap now
-  // The lane's requests rate limit now (amount 0 = off), shared by the members.
-  std::int64_t rate_amount = 0, rate_per_ns = 0, rate_burst = 0;
+  // The lane's rate limits now (amount 0 = off), shared by the members.
+  std::int64_t rate_amount = 0, rate_per_ns = 0, rate_burst = 0;  // requests
+  std::int64_t cost_amount = 0, cost_per_ns = 0, cost_burst = 0;  // cost
+  // With a cost limit: what a grant for the next job is to be charged (its
+  // estimate; 0 for a regrant), and the correction of earlier charges since
+  // the last ask (the costs of the runs that took the grants, less what the
+  // grants were charged).
+  std::int64_t next_cost = 0, cost_delta = 0;
 };
 
 // What the slot owner found out (one round trip to the arbiter).
 struct SlotAnswer {
   std::vector<std::uint64_t> mine;  // every grant the arbiter says this member holds
+  std::vector<std::int64_t> costs;  // what the cost limit charged each of them
+  bool cost_limited = false;        // the lane has a shared cost limit
   std::uint32_t refused = 0;        // releases refused (the lease had already run out)
   std::uint32_t global_running = 0, global_queued = 0;
 };
@@ -220,7 +232,7 @@ struct lane_s : lane::exec::Tagged<lane::exec::kLaneTag> {
   // arbiter could not be reached: the releases are kept for the next try).
   lane::exec::SlotAsk slots_ask();
   void slots_answer(const lane::exec::SlotAnswer &a);
-  void slots_unreachable(std::vector<std::uint64_t> releases);
+  void slots_unreachable(std::vector<std::uint64_t> releases, std::int64_t cost_delta);
   lane::exec::SlotStats slot_stats();
 
   // flags: LANE_CANCEL_QUEUED and/or LANE_CANCEL_RUNNING (not 0).
@@ -310,6 +322,10 @@ struct lane_s : lane::exec::Tagged<lane::exec::kLaneTag> {
   // gave its slots back hands them on for return; the owner hears of it.
   void bind_tokens_locked(lane_ctx_s *job);
   void return_tokens_locked(lane_ctx_s *job);
+  // Passes a change of the job's cost charge on to the arbiter; ended: the
+  // run is over (what is charged for it stays charged).
+  void settle_cost_locked(lane_ctx_s *job, bool ended);
+  void forget_token_cost_locked(std::uint64_t token);  // a grant no job used: refund its charge
   void poke_locked();
   void drop_free_local_locked();
   void on_timer();  // the timer thread: what fell due
@@ -350,6 +366,12 @@ struct lane_s : lane::exec::Tagged<lane::exec::kLaneTag> {
   std::unordered_set<std::uint64_t> bound_tokens_, lost_tokens_;
   std::vector<std::uint64_t> returning_;
   std::uint32_t asked_demand_ = UINT32_MAX;
+  // With a shared cost limit (the arbiter's or this lane's): what the
+  // arbiter charged each grant no job holds yet (nonzero only), and the
+  // correction not yet sent.
+  bool cost_limited_ = false;  // as the arbiter last said
+  std::unordered_map<std::uint64_t, std::int64_t> token_cost_;
+  std::int64_t cost_delta_ = 0;
   std::uint64_t next_local_ = 0;
   lane::exec::SlotStats slot_stats_;
 };

@@ -22,6 +22,11 @@ Scenarios:
             grants are disjoint, no slot idles while someone waits, and each
             grant went to a waiter of the highest priority whose tenant held
             no more grants than any other waiting tenant of that priority.
+  arbiter-cost
+            the same with a cost rate limit, random costs and corrections:
+            each grant is charged its waiter's cost, and over every window of
+            steps (timed by Redis's TIME around each) the cost granted is at
+            most burst + amount * window / per + the refunds in the window.
   api       tests/cluster/api_test.c and api_cpp.cpp: bad inputs and every
             kind of job on a member lane, from C and from lane.hpp.
   stress    tests/cluster/stress_test.c: two members in one process (on two
@@ -31,6 +36,10 @@ Scenarios:
   rate      two processes share a requests rate limit of 20/s (burst 1):
             together they start no more than 1 + 20/s * window jobs in any
             window, where each alone would be allowed 20/s.
+  cost      two processes share a cost rate limit: with equal costs no
+            window sees more than the limit allows; with real costs below
+            the estimates, the refunds reach the shared limit (it lets jobs
+            go at the real cost's pace, not the estimate's).
   slow      Redis stalls (DEBUG SLEEP) for less than the command timeout:
             grants are late, nothing is refused; then for longer: refused
             LANE_ERR_UNAVAILABLE meanwhile, resumed after, one outcome each.
@@ -385,7 +394,7 @@ def scenario_arbiter(tmp, redis):
             slots_before = dict(zip(*[iter(r.call("HGETALL", keys[0]))] * 2))
             waiters_before = dict(zip(*[iter(r.call("HGETALL", keys[3]))] * 2))
             ans = r.call("EVAL", script, 6, *keys, me, 60000, want, prio, tenant, cap if step == 0 else 0,
-                         "arb:grant:", "arb", "0", "-", "-", "-", *releases)
+                         "arb:grant:", "arb", "0", "-", "-", "-", "-", "-", "-", 0, 0, *releases)
             slots_after = dict(zip(*[iter(r.call("HGETALL", keys[0]))] * 2))
             held[me] = set(ans[0])
             steps_done += 1
@@ -399,8 +408,8 @@ def scenario_arbiter(tmp, redis):
             # Replay this step's grants against the rule.
             w = {}
             for m, v in waiters_before.items():
-                f = v.split("\t", 3)
-                w[m] = [int(f[0]), int(f[1]), f[3]]
+                f = v.split("\t", 4)
+                w[m] = [int(f[0]), int(f[1]), f[4]]
             if want > 0:
                 w[me] = [want, prio, tenant]
             else:
@@ -408,11 +417,11 @@ def scenario_arbiter(tmp, redis):
             live = {g: v for g, v in slots_before.items() if not (g in releases and v.split("\t")[0] == me)}
             t_held = {}
             for v in live.values():
-                tn = v.split("\t", 1)[1]
+                tn = v.split("\t", 2)[2]
                 t_held[tn] = t_held.get(tn, 0) + 1
             new = sorted((g for g in slots_after if g not in slots_before), key=int)
             for g in new:
-                who, tn = slots_after[g].split("\t", 1)
+                who, _, tn = slots_after[g].split("\t", 2)
                 check(who in w and w[who][0] > 0, f"arbiter: grant {g} to {who}, which did not wait")
                 if who not in w:
                     break
@@ -489,7 +498,111 @@ def scenario_rate(tmp, redis):
     print(f"rate: 30 starts over {span:.2f} s across two processes (20/s shared), worst window {worst:.2f}x", flush=True)
 
 
-SCENARIOS = {"arbiter": scenario_arbiter, "api": scenario_api, "rate": scenario_rate, "slow": scenario_slow, "stress": scenario_stress, "cap": scenario_cap, "example": scenario_example, "kill": scenario_kill, "stop": scenario_stop, "redis": scenario_redis}
+def scenario_arbiter_cost(tmp, redis):
+    import random
+    script = arbiter_script()
+    r = Resp(redis.port)
+    amount, per_ns, burst, cap = 2000, 10**9, 8, 6  # 0.5 ms a unit
+    windows, held_back, granted_total = 0, 0, 0
+
+    def now_us():
+        sec, usec = r.call("TIME")
+        return int(sec) * 10**6 + int(usec)
+
+    for seed in range(20):
+        rng = random.Random(1000 + seed)
+        base = f"{{arbc:{seed}}}:"
+        keys = [base + k for k in ("slots", "members", "fence", "waiters", "tenants", "config")]
+        members = [f"m{i}" for i in range(3)]
+        held = {m: set() for m in members}
+        steps = []  # (Redis time before, after, cost granted, refunded)
+        for step in range(80):
+            me = rng.choice(members)
+            want = rng.choice([0, 1, 2, 3])
+            cost = rng.randint(1, 12)  # above the burst: charged the burst
+            delta = rng.choice([0, 0, 0, -3, -1, 2, 5])
+            mine = sorted(held[me])
+            releases = rng.sample(mine, rng.randint(0, len(mine))) if mine else []
+            slots_before = dict(zip(*[iter(r.call("HGETALL", keys[0]))] * 2))
+            waiters_before = dict(zip(*[iter(r.call("HGETALL", keys[3]))] * 2))
+            limit = (amount, per_ns, burst) if step == 0 else ("-", "-", "-")
+            t0 = now_us()
+            ans = r.call("EVAL", script, 6, *keys, me, 60000, want, 0, "t", cap if step == 0 else 0, "arbc:grant:",
+                         "arbc", "0", "-", "-", "-", *limit, cost, delta, *releases)
+            t1 = now_us()
+            slots_after = dict(zip(*[iter(r.call("HGETALL", keys[0]))] * 2))
+            held[me] = set(ans[0])
+            check(ans[7] == 1, "arbiter cost: the answer does not say the lane has a cost limit")
+            check(len(ans[6]) == len(ans[0]) and all(slots_after[g].split("\t")[1] == c for g, c in zip(ans[0], ans[6])),
+                  "arbiter cost: the costs answered are not the grants' charges")
+            # Each new grant is charged its waiter's cost (at most the burst).
+            announced = {m: int(v.split("\t")[3]) for m, v in waiters_before.items()}
+            if want > 0:
+                announced[me] = cost
+            granted = 0
+            for g, v in slots_after.items():
+                if g in slots_before:
+                    continue
+                who, c, _ = v.split("\t", 2)
+                check(int(c) == min(announced.get(who, -1), burst),
+                      f"arbiter cost: grant to {who} charged {c}, its next job costs {announced.get(who)}")
+                granted += int(c)
+            granted_total += granted
+            waiting = sum(int(v.split("\t")[0]) for v in r.call("HVALS", keys[3]))
+            if len(slots_after) < cap and waiting > 0:
+                check(ans[5] > 0, "arbiter cost: a slot idles while a member waits, and no rate wait was named")
+                held_back += 1
+            steps.append((t0, t1, granted, max(0, -delta)))
+        # The bound, over every window of steps: the cost granted in it is at
+        # most burst + amount * its length / per + the refunds in it.
+        for i in range(len(steps)):
+            g = refunds = 0
+            for j in range(i, len(steps)):
+                g += steps[j][2]
+                refunds += steps[j][3]
+                allowed = burst + amount * (steps[j][1] - steps[i][0]) * 1000 / per_ns + refunds
+                check(g <= allowed + 1e-6, f"arbiter cost: {g} units granted in a window that allows {allowed:.2f}")
+                windows += 1
+    check(held_back > 0 and granted_total > 0, "arbiter cost: the limit never held a grant back (the test proves nothing)")
+    print(f"arbiter cost: {granted_total} units granted over 20 seeds, {windows} windows within the bound, "
+          f"{held_back} steps held back by the limit", flush=True)
+
+
+def scenario_cost(tmp, redis):
+    # Equal costs: 5 a job against 100 units/s (burst 5) shared: 20 jobs/s together.
+    ms = [Member(tmp, f"cost{i}", redis, "cost", cap=4, jobs=15, job_ms=1, cost=5, cost_rate=100) for i in range(2)]
+    for m in ms:
+        expect_clean_exit(m, 15)
+    starts = sorted(t for m in ms for k, t, f, i in m.events() if k == "S")
+    check(len(starts) == 30, f"cost: {len(starts)} of 30 jobs ran")
+    slack_ns = 50e6  # grant -> start, as in the rate scenario
+    worst = 0.0
+    for i in range(len(starts)):
+        for j in range(i, len(starts)):
+            allowed = 5 + 100 * (starts[j] - starts[i] + slack_ns) / 1e9
+            worst = max(worst, 5 * (j - i + 1) / allowed)
+    check(worst <= 1.0, f"cost: {worst:.2f}x the shared cost limit in some window")
+    span = (starts[-1] - starts[0]) / 1e9 if starts else 0
+    check(span >= 29 / 20 * 0.95, f"cost: 30 starts in {span:.2f} s, faster than the shared 20 a second")
+    print(f"cost: 30 starts of cost 5 over {span:.2f} s across two processes (100 units/s shared), "
+          f"worst window {worst:.2f}x", flush=True)
+    # Refunds: each job is estimated at 10 (the whole burst) and reports 2 as
+    # it starts, so the shared limit lets one go per 2 units (50/s together);
+    # without the refunds reaching Redis it would be one per 10 (10/s), and
+    # each process alone would be allowed 50/s.
+    ms = [Member(tmp, f"refund{i}", redis, "refund", cap=4, jobs=20, job_ms=1, cost=10, real_cost=2, cost_rate=100)
+          for i in range(2)]
+    for m in ms:
+        expect_clean_exit(m, 20)
+    starts = sorted(t for m in ms for k, t, f, i in m.events() if k == "S")
+    check(len(starts) == 40, f"cost refunds: {len(starts)} of 40 jobs ran")
+    span = (starts[-1] - starts[0]) / 1e9 if starts else 0
+    check(span >= 39 / 50 * 0.9, f"cost refunds: 40 starts in {span:.2f} s, faster than the shared 50 a second")
+    check(span <= 2.0, f"cost refunds: 40 starts took {span:.2f} s: the refunds did not reach the shared limit")
+    print(f"cost refunds: 40 starts over {span:.2f} s (50/s with refunds, 10/s without)", flush=True)
+
+
+SCENARIOS = {"arbiter": scenario_arbiter, "arbiter-cost": scenario_arbiter_cost, "cost": scenario_cost, "api": scenario_api, "rate": scenario_rate, "slow": scenario_slow, "stress": scenario_stress, "cap": scenario_cap, "example": scenario_example, "kill": scenario_kill, "stop": scenario_stop, "redis": scenario_redis}
 
 
 def main():

@@ -6,9 +6,13 @@
  *
  *   member --url U --lane L [--cap N] [--tenant T] [--priority P] [--jobs N]
  *          [--job-ms M] [--every-ms E] [--lease-ms L] [--prefix P]
- *          [--fallback K] [--linger-ms M] [--rate R] --log FILE
+ *          [--fallback K] [--linger-ms M] [--rate R] [--cost C]
+ *          [--real-cost X] [--cost-rate U] [--cost-burst B] --log FILE
  *
- * --every-ms 0 submits every job at once; > 0 one job each E ms. */
+ * --every-ms 0 submits every job at once; > 0 one job each E ms. --rate: a
+ * requests rate limit of R a second (burst 1); --cost-rate: a cost rate limit
+ * of U units a second (burst B, default C); --cost: each job's estimate;
+ * --real-cost: each job reports that cost as it starts. */
 #define _POSIX_C_SOURCE 200809L
 #include <lane/lane.h>
 
@@ -23,6 +27,7 @@
 
 static int log_fd = -1;
 static int job_ms = 50;
+static int real_cost = 0;
 static atomic_int outcomes, ok_outcomes;
 
 static int64_t now_ns(void) {
@@ -41,6 +46,7 @@ static void log_line(char kind, const lane_ctx_t *ctx) {
 static int32_t run(lane_ctx_t *ctx, void *ud) {
   (void)ud;
   log_line('S', ctx);
+  if (real_cost > 0 && lane_ctx_set_cost(ctx, real_cost) != LANE_OK) abort();
   struct timespec ts = {job_ms / 1000, (long)(job_ms % 1000) * 1000000L};
   while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
   }
@@ -57,6 +63,7 @@ static void done(const lane_outcome_t *o, void *ud) {
 int main(int argc, char **argv) {
   const char *url = NULL, *lane_name = NULL, *tenant = "", *prefix = NULL, *log_path = NULL;
   int cap = 1, jobs = 10, every_ms = 0, lease_ms = 0, fallback = 0, priority = 0, linger_ms = 0, rate = 0;
+  int cost = 0, cost_rate = 0, cost_burst = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     const char *k = argv[i], *v = argv[i + 1];
     if (!strcmp(k, "--url")) url = v;
@@ -73,6 +80,10 @@ int main(int argc, char **argv) {
     else if (!strcmp(k, "--log")) log_path = v;
     else if (!strcmp(k, "--linger-ms")) linger_ms = atoi(v);
     else if (!strcmp(k, "--rate")) rate = atoi(v);
+    else if (!strcmp(k, "--cost")) cost = atoi(v);
+    else if (!strcmp(k, "--real-cost")) real_cost = atoi(v);
+    else if (!strcmp(k, "--cost-rate")) cost_rate = atoi(v);
+    else if (!strcmp(k, "--cost-burst")) cost_burst = atoi(v);
     else {
       fprintf(stderr, "member: unknown option %s\n", k);
       return 2;
@@ -104,8 +115,13 @@ int main(int argc, char **argv) {
     fprintf(stderr, "member: lane_create: %s\n", lane_last_error());
     return 3;
   }
-  /* A requests rate limit of `rate` a second, burst 1: shared by the members. */
+  /* Rate limits (shared by the members). */
   if (rate > 0 && lane_set_rate_limit(lane, LANE_RATE_REQUESTS, rate, 1000000000, 1) != LANE_OK) {
+    fprintf(stderr, "member: lane_set_rate_limit: %s\n", lane_last_error());
+    return 3;
+  }
+  if (cost_rate > 0 &&
+      lane_set_rate_limit(lane, LANE_RATE_COST, cost_rate, 1000000000, cost_burst > 0 ? cost_burst : cost) != LANE_OK) {
     fprintf(stderr, "member: lane_set_rate_limit: %s\n", lane_last_error());
     return 3;
   }
@@ -117,6 +133,7 @@ int main(int argc, char **argv) {
     j.id = id;
     j.tenant = tenant;
     j.priority = priority;
+    j.cost = cost;
     j.run = run;
     j.on_done = done;
     lane_status_t s = lane_submit(lane, &j, NULL);

@@ -3,7 +3,8 @@
  * through one cluster with argv[2] "one" (two lanes of one name on one
  * connection are still two members), four threads
  * submitting callback jobs with random tenants, priorities, queue timeouts,
- * cancels and release/reacquire. Checks that the jobs holding a slot never
+ * cancels, release/reacquire and costs (a shared cost limit, estimates,
+ * costs reported while running). Checks that the jobs holding a slot never
  * exceed the shared cap across both members, and that every accepted job
  * gets exactly one outcome (and a refused one none). Run under ASan and
  * TSan by cluster_test.py (scenario stress). Meanwhile another thread makes
@@ -39,6 +40,7 @@ static void hold(int d) {
 static int32_t run(lane_ctx_t *ctx, void *ud) {
   size_t n = (size_t)ud;
   hold(1);
+  if (n % 3 == 0 && lane_ctx_set_cost(ctx, (int64_t)(n % 7) + 1) != LANE_OK) return 8; /* a refund or more */
   lane_ctx_wait(ctx, (int64_t)(n % 4) * 500000);
   if (n % 5 == 0 && lane_ctx_fence(ctx) > 0) {
     hold(-1);
@@ -113,6 +115,7 @@ static void *submitter(void *arg) {
     j.run = run;
     j.on_done = done;
     j.user_data = (void *)n;
+    j.cost = (int64_t)(rnd(&seed) % 20) + 1;
     if (rnd(&seed) % 4 == 0) j.queue_timeout_ns = (int64_t)(rnd(&seed) % 20) * 1000000;
     lane_t *lane = lanes[rnd(&seed) % 2];
     lane_status_t s = lane_submit(lane, &j, NULL);
@@ -146,6 +149,12 @@ int main(int argc, char **argv) {
     lo.cluster = clusters[i];
     if (lane_create("stress", &lo, &lanes[i]) != LANE_OK) return fprintf(stderr, "%s\n", lane_last_error()), 1;
   }
+  /* A shared cost limit, set by one member only (the other is charged all
+     the same): loose enough that it rarely holds a grant back, so the cost
+     corrections (estimates, reported costs, unused grants) run on every
+     path the jobs take. */
+  if (lane_set_rate_limit(lanes[0], LANE_RATE_COST, 200000, 1000000000, 100) != LANE_OK)
+    return fprintf(stderr, "%s\n", lane_last_error()), 1;
   pthread_t t[THREADS], churn;
   churn_cluster = clusters[0];
   pthread_create(&churn, NULL, churner, NULL);
