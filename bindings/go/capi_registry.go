@@ -61,10 +61,10 @@ func cConfigSet(c cConfig, m map[string]int64) error {
 	return nil
 }
 
-func cRegistryCreate(cfg cConfig, policy Policy, defMax uint32, retire int64, log uintptr) (cRegistry, error) {
+func cRegistryCreate(cfg cConfig, policy Policy, defMax uint32, retire int64, log uintptr, cl cCluster) (cRegistry, error) {
 	var r *C.lane_registry_t
 	err := result("new registry", C.golane_registry_create(cfg, C.int32_t(policy), C.uint32_t(defMax), C.int64_t(retire),
-		C.uintptr_t(log), &r))
+		C.uintptr_t(log), cl, &r))
 	return r, err
 }
 

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -175,5 +176,92 @@ func TestClusterBadInputs(t *testing.T) {
 	}})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Two registries on two clusters (two processes, as far as Redis can tell):
+// their lanes of one name are members of one shared lane, the cap holds
+// across both, metrics say so, and a cluster cannot close under a registry.
+func TestRegistryLanesAreMembers(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("shared lanes are Linux only (TestClusterBadInputs checks that Windows answers ErrUnsupported)")
+	}
+	url := startRedis(t)
+	const capSlots = 2
+	var holding, over atomic.Int32
+	regs := make([]*Registry, 2)
+	clusters := make([]*Cluster, 2)
+	for i := range regs {
+		c, err := NewCluster(ClusterOptions{URL: url, Lease: time.Second})
+		if err != nil {
+			t.Fatalf("NewCluster: %v", err)
+		}
+		clusters[i] = c
+		r, err := NewRegistry(WithRegistryCluster(c), WithConfig(map[string]int64{"lanes.llm.max_concurrent": capSlots}))
+		if err != nil {
+			t.Fatalf("NewRegistry: %v", err)
+		}
+		regs[i] = r
+	}
+	var done sync.WaitGroup
+	const jobs = 30
+	var failed atomic.Int32
+	for n := 0; n < jobs; n++ {
+		l, err := regs[n%2].Lane("llm")
+		if err != nil {
+			t.Fatalf("Lane: %v", err)
+		}
+		done.Add(1)
+		_, err = l.Submit(context.Background(), Job{
+			Run: func(ctx context.Context) error {
+				if holding.Add(1) > capSlots {
+					over.Add(1)
+				}
+				defer holding.Add(-1)
+				if f, err := Fence(ctx); err != nil || f == 0 {
+					return fmt.Errorf("fence %d: %v", f, err)
+				}
+				time.Sleep(2 * time.Millisecond)
+				return nil
+			},
+			OnDone: func(err error) {
+				if err != nil {
+					failed.Add(1)
+				}
+				done.Done()
+			},
+		})
+		if err != nil {
+			t.Fatalf("Submit: %v", err)
+		}
+	}
+	done.Wait()
+	if over.Load() != 0 || failed.Load() != 0 {
+		t.Fatalf("cap exceeded %d times across the registries, %d jobs failed", over.Load(), failed.Load())
+	}
+	l, _ := regs[0].Lane("llm")
+	if s := l.Stats(); !s.Shared {
+		t.Fatalf("a registry lane on a cluster is not shared: %+v", s)
+	}
+	m, err := regs[0].Metrics()
+	if err != nil || !strings.Contains(m, `lane_shared_available{lane="llm"} 1`) {
+		t.Fatalf("metrics of a shared registry lane: %v\n%s", err, m)
+	}
+	if err := clusters[0].Close(); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("cluster Close under an open registry: %v, want ErrInvalid", err)
+	}
+	for i := range regs {
+		if err := regs[i].Close(); err != nil {
+			t.Fatalf("registry Close: %v", err)
+		}
+		if err := clusters[i].Close(); err != nil {
+			t.Fatalf("cluster Close after its registry: %v", err)
+		}
+	}
+	if _, err := NewRegistry(WithRegistryCluster(nil)); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("WithRegistryCluster(nil): %v, want ErrInvalid", err)
+	}
+	if _, err := NewRegistry(WithRegistryCluster(clusters[0])); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("WithRegistryCluster of a closed cluster: %v, want ErrInvalid", err)
 	}
 }

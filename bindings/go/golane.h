@@ -142,7 +142,7 @@ int golane_cfg_set(golane_cfg *c, const char *blob, size_t blob_len, const int64
 int64_t golane_cfg_lookup(const char *key, int64_t def, void *ud);
 void golane_cfg_free(golane_cfg *c);
 golane_result golane_registry_create(golane_cfg *cfg, int32_t policy, uint32_t def_max, int64_t retire_ns,
-                                     uintptr_t log, lane_registry_t **out);
+                                     uintptr_t log, lane_cluster_t *cluster, lane_registry_t **out);
 golane_result golane_registry_lane(lane_registry_t *r, const char *name, lane_t **out_lane,
                                         lane_port_t **out_port);
 lane_t *golane_registry_borrow(lane_registry_t *r, const char *name);

@@ -169,7 +169,7 @@ void golane_cfg_free(golane_cfg *c) {
 }
 
 golane_result golane_registry_create(golane_cfg *cfg, int32_t policy, uint32_t def_max, int64_t retire_ns,
-                                     uintptr_t log, lane_registry_t **out) {
+                                     uintptr_t log, lane_cluster_t *cluster, lane_registry_t **out) {
   lane_registry_options_t o = LANE_REGISTRY_OPTIONS_INIT;
   if (cfg != NULL) {
     o.config_int = golane_cfg_lookup;
@@ -182,6 +182,7 @@ golane_result golane_registry_create(golane_cfg *cfg, int32_t policy, uint32_t d
   o.default_policy = (lane_policy_t)policy;
   o.default_max_concurrent = def_max;
   o.idle_retire_ns = retire_ns;
+  o.cluster = cluster;
   return golane_res(lane_registry_create(&o, out));
 }
 

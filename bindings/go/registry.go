@@ -51,6 +51,7 @@ type regConfig struct {
 	defMax    uint32
 	retire    int64
 	logger    *slog.Logger
+	cluster   *Cluster
 	err       error
 }
 
@@ -195,6 +196,20 @@ func WithIdleRetire(d time.Duration) RegistryOption {
 	}
 }
 
+// WithRegistryCluster makes every lane of the registry a member of the lane
+// of its name on the cluster's Redis, as WithCluster does for a lane of its
+// own (preempt_overcommit is then off). The cluster must stay open until the
+// registry is closed.
+func WithRegistryCluster(cl *Cluster) RegistryOption {
+	return func(c *regConfig) {
+		if cl == nil {
+			c.invalid("WithRegistryCluster(nil)")
+			return
+		}
+		c.cluster = cl
+	}
+}
+
 // configRanges are the valid values of each lane option key (lane.h).
 var configRanges = map[string][2]int64{
 	"max_concurrent":         {1, math.MaxUint32},
@@ -274,7 +289,19 @@ func NewRegistry(opts ...RegistryOption) (*Registry, error) {
 			return fail(err)
 		}
 	}
-	c, err := cRegistryCreate(cfg, rc.policy, rc.defMax, rc.retire, logTarget)
+	var cl cCluster
+	if rc.cluster != nil {
+		// The cluster may not be closed while the registry is made on it
+		// (once made, the library refuses to close it before the registry).
+		rc.cluster.mu.Lock()
+		defer rc.cluster.mu.Unlock()
+		if rc.cluster.c == nil {
+			cConfigFree(cfg)
+			return fail(newError("new registry", StatusInvalid, "WithRegistryCluster: the cluster is closed"))
+		}
+		cl = rc.cluster.c
+	}
+	c, err := cRegistryCreate(cfg, rc.policy, rc.defMax, rc.retire, logTarget, cl)
 	if err != nil {
 		cConfigFree(cfg)
 		return fail(err)
