@@ -1213,6 +1213,7 @@ struct RegistryOptions {
   std::uint32_t default_max_concurrent = 0;            // -> 1
   Nanos idle_retire{0};                                // 0 = never; see LaneRef for what it means for borrowers
   ClockFn clock{};                                     // empty: real time; also the registry lanes' clock
+  lane_cluster_t *cluster = nullptr;  // Cluster::capi(): every lane is a member there; destroy the registry first
 };
 
 namespace detail {
@@ -1276,6 +1277,7 @@ class Registry {
     c.default_policy = o.default_policy;
     c.default_max_concurrent = o.default_max_concurrent;
     c.idle_retire_ns = o.idle_retire.count();
+    c.cluster = o.cluster;
     lane_registry_t *r = nullptr;
     if (lane_status_t s = lane_registry_create(&c, &r); s != LANE_OK) return unexpected<Error>(Error::last(s));
     return Registry(r, std::move(st));

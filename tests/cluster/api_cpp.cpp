@@ -38,6 +38,23 @@ int main(int argc, char **argv) {
     EXPECT(!early && early.error().status == LANE_ERR_INVALID);
     EXPECT(llm->destroy().has_value());
   }
+  {
+    // A registry's lanes are members too, and the cluster outlives the registry.
+    auto reg = lane::Registry::create({.default_max_concurrent = 2, .cluster = cluster->capi()});
+    EXPECT(reg.has_value());
+    if (!reg) return 1;
+    auto llm = reg->lane("llm");
+    EXPECT(llm.has_value());
+    if (!llm) return 1;
+    std::atomic<std::uint64_t> fence{0};
+    auto o = llm->submit_wait({.id = "r"}, [&](lane::Context &ctx) { fence = ctx.fence(); });
+    EXPECT(o && o->status == LANE_OK);
+    EXPECT(fence.load() > 0);
+    auto st = llm->stats();
+    EXPECT(st && st->shared && st->available);
+    auto early = cluster->destroy();  // the registry's lane still uses it
+    EXPECT(!early && early.error().status == LANE_ERR_INVALID);
+  }
   EXPECT(cluster->destroy().has_value());
   if (failures == 0) std::printf("api (C++): all checks passed\n");
   return failures == 0 ? 0 : 1;

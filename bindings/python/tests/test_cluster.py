@@ -93,3 +93,42 @@ def test_cluster_bad_inputs() -> None:
         fut = lane.submit(lambda: liblane.current_job().fence, id="f")
         assert fut.outcome.result(timeout=10) is not None
         assert lane.stats().shared is False
+
+
+def test_registry_lanes_are_members(redis_url: str) -> None:
+    cap = 2
+    holding = 0
+    over = 0
+    fences: list[int] = []
+    mu = threading.Lock()
+
+    def job() -> int:
+        nonlocal holding, over
+        with mu:
+            holding += 1
+            over += holding > cap
+            fences.append(liblane.current_job().fence)
+        time.sleep(0.002)
+        with mu:
+            holding -= 1
+        return 0
+
+    # Two registries on two clusters: two processes, as far as Redis can tell.
+    clusters = [liblane.Cluster(redis_url, lease=1.0) for _ in range(2)]
+    regs = [liblane.Registry({"lanes.llm.max_concurrent": cap}, cluster=c) for c in clusters]
+    tickets = [regs[i % 2].lane("llm").submit(job, id=f"j{i}") for i in range(30)]
+    for t in tickets:
+        t.outcome.result(timeout=30)
+    assert over == 0, f"more than {cap} jobs held a slot across both registries {over} times"
+    assert len(fences) == 30 and len(set(fences)) == 30 and min(fences) > 0
+    assert regs[0].lane("llm").stats().shared
+    assert 'lane_shared_available{lane="llm"} 1' in regs[0].metrics()
+    with pytest.raises(liblane.InvalidError):
+        clusters[0].close()  # the registry's lanes still use it
+    for r, c in zip(regs, clusters):
+        r.close()
+        c.close()
+    with pytest.raises(liblane.InvalidError):
+        liblane.Registry(cluster=clusters[0])  # closed
+    with pytest.raises(liblane.InvalidError):
+        liblane.Registry(cluster="redis://127.0.0.1:1/0")  # type: ignore[arg-type]

@@ -206,6 +206,7 @@ class RegistryOptions(Structure):
         ("idle_retire_ns", c_int64),
         ("clock", c_void_p),
         ("clock_ud", c_void_p),
+        ("cluster", c_void_p),  # 0.4
     ]
 
 

@@ -14,7 +14,7 @@ from typing import Any, Callable, Mapping
 from . import _capi
 from ._types import Policy, Sample
 from .errors import ClosedError, InvalidError, check, error_for
-from .lane import Lane, Seconds, _policy, _u32, encode, seconds_to_ns
+from .lane import Cluster, Lane, Seconds, _policy, _u32, encode, seconds_to_ns
 
 log = logging.getLogger("liblane")
 
@@ -31,6 +31,8 @@ class Registry:
     ("lanes.llm.max_concurrent") to values; a callable ``(key, default) ->
     int`` is asked on the thread that calls ``lane`` or ``reload``. The
     registry's log goes to the ``liblane`` logger unless ``log`` is given.
+    With a cluster every lane of the registry is a member of the lane of its
+    name on that cluster's Redis (close the registry before the cluster).
     """
 
     def __init__(
@@ -40,9 +42,16 @@ class Registry:
         default_policy: Policy | str = Policy.FAIR_SHARE,
         default_max_concurrent: int = 1,
         log: Callable[[int, str], None] | None = None,
+        cluster: Cluster | None = None,
     ) -> None:
         o = _capi.RegistryOptions()
         o.struct_size = sizeof(_capi.RegistryOptions)
+        if cluster is not None:
+            if not isinstance(cluster, Cluster):
+                raise InvalidError(f"cluster must be a Cluster, got {type(cluster).__name__}")
+            if cluster._h is None:
+                raise InvalidError("the cluster is closed")
+            o.cluster = cluster._h
         self._config: ConfigSource = None
         self._config_cb: Any = None
         if config is not None:

@@ -33,6 +33,8 @@ pub(crate) struct RegistryInner {
     pub(crate) raw: NonNull<sys::lane_registry_t>,
     // Freed after lane_registry_destroy (field order: Drop runs first).
     callbacks: Box<Callbacks>,
+    // Kept connected until after lane_registry_destroy, which its lanes need.
+    cluster: Option<crate::Cluster>,
     /// The Rust handles given out, by lane name: a lane with a live handle
     /// is never removed, so no handle ever dangles.
     lanes: Mutex<HashMap<String, Weak<LaneInner>>>,
@@ -55,6 +57,7 @@ impl Drop for RegistryInner {
                 clock: None,
             }),
         );
+        let cluster = self.cluster.take();
         let raw = crate::defer::SendPtr(self.raw.as_ptr());
         let destroy = move || {
             let raw = raw;
@@ -62,6 +65,7 @@ impl Drop for RegistryInner {
             // of this registry is alive (each holds an Arc of this).
             unsafe { sys::lane_registry_destroy(raw.0) };
             drop(callbacks);
+            drop(cluster);
         };
         crate::defer::run_outside_callbacks("registry", destroy);
     }
@@ -110,9 +114,18 @@ pub struct RegistryBuilder {
     default_max_concurrent: u32,
     idle_retire: Option<Duration>,
     clock: Option<crate::clock::ClockFn>,
+    cluster: Option<crate::Cluster>,
 }
 
 impl RegistryBuilder {
+    /// Makes every lane of the registry a member of the lane of its name on
+    /// the cluster's Redis, as [`Options::cluster`](crate::Options::cluster)
+    /// does for a lane of its own (preempt_overcommit is then off). The
+    /// registry keeps the cluster connected until it is destroyed.
+    pub fn cluster(mut self, c: &crate::Cluster) -> Self {
+        self.cluster = Some(c.clone());
+        self
+    }
     /// The clock of the registry and its lanes (default: the real time).
     pub fn clock(mut self, f: impl Fn() -> std::time::SystemTime + Send + Sync + 'static) -> Self {
         self.clock = Some(Arc::new(f));
@@ -178,6 +191,9 @@ impl RegistryBuilder {
         o.default_policy = self.default_policy.raw();
         o.default_max_concurrent = self.default_max_concurrent;
         o.idle_retire_ns = self.idle_retire.map_or(0, |d| dur_ns(d).max(1));
+        if let Some(c) = &self.cluster {
+            o.cluster = c.inner.raw();
+        }
         let mut out = std::ptr::null_mut();
         // SAFETY: valid options; ud (the boxed callbacks) outlives the registry.
         check(unsafe { sys::lane_registry_create(&o, &mut out) })?;
@@ -186,6 +202,7 @@ impl RegistryBuilder {
             inner: Arc::new(RegistryInner {
                 raw,
                 callbacks,
+                cluster: self.cluster,
                 lanes: Mutex::new(HashMap::new()),
             }),
         })

@@ -162,3 +162,71 @@ fn bad_inputs_and_an_unreachable_redis() {
     assert_eq!(o.unwrap().status, Status::Ok);
     assert!(!local.stats().unwrap().shared);
 }
+
+#[test]
+fn registry_lanes_are_members() {
+    let Some(r) = redis() else { return };
+    const CAP: i32 = 2;
+    let holding = Arc::new(AtomicI32::new(0));
+    let over = Arc::new(AtomicU32::new(0));
+    let done = Arc::new(AtomicU32::new(0));
+    // Two registries on two clusters: two processes, as far as Redis can tell.
+    let regs: Vec<lane::Registry> = (0..2)
+        .map(|_| {
+            let c = Cluster::new(ClusterOptions::new().url(&r.url).lease(Duration::from_secs(1))).unwrap();
+            lane::Registry::builder()
+                .cluster(&c)
+                .config(|key, def| {
+                    if key == "lanes.llm.max_concurrent" {
+                        CAP as i64
+                    } else {
+                        def
+                    }
+                })
+                .build()
+                .unwrap()
+        })
+        .collect();
+    for i in 0..30 {
+        let (holding, over, done2) = (holding.clone(), over.clone(), done.clone());
+        let job = Job::new(format!("j{i}")).on_done(move |o| {
+            assert_eq!(o.status, Status::Ok, "{o:?}");
+            done2.fetch_add(1, Ordering::SeqCst);
+        });
+        regs[i % 2]
+            .get_or_create("llm")
+            .unwrap()
+            .submit(job, move |ctx| {
+                if holding.fetch_add(1, Ordering::SeqCst) + 1 > CAP {
+                    over.fetch_add(1, Ordering::SeqCst);
+                }
+                let f = ctx.fence();
+                std::thread::sleep(Duration::from_millis(2));
+                holding.fetch_sub(1, Ordering::SeqCst);
+                if f == 0 {
+                    return Err("no fence: the job ran on no shared grant".to_string());
+                }
+                R::Ok(())
+            })
+            .unwrap();
+    }
+    for reg in &regs {
+        reg.get_or_create("llm")
+            .unwrap()
+            .wait_idle(Some(Duration::from_secs(30)))
+            .unwrap();
+    }
+    assert_eq!(done.load(Ordering::SeqCst), 30);
+    assert_eq!(
+        over.load(Ordering::SeqCst),
+        0,
+        "more than {CAP} held a slot across both registries"
+    );
+    let s = regs[0].get_or_create("llm").unwrap().stats().unwrap();
+    assert!(
+        s.shared && s.available,
+        "a registry lane on a cluster is not shared: {s:?}"
+    );
+    // The clusters were dropped above: each registry keeps its own connected.
+    drop(regs);
+}
