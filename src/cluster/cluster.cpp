@@ -12,9 +12,11 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <random>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -181,6 +183,9 @@ struct Member final : exec::SlotLink {
   bool rate_sent[2] = {false, false};
   std::int64_t rate_args[2][3] = {{0, 0, 0}, {0, 0, 0}};
   std::int64_t retry_at_ms = 0;  // steady clock; 0: nothing to retry
+  // Redis Cluster: "host:port" of the node that serves the lane's hash slot
+  // when it is not the url's (learned from a MOVED answer); empty: the url's.
+  std::string node;
   // Under Impl::mu.
   bool leaving = false, left = false;
 
@@ -204,8 +209,11 @@ struct lane_cluster_s::Impl {
   std::uint64_t joined = 0;  // members ever joined: the next member's number
   bool stop = false;
 
-  // The thread's own.
+  // The thread's own: the url's node (commands, subscription; a PUBLISH on
+  // a Redis Cluster reaches every node's subscribers) and the other nodes
+  // that serve some member lane's hash slot, by "host:port".
   lane::cluster::Context cmd, sub;
+  std::map<std::string, lane::cluster::Context, std::less<>> nodes;
   std::string sha;  // the script's SHA1 once loaded
   std::thread thread;
 
@@ -217,7 +225,11 @@ struct lane_cluster_s::Impl {
   void disconnect() {
     cmd.reset();
     sub.reset();
+    nodes.clear();
   }
+  // The connection for m's lane (its node's, connected on first use);
+  // nullptr if that node cannot be reached.
+  redisContext *conn_for(Member &m);
   void run();
   // One arbiter step for m; false if Redis could not be reached.
   bool sync(Member &m, bool leave);
@@ -255,6 +267,24 @@ bool lane_cluster_s::Impl::connect_both(std::string *why) {
   return true;
 }
 
+redisContext *lane_cluster_s::Impl::conn_for(Member &m) {
+  if (m.node.empty()) return cmd.get();
+  if (auto it = nodes.find(m.node); it != nodes.end()) return it->second.get();
+  lane::cluster::Endpoint e = endpoint;  // same credentials; a cluster has only db 0
+  e.db = 0;
+  const auto colon = m.node.rfind(':');
+  if (colon != 0) e.host = m.node.substr(0, colon);  // ":port": the url's host
+  const std::string port = m.node.substr(colon + 1);
+  if (std::from_chars(port.data(), port.data() + port.size(), e.port).ec != std::errc()) return nullptr;
+  std::string why;
+  lane::cluster::Context c = lane::cluster::connect(e, opts.timeout_ns, &why);
+  if (!c) {
+    std::fprintf(stderr, "liblane: cluster lane %s: %s\n", m.name.c_str(), why.c_str());
+    return nullptr;
+  }
+  return nodes.emplace(m.node, std::move(c)).first->second.get();
+}
+
 bool lane_cluster_s::Impl::sync(Member &m, bool leave) {
   lane::exec::SlotAsk ask = m.lane->slots_ask();
   const std::uint32_t want = ask.demand > ask.held ? ask.demand - ask.held : 0;
@@ -282,12 +312,29 @@ bool lane_cluster_s::Impl::sync(Member &m, bool leave) {
   args.push_back(std::to_string(ask.next_cost));
   args.push_back(std::to_string(ask.cost_delta));
   for (const std::uint64_t g : ask.releases) args.push_back(std::to_string(g));
-  lane::cluster::Reply r = lane::cluster::command(cmd.get(), args);
-  if (r && r->type == REDIS_REPLY_ERROR && std::strncmp(r->str, "NOSCRIPT", 8) == 0) {
-    args[0] = "EVAL";  // Redis restarted and lost its script cache
-    args[1] = lane::cluster::kArbiterScript;
-    r = lane::cluster::command(cmd.get(), args);
+  auto run_script = [&](redisContext *c) {
+    if (!c) return lane::cluster::Reply();
+    lane::cluster::Reply r = lane::cluster::command(c, args);
+    if (r && r->type == REDIS_REPLY_ERROR && std::strncmp(r->str, "NOSCRIPT", 8) == 0) {
+      std::vector<std::string> eval = args;  // Redis restarted and lost its script cache, or a new node
+      eval[0] = "EVAL";
+      eval[1] = lane::cluster::kArbiterScript;
+      r = lane::cluster::command(c, eval);
+    }
+    return r;
+  };
+  lane::cluster::Reply r = run_script(conn_for(m));
+  // Redis Cluster: "MOVED <slot> <host>:<port>" names the node that serves
+  // the lane's keys (all under one hash tag); ask it, and keep asking it.
+  if (r && r->type == REDIS_REPLY_ERROR && std::strncmp(r->str, "MOVED ", 6) == 0) {
+    const std::string_view moved(r->str, r->len);
+    const auto sp = moved.rfind(' ');
+    if (sp != std::string_view::npos && sp > 6) {
+      m.node.assign(moved.substr(sp + 1));
+      r = run_script(conn_for(m));
+    }
   }
+  if (!r) m.node.clear();  // that node is gone (a failover): ask the url's again
   if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 8 || r->element[0]->type != REDIS_REPLY_ARRAY ||
       r->element[6]->type != REDIS_REPLY_ARRAY || r->element[6]->elements != r->element[0]->elements) {
     m.lane->slots_unreachable(std::move(ask.releases), ask.cost_delta);

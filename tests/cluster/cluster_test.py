@@ -43,6 +43,11 @@ Scenarios:
   slow      Redis stalls (DEBUG SLEEP) for less than the command timeout:
             grants are late, nothing is refused; then for longer: refused
             LANE_ERR_UNAVAILABLE meanwhile, resumed after, one outcome each.
+  redis-cluster
+            a Redis Cluster of three masters: lanes whose keys live on the
+            url's node and on another node (reached through MOVED) hold
+            their cap of 2 across three processes, every job ends once with
+            a fence of its own, and the keys are where the slot's node is.
   redis     SIGSTOP/SIGCONT and a restart of redis-server: submissions are
             refused LANE_ERR_UNAVAILABLE meanwhile (or run on the fallback
             share), grants resume after, every accepted job ends once, and
@@ -602,7 +607,103 @@ def scenario_cost(tmp, redis):
     print(f"cost refunds: 40 starts over {span:.2f} s (50/s with refunds, 10/s without)", flush=True)
 
 
-SCENARIOS = {"arbiter": scenario_arbiter, "arbiter-cost": scenario_arbiter_cost, "cost": scenario_cost, "api": scenario_api, "rate": scenario_rate, "slow": scenario_slow, "stress": scenario_stress, "cap": scenario_cap, "example": scenario_example, "kill": scenario_kill, "stop": scenario_stop, "redis": scenario_redis}
+class RedisCluster:
+    """Three masters in cluster mode on 127.0.0.1 (ports whose bus ports,
+    10000 above, are free too), joined by redis-cli --cluster create."""
+
+    def __init__(self, workdir, n=3):
+        self.procs, self.ports = [], []
+        while len(self.ports) < n:
+            p = free_port()
+            if p + 10000 > 65535 or p in self.ports:
+                continue
+            try:
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", p + 10000))
+            except OSError:
+                continue
+            self.ports.append(p)
+        for p in self.ports:
+            d = os.path.join(workdir, f"node{p}")
+            os.makedirs(d)
+            self.procs.append(subprocess.Popen(
+                ["redis-server", "--port", str(p), "--bind", "127.0.0.1", "--cluster-enabled", "yes",
+                 "--cluster-config-file", "nodes.conf", "--save", "", "--appendonly", "no", "--dir", d,
+                 "--logfile", os.path.join(d, "redis.log")],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        for p in self.ports:
+            for _ in range(200):
+                try:
+                    if Resp(p).call("PING") == "PONG":
+                        break
+                except OSError:
+                    time.sleep(0.025)
+        subprocess.run(["redis-cli", "--cluster", "create", *[f"127.0.0.1:{p}" for p in self.ports],
+                        "--cluster-replicas", "0", "--cluster-yes"], check=True, capture_output=True, timeout=60)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if all("cluster_state:ok" in Resp(p).call("CLUSTER", "INFO") for p in self.ports):
+                return
+            time.sleep(0.1)
+        raise RuntimeError("the Redis Cluster did not become ready")
+
+    @property
+    def url(self):
+        return f"redis://127.0.0.1:{self.ports[0]}/0"
+
+    def owner(self, key):
+        """The port of the node that serves key's hash slot."""
+        r = Resp(self.ports[0])
+        slot = r.call("CLUSTER", "KEYSLOT", key)
+        for lo, hi, master, *_ in r.call("CLUSTER", "SLOTS"):
+            if lo <= slot <= hi:
+                return master[1]
+        raise RuntimeError(f"no node serves slot {slot}")
+
+    def stop(self):
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
+def scenario_redis_cluster(tmp, redis):
+    if shutil.which("redis-cli") is None:
+        check(False, "redis-cluster: redis-cli is not installed (it comes with redis-server's redis-tools)")
+        return
+    rc = RedisCluster(tmp)
+    try:
+        # One lane whose keys live on the url's node and one whose keys live
+        # on another: members of the second are sent there by MOVED.
+        names = {}
+        for i in range(200):
+            name = f"rc{i}"
+            on = rc.owner(f"{{lane:{name}}}:slots")
+            names.setdefault("seed" if on == rc.ports[0] else "other", name)
+            if len(names) == 2:
+                break
+        for where, lane in sorted(names.items()):
+            ms = [Member(tmp, f"{lane}-{i}", rc, lane, cap=2, tenant=f"T{i}", jobs=10, job_ms=20) for i in range(3)]
+            results = [expect_clean_exit(m, 10) for m in ms]
+            iv = intervals(ms)
+            check(len(iv) == 30, f"redis-cluster ({where}): {len(iv)} of 30 jobs ran")
+            check(all(r and r["ok"] == r["accepted"] == 10 for r in results),
+                  f"redis-cluster ({where}): not every job ended OK: {results}")
+            over = max_overlap(iv)
+            check(over <= 2, f"redis-cluster ({where}): {over} jobs ran at once, cap is 2")
+            fences = [f for (_, _, f, _) in iv.values()]
+            check(all(f > 0 for f in fences) and len(set(fences)) == len(fences),
+                  f"redis-cluster ({where}): a job without a fence, or a fence twice")
+            port = rc.owner(f"{{lane:{lane}}}:fence")
+            check(Resp(port).call("EXISTS", f"{{lane:{lane}}}:fence") == 1,
+                  f"redis-cluster ({where}): the lane's keys are not on the node that serves their slot")
+            print(f"redis-cluster: lane {lane} on the {'url' if where == 'seed' else 'other'} node "
+                  f"(port {port}): 30 jobs, at most {over} at once, fences unique", flush=True)
+    finally:
+        rc.stop()
+
+
+SCENARIOS = {"arbiter": scenario_arbiter, "arbiter-cost": scenario_arbiter_cost, "cost": scenario_cost, "api": scenario_api, "rate": scenario_rate, "slow": scenario_slow, "stress": scenario_stress, "cap": scenario_cap, "example": scenario_example, "kill": scenario_kill, "stop": scenario_stop, "redis": scenario_redis, "redis-cluster": scenario_redis_cluster}
 
 
 def main():
