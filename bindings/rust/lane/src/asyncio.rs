@@ -33,6 +33,8 @@ const POLL_BATCH: usize = 64;
 #[derive(Default)]
 struct JobState {
     granted: bool,
+    // A shared lane's grant: its fencing number, read at the GRANT (0: none).
+    fence: u64,
     handle_gone: bool,
     finished: bool,
     error: Option<String>,
@@ -112,6 +114,9 @@ impl Port {
             sys::LANE_EVENT_GRANT => {
                 let mut st = job.lock();
                 st.granted = true;
+                // SAFETY: the ctx of a GRANT is valid until the job finishes,
+                // which cannot happen before this event is handled.
+                st.fence = unsafe { sys::lane_ctx_fence(ev.ctx) };
                 if let Some(sp) = &job.session {
                     drop(st);
                     if in_task {
@@ -496,6 +501,11 @@ impl AsyncCtx {
     }
     pub fn job_id(&self) -> &str {
         &self.job_id
+    }
+    /// A shared lane's run: the fencing number of its grant (0 on a lane of
+    /// one process, or on a fallback slot), as [`Ctx::fence`](crate::Ctx::fence).
+    pub fn fence(&self) -> u64 {
+        self.token.job.lock().fence
     }
     pub fn cancel_token(&self) -> CancelToken {
         self.token.clone()

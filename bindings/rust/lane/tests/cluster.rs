@@ -230,3 +230,50 @@ fn registry_lanes_are_members() {
     // The clusters were dropped above: each registry keeps its own connected.
     drop(regs);
 }
+
+/// Async jobs of a shared lane see their grant's fence too, and a local
+/// lane's async job sees 0.
+#[cfg(feature = "tokio")]
+#[tokio::test]
+async fn async_jobs_read_their_fence() {
+    let Some(r) = redis() else { return };
+    let c = Cluster::new(ClusterOptions::new().url(&r.url).lease(Duration::from_secs(1))).unwrap();
+    let shared = Lane::new("rust-async-shared", Options::new().max_concurrent(2).cluster(&c)).unwrap();
+    let fences = Arc::new(Mutex::new(Vec::new()));
+    let mut handles = Vec::new();
+    for i in 0..6 {
+        let fences = fences.clone();
+        handles.push(
+            shared
+                .run(Job::new(format!("a{i}")), async move |ctx| -> R {
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                    fences.lock().unwrap().push(ctx.fence());
+                    Ok(())
+                })
+                .unwrap(),
+        );
+    }
+    for h in handles {
+        let o = h.await;
+        assert_eq!(o.status, Status::Ok, "{o:?}");
+    }
+    let f = fences.lock().unwrap().clone();
+    assert_eq!(f.len(), 6);
+    assert!(
+        f.iter().all(|&x| x > 0),
+        "an async job of a shared lane ran without a fence: {f:?}"
+    );
+    assert_eq!(f.iter().collect::<HashSet<_>>().len(), 6, "fences repeat: {f:?}");
+    let local = Lane::new("rust-async-local", Options::new()).unwrap();
+    let seen = Arc::new(Mutex::new(None));
+    let seen2 = seen.clone();
+    let o = local
+        .run(Job::new("l"), async move |ctx| -> R {
+            *seen2.lock().unwrap() = Some(ctx.fence());
+            Ok(())
+        })
+        .unwrap()
+        .await;
+    assert_eq!(o.status, Status::Ok, "{o:?}");
+    assert_eq!(*seen.lock().unwrap(), Some(0));
+}
