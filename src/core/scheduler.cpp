@@ -186,6 +186,7 @@ void Scheduler::dispatch(Job *job, Effects &out) {
   if (job->budget) {
     ++job->budget->running;
     job->counted = true;
+    if (job->budget->quota != kNoQuota) ++quota_epoch_;
   }
   if (rate_[0].on) rate_[0].charge(1, now_);  // every grant is a request, a regrant too
   if (!regrant) {
@@ -226,6 +227,7 @@ void Scheduler::uncount(Job *job) {
   if (!job->counted) return;
   job->counted = false;
   --job->budget->running;
+  if (job->budget->quota != kNoQuota) ++quota_epoch_;
   unpark(job->budget);
 }
 
@@ -233,10 +235,12 @@ void Scheduler::uncount(Job *job) {
 // wait, as many as it has room for (the rest stay parked, so a tenant at
 // its limit costs nothing per finish however many jobs it has queued).
 void Scheduler::unpark(TenantBudget *b) {
-  std::uint32_t room = b->limit == 0 ? UINT32_MAX : b->limit > b->running ? b->limit - b->running : 0;
+  std::uint32_t room = b->room();
   while (room > 0 && !b->parked.empty()) {
     Job *job = b->parked.front();
     b->parked.remove(job);
+    --b->parked_n;
+    if (b->quota != kNoQuota) ++quota_epoch_;
     --(job->parked_reacquire ? parked_runs_ : parked_);
     --room;
     if (job->parked_reacquire) {
@@ -259,6 +263,8 @@ void Scheduler::park(Job *job) {
     pos = JobList::next(pos);
   }
   list.insert_before(pos, job);
+  ++job->budget->parked_n;
+  if (job->budget->quota != kNoQuota) ++quota_epoch_;
   ++(job->parked_reacquire ? parked_runs_ : parked_);
 }
 
@@ -449,6 +455,8 @@ void Scheduler::take(Job *job) {
     case JobState::Reacquiring: reacquirers_.remove(job); break;
     case JobState::Parked:
       job->budget->parked.remove(job);
+      --job->budget->parked_n;
+      if (job->budget->quota != kNoQuota) ++quota_epoch_;
       --(job->parked_reacquire ? parked_runs_ : parked_);
       break;
     default: q_remove(job); break;
@@ -1000,9 +1008,46 @@ void Scheduler::set_tenant_limit(std::string_view tenant, std::uint32_t max_runn
   }
   TenantBudget *b = it->second.get();
   b->limit = max_running;
+  if (max_running == 0) {
+    b->quota = kNoQuota;
+  } else if (external_ && b->quota == kNoQuota) {
+    b->quota = 0;  // shared: nothing of it is held until the owner grants some
+  }
+  ++quota_epoch_;
   unpark(b);
   if (b->limit == 0 && b->live == 0) budgets_.erase(it);
   fill(out);
+}
+
+void Scheduler::set_external(bool on) {
+  external_ = on;
+  for (auto &[name, b] : budgets_) {
+    if (b->limit != 0) b->quota = on ? std::min(b->quota, b->running) : kNoQuota;
+  }
+  ++quota_epoch_;
+}
+
+void Scheduler::set_tenant_quota(std::string_view tenant, std::uint32_t quota, std::int64_t now, Effects &out) {
+  auto it = budgets_.find(tenant);
+  if (it == budgets_.end() || it->second->limit == 0 || !external_) return;
+  now_ = std::max(now_, now);
+  TenantBudget *b = it->second.get();
+  if (b->quota == quota) return;
+  b->quota = quota;
+  ++quota_epoch_;
+  unpark(b);
+  fill(out);
+}
+
+std::vector<TenantQuota> Scheduler::tenant_quotas() const {
+  std::vector<TenantQuota> rows;
+  for (const auto &[name, b] : budgets_) {
+    if (b->limit == 0 || b->quota == kNoQuota) continue;
+    const std::uint64_t want = static_cast<std::uint64_t>(b->running) + b->parked_n;
+    rows.push_back({name, b->limit, b->running, static_cast<std::uint32_t>(std::min<std::uint64_t>(want, b->limit)),
+                    b->quota});
+  }
+  return rows;
 }
 
 std::uint32_t Scheduler::tenant_running(std::string_view tenant) const {

@@ -55,6 +55,8 @@ struct FinishInfo {
   bool overloaded = false;  // the provider said it is overloaded (adaptive width halves)
 };
 
+inline constexpr std::uint32_t kNoQuota = UINT32_MAX;
+
 // A tenant with a limit on its running jobs (Scheduler::set_tenant_limit).
 struct TenantBudget {
   std::string name;
@@ -62,7 +64,24 @@ struct TenantBudget {
   std::uint32_t running = 0;  // its jobs holding slots now
   std::uint32_t live = 0;     // live jobs that point here
   JobList parked;             // its queued jobs that reached the front while it was at its limit, oldest first
-  [[nodiscard]] bool at_limit() const { return limit != 0 && running >= limit; }
+  std::uint32_t parked_n = 0;  // how many
+  // With external slots and a limit: how many of the limit, shared with
+  // other schedulers, this one holds (Scheduler::set_tenant_quota); else
+  // kNoQuota.
+  std::uint32_t quota = kNoQuota;
+  [[nodiscard]] std::uint32_t room() const {
+    const std::uint32_t cap = std::min(limit == 0 ? kNoQuota : limit, quota);
+    return cap == kNoQuota ? kNoQuota : cap > running ? cap - running : 0;
+  }
+  [[nodiscard]] bool at_limit() const { return room() == 0; }
+};
+
+// A tenant limit shared with other schedulers (external slots): what this
+// one holds of it, and what it would use now (running + parked, at most
+// the limit).
+struct TenantQuota {
+  std::string name;
+  std::uint32_t limit = 0, running = 0, need = 0, quota = 0;
 };
 
 // A GCRA (virtual scheduling) limit of `amount` units per `per_ns`, with
@@ -179,7 +198,15 @@ class Scheduler {
   // min(cap(), the allowance), and a freed slot never passes to a local job
   // without going back to the outside arbiter first. Preemption and the
   // fair-share order work as before within what is granted.
-  void set_external(bool on) { external_ = on; }
+  void set_external(bool on);
+  // External slots: a tenant limit is shared too. A tenant with a limit
+  // runs at most min(limit, quota) jobs, quota being what the owner of the
+  // slots granted of it (0 until it says; set_tenant_limit shares a new
+  // limit). Like grant_external, this only dispatches.
+  void set_tenant_quota(std::string_view tenant, std::uint32_t quota, std::int64_t now, Effects &out);
+  [[nodiscard]] std::vector<TenantQuota> tenant_quotas() const;
+  // Raised whenever what tenant_quotas() reports may have changed.
+  [[nodiscard]] std::uint64_t quota_epoch() const { return quota_epoch_; }
   [[nodiscard]] bool external() const { return external_; }
   // n more slots granted from outside: what waits may start now (Dispatch
   // and Cancel effects only, never an Outcome).
@@ -328,6 +355,7 @@ class Scheduler {
   std::int64_t refill_at_ = 0;  // a fill stopped for memory: try again then
   std::uint32_t width_ = 0;
   bool external_ = false;
+  std::uint64_t quota_epoch_ = 0;
   std::uint32_t ext_held_ = 0;  // external slots granted and not given back
   std::uint32_t successes_ = 0;
   std::uint64_t adapt_epoch_ = 0;

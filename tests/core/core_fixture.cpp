@@ -165,6 +165,13 @@ void CoreLane::grant_external(std::uint32_t n, std::int64_t now) {
   record(out);
 }
 
+void CoreLane::set_tenant_quota(std::string_view tenant, std::uint32_t quota, std::int64_t now) {
+  now_ = std::max(now_, now);
+  Effects out;
+  sched.set_tenant_quota(tenant, quota, now, out);
+  record(out);
+}
+
 void CoreLane::set_preemption(bool enabled, std::int64_t min_runtime_ns, std::int64_t now) {
   now_ = std::max(now_, now);
   Effects out;

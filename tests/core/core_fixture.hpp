@@ -80,6 +80,7 @@ class CoreLane {
   void tick(std::int64_t now);
   void resize(std::uint32_t n, std::int64_t now);
   void grant_external(std::uint32_t n, std::int64_t now);
+  void set_tenant_quota(std::string_view tenant, std::uint32_t quota, std::int64_t now);
   void set_preemption(bool enabled, std::int64_t min_runtime_ns, std::int64_t now);
   void pause();
   void resume(std::int64_t now);

@@ -1,6 +1,7 @@
 // External slots (a lane shared across processes): a slot is used only
 // after it was granted from outside, and every slot a job gives back goes
 // back out instead of passing to the next local job.
+#include <map>
 #include <random>
 
 #include "core_fixture.hpp"
@@ -159,6 +160,114 @@ TEST_CASE("property: random workloads never use a slot that was not granted, and
     CHECK(lane.sched.slots_in_use() == 0);
     lane.sched.revoke_external(UINT32_MAX);  // grants nobody used
     CHECK(lane.sched.external_held() == 0);
+    lane.expect_one_outcome_each();
+  }
+}
+
+TEST_CASE("a shared tenant limit: a tenant runs only what it holds of it") {
+  CoreLane lane(fair(4));
+  lane.sched.set_external(true);
+  lane.set_tenant_limit("x", 2, 0);
+  lane.submit("x1", ms(1), {.tenant = "x"});
+  lane.submit("x2", ms(1), {.tenant = "x"});
+  lane.submit("y1", ms(1), {.tenant = "y"});
+  lane.grant_external(3, ms(2));
+  CHECK(lane.trace() == "D:y1");  // x holds none of its limit yet: its jobs wait, y's does not
+  auto q = lane.sched.tenant_quotas();
+  REQUIRE(q.size() == 1);
+  CHECK(q[0].name == "x");
+  CHECK(q[0].quota == 0);
+  CHECK(q[0].need == 2);  // both reached the front in turn and wait on the limit
+  const std::uint64_t epoch = lane.sched.quota_epoch();
+  lane.set_tenant_quota("x", 1, ms(3));
+  CHECK(lane.trace() == "D:x1");
+  CHECK(lane.sched.quota_epoch() != epoch);
+  CHECK(lane.sched.tenant_quotas()[0].need == 2);  // x1 runs, x2 waits
+  lane.set_tenant_quota("x", 5, ms(4));            // more than the limit: the limit still holds
+  CHECK(lane.trace() == "D:x2");
+  lane.submit("x3", ms(5), {.tenant = "x"});
+  lane.grant_external(1, ms(5));
+  CHECK(lane.trace() == "");
+  CHECK(lane.sched.tenant_quotas()[0].need == 2);  // at most the limit
+  lane.set_tenant_quota("x", 0, ms(6));            // taken back: running jobs run on, none starts
+  lane.finish("x1", ms(7));
+  CHECK(lane.trace() == "O:x1/OK");
+  lane.set_tenant_limit("x", 0, ms(8));  // no limit: nothing shared either
+  CHECK(lane.trace() == "D:x3");          // on the slot granted at 5 ms
+  CHECK(lane.sched.tenant_quotas().empty());
+  lane.finish_all(ms(10));
+  lane.expect_one_outcome_each();
+}
+
+TEST_CASE("property: a shared tenant limit is never passed, its need is what runs and waits on it, and all runs once held") {
+  for (int seed = 1; seed <= 200; ++seed) {
+    std::mt19937 rng(seed);
+    const std::uint32_t cap = 2 + rng() % 4;
+    CoreLane lane((seed % 2) ? fair(cap) : preempting(cap, 0));
+    lane.sched.set_external(true);
+    const char *tenants[] = {"a", "b", "c"};
+    lane.set_tenant_limit("a", 1 + rng() % 2, 0);
+    lane.set_tenant_limit("b", 1 + rng() % 3, 0);
+    std::int64_t t = 0;
+    std::uint64_t submitted = 0;
+    std::vector<std::string> live;
+    auto running_ids = [&] {
+      std::vector<std::string> out;
+      for (const auto &id : live) {
+        const Job &j = lane.job(id);
+        if (j.state == JobState::Running && lane.outcomes(j) == 0) out.push_back(id);
+      }
+      return out;
+    };
+    for (int step = 0; step < 300; ++step) {
+      t += ms(1);
+      std::map<std::string, std::uint32_t> before;
+      for (const char *tn : tenants) before[tn] = lane.sched.tenant_running(tn);
+      const unsigned op = rng() % 12;
+      if (op < 4) {
+        const std::string id = "j" + std::to_string(submitted++);
+        lane.submit(id, t,
+                    {.priority = static_cast<std::int32_t>(rng() % 2),
+                     .flags = (rng() % 2) ? kPreemptible : 0u,
+                     .tenant = tenants[rng() % 3]});
+        if (lane.last.status == LANE_OK) live.push_back(id);
+      } else if (op < 6) {
+        lane.grant_external(rng() % 3, t);
+      } else if (op < 8) {
+        lane.set_tenant_quota(tenants[rng() % 2], rng() % 4, t);
+      } else if (op < 11) {
+        const auto running = running_ids();
+        if (!running.empty()) lane.finish(running[rng() % running.size()], t);
+      } else {
+        lane.set_tenant_limit("b", rng() % 3, t);  // 0 removes it (and its sharing)
+      }
+      for (const auto &q : lane.sched.tenant_quotas()) {
+        std::uint32_t parked = 0;
+        for (const auto &id : live) {
+          const Job &j = lane.job(id);
+          if (j.state == JobState::Parked && j.budget && j.budget->name == q.name) ++parked;
+        }
+        CHECK(q.need == std::min(q.limit, q.running + parked));
+        CHECK(q.running == lane.sched.tenant_running(q.name));
+        if (q.running > before[q.name]) {
+          REQUIRE_MESSAGE(q.running <= std::min(q.limit, q.quota),
+                          "seed " << seed << " step " << step << ": tenant " << q.name << " runs " << q.running
+                                  << " holding " << q.quota << " of a limit of " << q.limit);
+        }
+      }
+    }
+    // Liveness: once each tenant holds its whole limit and slots keep
+    // coming, every job runs and ends OK.
+    for (const auto &q : lane.sched.tenant_quotas()) lane.set_tenant_quota(q.name, q.limit, t);
+    for (int round = 0; round < 2000; ++round) {
+      t += ms(1);
+      lane.grant_external(cap, t);
+      for (const auto &id : running_ids()) lane.finish(id, t);
+      bool open = false;
+      for (const auto &id : live) open = open || lane.outcomes(lane.job(id)) == 0;
+      if (!open) break;
+    }
+    for (const auto &id : live) REQUIRE_MESSAGE(lane.outcomes(lane.job(id)) == 1, "seed " << seed << ": " << id);
     lane.expect_one_outcome_each();
   }
 }
