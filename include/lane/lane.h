@@ -790,8 +790,9 @@ LANE_API const char *lane_ctx_dropped_id(const lane_ctx_t *ctx, uint32_t i); /* 
  * whose tenant holds the fewest slots across the members, then that waited
  * longest, as far as the lane's rate limits (shared as well, on Redis's
  * clock; a COST limit charges each grant the next job's estimate, then the
- * cost of the job that took it) let grants go. Tenant limits stay per
- * process. Slots
+ * cost of the job that took it) let grants go; tenant limits are shared
+ * too (a member runs a tenant's jobs only on the quota of its limit that it
+ * holds in Redis). Slots
  * are leases: a member renews them about every third of
  * lease_ns, and one that dies or stalls loses them when the lease ends (its
  * late release is refused). Time is Redis's clock. docs/cluster.md has the

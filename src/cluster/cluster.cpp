@@ -289,7 +289,7 @@ bool lane_cluster_s::Impl::sync(Member &m, bool leave) {
   lane::exec::SlotAsk ask = m.lane->slots_ask();
   const std::uint32_t want = ask.demand > ask.held ? ask.demand - ask.held : 0;
   const std::uint32_t cap = ask.cap != m.cap_sent ? ask.cap : 0;
-  std::vector<std::string> args{"EVALSHA", sha, "6"};
+  std::vector<std::string> args{"EVALSHA", sha, "7"};
   args.insert(args.end(), m.keys.begin(), m.keys.end());
   args.push_back(m.id);
   args.push_back(std::to_string(std::max<std::int64_t>(1, opts.lease_ns / 1'000'000)));
@@ -311,6 +311,12 @@ bool lane_cluster_s::Impl::sync(Member &m, bool leave) {
   }
   args.push_back(std::to_string(ask.next_cost));
   args.push_back(std::to_string(ask.cost_delta));
+  args.push_back(std::to_string(ask.tenants.size()));
+  for (const auto &q : ask.tenants) {
+    args.push_back(q.name);
+    args.push_back(q.limit > 0 ? std::to_string(q.limit) : "-");
+    args.push_back(std::to_string(q.need));
+  }
   for (const std::uint64_t g : ask.releases) args.push_back(std::to_string(g));
   auto run_script = [&](redisContext *c) {
     if (!c) return lane::cluster::Reply();
@@ -335,9 +341,10 @@ bool lane_cluster_s::Impl::sync(Member &m, bool leave) {
     }
   }
   if (!r) m.node.clear();  // that node is gone (a failover): ask the url's again
-  if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 8 || r->element[0]->type != REDIS_REPLY_ARRAY ||
-      r->element[6]->type != REDIS_REPLY_ARRAY || r->element[6]->elements != r->element[0]->elements) {
-    m.lane->slots_unreachable(std::move(ask.releases), ask.cost_delta);
+  if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 9 || r->element[0]->type != REDIS_REPLY_ARRAY ||
+      r->element[6]->type != REDIS_REPLY_ARRAY || r->element[6]->elements != r->element[0]->elements ||
+      r->element[8]->type != REDIS_REPLY_ARRAY || r->element[8]->elements % 2 != 0) {
+    m.lane->slots_unreachable(std::move(ask.releases), ask.cost_delta, ask.tenants);
     if (r && r->type == REDIS_REPLY_ERROR) std::fprintf(stderr, "liblane: cluster lane %s: %s\n", m.name.c_str(), r->str);
     return false;
   }
@@ -360,6 +367,12 @@ bool lane_cluster_s::Impl::sync(Member &m, bool leave) {
     a.costs.push_back(static_cast<std::int64_t>(lane::cluster::to_u64(r->element[6]->element[i])));
   }
   a.cost_limited = lane::cluster::to_u64(r->element[7]) != 0;
+  for (std::size_t i = 0; i + 1 < r->element[8]->elements; i += 2) {
+    const redisReply *tn = r->element[8]->element[i];
+    if (tn->type != REDIS_REPLY_STRING) continue;
+    a.quotas.emplace_back(std::string(tn->str, tn->len),
+                          static_cast<std::uint32_t>(lane::cluster::to_u64(r->element[8]->element[i + 1])));
+  }
   a.refused = static_cast<std::uint32_t>(lane::cluster::to_u64(r->element[1]));
   a.global_running = static_cast<std::uint32_t>(lane::cluster::to_u64(r->element[2]));
   a.global_queued = static_cast<std::uint32_t>(lane::cluster::to_u64(r->element[3]));
@@ -441,7 +454,7 @@ void lane_cluster_s::Impl::run() {
             left_cv.notify_all();
           } else {
             lane::exec::SlotAsk ask = m->lane->slots_ask();
-            m->lane->slots_unreachable(std::move(ask.releases), ask.cost_delta);
+            m->lane->slots_unreachable(std::move(ask.releases), ask.cost_delta, ask.tenants);
           }
         }
         was_down = true;
@@ -524,7 +537,7 @@ void lane_cluster_s::join(lane_s *lane) {
   m->name = lane->name;
   m->impl = impl_.get();
   const std::string base = "{" + options.prefix + ":" + lane->name + "}:";
-  for (const char *k : {"slots", "members", "fence", "waiters", "tenants", "config"}) m->keys.push_back(base + k);
+  for (const char *k : {"slots", "members", "fence", "waiters", "tenants", "config", "quota"}) m->keys.push_back(base + k);
   lane->link_slots(m.get(), options.fallback_slots);
   {
     std::lock_guard lk(impl_->mu);

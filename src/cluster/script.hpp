@@ -11,24 +11,34 @@
 //       6 config  hash  max (the lane's cap), seq (the waiters' order), and
 //                       per rate limit k (rate: requests, cost): k_t (us per
 //                       unit), k_b (burst, units), k_tat (us)
+//       7 quota   hash  shared tenant limits: "l\ttenant" -> limit,
+//                       "t\ttenant" -> held by all, "h\tmember\ttenant" ->
+//                       held by one, "w\tmember\ttenant" -> "want\tsince"
 // ARGV: 1 member id, 2 lease ms, 3 slots wanted beyond those held,
 //       4 priority, 5 tenant and 16 cost (units; 0: none, a regrant) of the
 //       member's next job, 6 cap (> 0 sets it), 7 channel prefix, 8 lane
 //       name, 9 "1" to leave, 10-12 the requests and 13-15 the cost rate
 //       limit (amount, per ns, burst; "-" keeps it, amount 0 removes it),
 //       17 a signed correction of the member's earlier cost charges (the
-//       jobs' real costs against what their grants were charged), 18..
-//       releases.
+//       jobs' real costs against what their grants were charged), 18 n, the
+//       number of shared tenant limits the member has, then n triples
+//       (tenant, its limit or "-" to keep it, how much of it the member
+//       needs: running plus waiting on it), then releases.
 // Returns {grants the member holds, releases refused, grants held by all,
 //          slots waited for by all, cap, ms until the rate limits let the
 //          next grant go (0: they do not hold one back), the cost charged
 //          to each grant the member holds (same order as the first), 1 if
-//          the lane has a cost limit (else 0)}.
+//          the lane has a cost limit (else 0), {tenant, held} for each
+//          tenant limit the member sent}.
 //
 // Order of grants: while grants held < cap, the waiter whose next job has
 // the highest priority, then whose tenant holds the fewest grants, then
 // that has waited longest (a waiter that got one goes behind the others of
-// its rank) gets one grant, if the lane's rate limits let it. Each is a
+// its rank) gets one grant, if the lane's rate limits let it. A shared
+// tenant limit is granted apart, as a quota: while the tenant's quota held
+// by all is below its limit, the member that has waited longest for it (a
+// member that got one goes last) gets one; a member holds no more than it
+// needs (what it sends back is released at once), so sum of held <= limit. Each is a
 // GCRA on Redis's clock (emission interval T = per / amount per unit,
 // burst B units): a grant that costs c units (1 for requests, the waiter's
 // cost for cost) conforms when max(tat, now) - now <= (B - c) * T, and
@@ -45,8 +55,10 @@
 namespace lane::cluster {
 
 inline constexpr const char *kArbiterScript = R"lua(
-local slots, members, fencek, waiters, tenants, cfg = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local slots, members, fencek, waiters, tenants, cfg, quota = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local me = ARGV[1]
+local nq = tonumber(ARGV[18])
+local first_release = 19 + 3 * nq
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local floor = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -62,6 +74,22 @@ local function drop(g, tenant)
   if redis.call('HINCRBY', tenants, tenant, -1) <= 0 then redis.call('HDEL', tenants, tenant) end
 end
 
+-- every tenant quota the member m holds or waits for goes
+local function drop_quota(m)
+  local ph, pw = 'h\t' .. m .. '\t', 'w\t' .. m .. '\t'
+  local all = redis.call('HGETALL', quota)
+  for i = 1, #all, 2 do
+    local f = all[i]
+    if string.sub(f, 1, #ph) == ph then
+      local tk = 't\t' .. string.sub(f, #ph + 1)
+      redis.call('HDEL', quota, f)
+      if redis.call('HINCRBY', quota, tk, -tonumber(all[i + 1])) <= 0 then redis.call('HDEL', quota, tk) end
+    elseif string.sub(f, 1, #pw) == pw then
+      redis.call('HDEL', quota, f)
+    end
+  end
+end
+
 local dead = redis.call('ZRANGEBYSCORE', members, '-inf', now)
 if #dead > 0 then
   local gone = {}
@@ -69,6 +97,7 @@ if #dead > 0 then
     gone[m] = true
     redis.call('ZREM', members, m)
     redis.call('HDEL', waiters, m)
+    drop_quota(m)
   end
   local all = redis.call('HGETALL', slots)
   for i = 1, #all, 2 do
@@ -78,7 +107,7 @@ if #dead > 0 then
 end
 
 local refused = 0
-for i = 18, #ARGV do
+for i = first_release, #ARGV do
   local v = redis.call('HGET', slots, ARGV[i])
   local m, tn = nil, nil
   if v then m, tn = owner(v) end
@@ -93,6 +122,7 @@ if ARGV[9] == '1' then
   end
   redis.call('ZREM', members, me)
   redis.call('HDEL', waiters, me)
+  drop_quota(me)
 else
   redis.call('ZADD', members, now + tonumber(ARGV[2]), me)
   local want = tonumber(ARGV[3])
@@ -110,6 +140,30 @@ else
     redis.call('HSET', waiters, me, want .. '\t' .. ARGV[4] .. '\t' .. since .. '\t' .. ARGV[16] .. '\t' .. ARGV[5])
   else
     redis.call('HDEL', waiters, me)
+  end
+  -- The member's shared tenant limits: keep what it needs, wait for the rest.
+  for k = 0, nq - 1 do
+    local tn, lim, need = ARGV[19 + 3 * k], ARGV[20 + 3 * k], tonumber(ARGV[21 + 3 * k])
+    if lim ~= '-' and tonumber(lim) > 0 then redis.call('HSET', quota, 'l\t' .. tn, lim) end
+    local hf, wf, tk = 'h\t' .. me .. '\t' .. tn, 'w\t' .. me .. '\t' .. tn, 't\t' .. tn
+    local held = tonumber(redis.call('HGET', quota, hf) or '0')
+    if need < held then
+      if need > 0 then redis.call('HSET', quota, hf, need) else redis.call('HDEL', quota, hf) end
+      if redis.call('HINCRBY', quota, tk, need - held) <= 0 then redis.call('HDEL', quota, tk) end
+      held = need
+    end
+    if need > held then
+      local old = redis.call('HGET', quota, wf)
+      local since
+      if old then
+        since = string.sub(old, string.find(old, '\t', 1, true) + 1)
+      else
+        since = redis.call('HINCRBY', cfg, 'seq', 1)
+      end
+      redis.call('HSET', quota, wf, (need - held) .. '\t' .. since)
+    else
+      redis.call('HDEL', quota, wf)
+    end
   end
 end
 
@@ -214,6 +268,49 @@ while used < max do
   used = used + 1
   if best.m ~= me then notify[best.m] = true end
 end
+-- Tenant quotas: the longest waiter of each tenant first.
+local qw = {}
+local qall = redis.call('HGETALL', quota)
+for i = 1, #qall, 2 do
+  local f = qall[i]
+  if string.sub(f, 1, 2) == 'w\t' then
+    local j = string.find(f, '\t', 3, true)
+    local tn, v = string.sub(f, j + 1), qall[i + 1]
+    local a = string.find(v, '\t', 1, true)
+    if qw[tn] == nil then qw[tn] = {} end
+    table.insert(qw[tn], {m = string.sub(f, 3, j - 1), want = tonumber(string.sub(v, 1, a - 1)),
+                          since = tonumber(string.sub(v, a + 1))})
+  end
+end
+for tn, list in pairs(qw) do
+  local limit = tonumber(redis.call('HGET', quota, 'l\t' .. tn) or '0')
+  local total = tonumber(redis.call('HGET', quota, 't\t' .. tn) or '0')
+  local granted = false
+  while total < limit do
+    local best = nil
+    for _, x in ipairs(list) do
+      if x.want > 0 and (best == nil or x.since < best.since) then best = x end
+    end
+    if best == nil then break end
+    redis.call('HINCRBY', quota, 'h\t' .. best.m .. '\t' .. tn, 1)
+    total = total + 1
+    best.want = best.want - 1
+    best.since = redis.call('HINCRBY', cfg, 'seq', 1)
+    best.changed = true
+    granted = true
+    if best.m ~= me then notify[best.m] = true end
+  end
+  if granted then
+    redis.call('HSET', quota, 't\t' .. tn, total)
+    for _, x in ipairs(list) do
+      if x.changed then
+        local wf = 'w\t' .. x.m .. '\t' .. tn
+        if x.want > 0 then redis.call('HSET', quota, wf, x.want .. '\t' .. x.since) else redis.call('HDEL', quota, wf) end
+      end
+    end
+  end
+end
+
 for _, l in ipairs({rate, cost}) do
   if l.t > 0 then redis.call('HSET', cfg, l.k .. '_tat', string.format('%.3f', l.tat)) end
 end
@@ -241,7 +338,15 @@ for i = 1, #all, 2 do
 end
 local wait_ms = 0
 if rate_wait_us > 0 and queued > 0 then wait_ms = math.ceil(rate_wait_us / 1000) end
-return {mine, refused, used, queued, max, wait_ms, costs, cost.t > 0 and 1 or 0}
+local quotas = {}
+if ARGV[9] ~= '1' then
+  for k = 0, nq - 1 do
+    local tn = ARGV[19 + 3 * k]
+    quotas[#quotas + 1] = tn
+    quotas[#quotas + 1] = tonumber(redis.call('HGET', quota, 'h\t' .. me .. '\t' .. tn) or '0')
+  end
+end
+return {mine, refused, used, queued, max, wait_ms, costs, cost.t > 0 and 1 or 0, quotas}
 )lua";
 
 }  // namespace lane::cluster

@@ -138,11 +138,17 @@ void Scheduler::accept(Job *job) {
   job->seq = ++next_seq_;
   ++submitted_;
   if (job->slots_wanted() > 1) ++multi_slot_live_;
-  if (job->budget) ++job->budget->live;
+  if (job->budget) {
+    ++job->budget->live;
+    if (job->budget->quota != kNoQuota) ++quota_epoch_;
+  }
 }
 
 void Scheduler::unaccept(Job *job) {
-  if (job->budget) --job->budget->live;
+  if (job->budget) {
+    --job->budget->live;
+    if (job->budget->quota != kNoQuota) ++quota_epoch_;
+  }
   if (job->slots_wanted() > 1) --multi_slot_live_;
   --submitted_;
   if (job->stop_at != 0) stop_at_.erase({job->stop_at, job});
@@ -239,8 +245,6 @@ void Scheduler::unpark(TenantBudget *b) {
   while (room > 0 && !b->parked.empty()) {
     Job *job = b->parked.front();
     b->parked.remove(job);
-    --b->parked_n;
-    if (b->quota != kNoQuota) ++quota_epoch_;
     --(job->parked_reacquire ? parked_runs_ : parked_);
     --room;
     if (job->parked_reacquire) {
@@ -263,8 +267,6 @@ void Scheduler::park(Job *job) {
     pos = JobList::next(pos);
   }
   list.insert_before(pos, job);
-  ++job->budget->parked_n;
-  if (job->budget->quota != kNoQuota) ++quota_epoch_;
   ++(job->parked_reacquire ? parked_runs_ : parked_);
 }
 
@@ -455,8 +457,6 @@ void Scheduler::take(Job *job) {
     case JobState::Reacquiring: reacquirers_.remove(job); break;
     case JobState::Parked:
       job->budget->parked.remove(job);
-      --job->budget->parked_n;
-      if (job->budget->quota != kNoQuota) ++quota_epoch_;
       --(job->parked_reacquire ? parked_runs_ : parked_);
       break;
     default: q_remove(job); break;
@@ -483,6 +483,7 @@ void Scheduler::end(Job *job, lane_status_t status, Effects &out) {
   if (job->slots_wanted() > 1) --multi_slot_live_;
   if (TenantBudget *b = job->budget) {
     job->budget = nullptr;
+    if (b->quota != kNoQuota) ++quota_epoch_;
     if (--b->live == 0 && b->limit == 0) budgets_.erase(budgets_.find(b->name));
   }
   index_.remove(job);
@@ -1033,8 +1034,10 @@ void Scheduler::set_tenant_quota(std::string_view tenant, std::uint32_t quota, s
   now_ = std::max(now_, now);
   TenantBudget *b = it->second.get();
   if (b->quota == quota) return;
+  const bool more = quota > b->quota;
   b->quota = quota;
   ++quota_epoch_;
+  if (!more) return;  // less room: nothing can go that could not before
   unpark(b);
   fill(out);
 }
@@ -1043,9 +1046,7 @@ std::vector<TenantQuota> Scheduler::tenant_quotas() const {
   std::vector<TenantQuota> rows;
   for (const auto &[name, b] : budgets_) {
     if (b->limit == 0 || b->quota == kNoQuota) continue;
-    const std::uint64_t want = static_cast<std::uint64_t>(b->running) + b->parked_n;
-    rows.push_back({name, b->limit, b->running, static_cast<std::uint32_t>(std::min<std::uint64_t>(want, b->limit)),
-                    b->quota});
+    rows.push_back({name, b->limit, b->running, std::min(b->live, b->limit), b->quota});
   }
   return rows;
 }

@@ -64,7 +64,6 @@ struct TenantBudget {
   std::uint32_t running = 0;  // its jobs holding slots now
   std::uint32_t live = 0;     // live jobs that point here
   JobList parked;             // its queued jobs that reached the front while it was at its limit, oldest first
-  std::uint32_t parked_n = 0;  // how many
   // With external slots and a limit: how many of the limit, shared with
   // other schedulers, this one holds (Scheduler::set_tenant_quota); else
   // kNoQuota.
@@ -77,8 +76,8 @@ struct TenantBudget {
 };
 
 // A tenant limit shared with other schedulers (external slots): what this
-// one holds of it, and what it would use now (running + parked, at most
-// the limit).
+// one holds of it, and what it could use (its live jobs: running, waiting,
+// released; at most the limit).
 struct TenantQuota {
   std::string name;
   std::uint32_t limit = 0, running = 0, need = 0, quota = 0;
@@ -202,7 +201,8 @@ class Scheduler {
   // External slots: a tenant limit is shared too. A tenant with a limit
   // runs at most min(limit, quota) jobs, quota being what the owner of the
   // slots granted of it (0 until it says; set_tenant_limit shares a new
-  // limit). Like grant_external, this only dispatches.
+  // limit). Like grant_external, this only dispatches, and a lower quota
+  // does nothing else (no effects).
   void set_tenant_quota(std::string_view tenant, std::uint32_t quota, std::int64_t now, Effects &out);
   [[nodiscard]] std::vector<TenantQuota> tenant_quotas() const;
   // Raised whenever what tenant_quotas() reports may have changed.

@@ -234,7 +234,10 @@ void lane_s::return_tokens_locked(lane_ctx_s *job) {
 
 void lane_s::poke_locked() {
   SlotLink *l = link_.load(std::memory_order_relaxed);
-  if (l && (!returning_.empty() || cost_delta_ != 0 || sched.external_demand() != asked_demand_)) l->poke();
+  if (l && (!returning_.empty() || cost_delta_ != 0 || sched.external_demand() != asked_demand_ ||
+            sched.quota_epoch() != asked_quota_epoch_)) {
+    l->poke();
+  }
 }
 
 void lane_s::drop_free_local_locked() {
@@ -278,6 +281,23 @@ SlotAsk lane_s::slots_ask() {
   returning_.clear();
   a.cost_delta = cost_delta_;
   cost_delta_ = 0;
+  // Shared tenant limits, and one last word (need 0) for any no longer limited here.
+  asked_quota_epoch_ = sched.quota_epoch();
+  std::vector<std::string> sent;
+  for (auto &q : sched.tenant_quotas()) {
+    if (q.quota > q.need) {
+      // What it sends back is the arbiter's at once: it never holds here
+      // more than the arbiter counts for it (a lower quota has no effects).
+      Effects none;
+      sched.set_tenant_quota(q.name, q.need, sched.current_time(), none);
+    }
+    sent.push_back(q.name);
+    a.tenants.push_back({std::move(q.name), q.limit, q.need});
+  }
+  for (auto &name : quota_sent_) {
+    if (std::find(sent.begin(), sent.end(), name) == sent.end()) a.tenants.push_back({std::move(name), 0, 0});
+  }
+  quota_sent_ = std::move(sent);
   if (const auto *next = sched.next_waiting()) {
     a.priority = next->priority;
     a.next_cost = next->state == lane::core::JobState::Reacquiring ? 0 : next->cost_estimate();
@@ -328,19 +348,28 @@ void lane_s::slots_answer(const SlotAnswer &ans) {
       ++fresh;
     }
     if (fresh > 0) sched.grant_external(fresh, t, eff);
+    for (const auto &[name, held] : ans.quotas) sched.set_tenant_quota(name, held, t, eff);
     apply_locked(eff);
   }
   apply_unlocked(eff, false);
 }
 
-void lane_s::slots_unreachable(std::vector<std::uint64_t> releases, std::int64_t cost_delta) {
+void lane_s::slots_unreachable(std::vector<std::uint64_t> releases, std::int64_t cost_delta,
+                               const std::vector<SlotAsk::Tenant> &tenants) {
   const std::int64_t t = now();
   Effects eff;
   {
     std::lock_guard lk(mu);
     returning_.insert(returning_.end(), releases.begin(), releases.end());  // tried again later
     cost_delta_ += cost_delta;                                                // likewise
-    slot_stats_.available = false;
+    for (const auto &q : tenants) {
+      if (q.limit == 0 && std::find(quota_sent_.begin(), quota_sent_.end(), q.name) == quota_sent_.end()) {
+        quota_sent_.push_back(q.name);  // its release is said again
+      }
+    }
+    asked_quota_epoch_ = UINT64_MAX;    slot_stats_.available = false;
+    // Nor can tenant quotas: keep only what runs (others may get the rest).
+    for (const auto &q : sched.tenant_quotas()) sched.set_tenant_quota(q.name, std::min(q.quota, q.running), t, eff);
     // Free grants cannot be renewed now: they are not used.
     std::erase_if(free_tokens_, [&](std::uint64_t tok) {
       if ((tok & kLocalGrant) || sched.revoke_external(1) != 1) return false;

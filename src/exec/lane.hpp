@@ -133,6 +133,12 @@ struct SlotAsk {
   // the last ask (the costs of the runs that took the grants, less what the
   // grants were charged).
   std::int64_t next_cost = 0, cost_delta = 0;
+  // Its tenant limits, shared (limit 0: no longer limited here; need 0).
+  struct Tenant {
+    std::string name;
+    std::uint32_t limit = 0, need = 0;
+  };
+  std::vector<Tenant> tenants;
 };
 
 // What the slot owner found out (one round trip to the arbiter).
@@ -140,6 +146,7 @@ struct SlotAnswer {
   std::vector<std::uint64_t> mine;  // every grant the arbiter says this member holds
   std::vector<std::int64_t> costs;  // what the cost limit charged each of them
   bool cost_limited = false;        // the lane has a shared cost limit
+  std::vector<std::pair<std::string, std::uint32_t>> quotas;  // what it holds of each tenant limit it sent
   std::uint32_t refused = 0;        // releases refused (the lease had already run out)
   std::uint32_t global_running = 0, global_queued = 0;
 };
@@ -232,7 +239,10 @@ struct lane_s : lane::exec::Tagged<lane::exec::kLaneTag> {
   // arbiter could not be reached: the releases are kept for the next try).
   lane::exec::SlotAsk slots_ask();
   void slots_answer(const lane::exec::SlotAnswer &a);
-  void slots_unreachable(std::vector<std::uint64_t> releases, std::int64_t cost_delta);
+  // What the failed ask carried (releases, a cost correction, tenants no
+  // longer limited) is sent again with the next.
+  void slots_unreachable(std::vector<std::uint64_t> releases, std::int64_t cost_delta,
+                         const std::vector<lane::exec::SlotAsk::Tenant> &tenants);
   lane::exec::SlotStats slot_stats();
 
   // flags: LANE_CANCEL_QUEUED and/or LANE_CANCEL_RUNNING (not 0).
@@ -370,6 +380,9 @@ struct lane_s : lane::exec::Tagged<lane::exec::kLaneTag> {
   // arbiter charged each grant no job holds yet (nonzero only), and the
   // correction not yet sent.
   bool cost_limited_ = false;  // as the arbiter last said
+  // Shared tenant limits: the tenants last sent, and the core's quota epoch then.
+  std::vector<std::string> quota_sent_;
+  std::uint64_t asked_quota_epoch_ = UINT64_MAX;
   std::unordered_map<std::uint64_t, std::int64_t> token_cost_;
   std::int64_t cost_delta_ = 0;
   std::uint64_t next_local_ = 0;

@@ -27,6 +27,14 @@ Scenarios:
             each grant is charged its waiter's cost, and over every window of
             steps (timed by Redis's TIME around each) the cost granted is at
             most burst + amount * window / per + the refunds in the window.
+  arbiter-tenants
+            shared tenant limits straight through the script: random needs
+            and leaves of three members for two tenants: after every step no
+            tenant's quota held by all passes its limit, nobody waits while
+            some of it is free, and a member holds at most what it needs and
+            waits for the rest.
+  tenant    three processes share a tenant limit of 2: never more than 2
+            of that tenant's jobs run at once across them.
   api       tests/cluster/api_test.c and api_cpp.cpp: bad inputs and every
             kind of job on a member lane, from C and from lane.hpp.
   stress    tests/cluster/stress_test.c: two members in one process (on two
@@ -386,7 +394,7 @@ def scenario_arbiter(tmp, redis):
     for seed in range(40):
         rng = random.Random(seed)
         base = f"{{arb:{seed}}}:"
-        keys = [base + k for k in ("slots", "members", "fence", "waiters", "tenants", "config")]
+        keys = [base + k for k in ("slots", "members", "fence", "waiters", "tenants", "config", "quota")]
         members = [f"m{i}" for i in range(3)]
         held = {m: set() for m in members}  # what each member was last told it holds
         for step in range(60):
@@ -398,8 +406,8 @@ def scenario_arbiter(tmp, redis):
             releases = rng.sample(mine, rng.randint(0, len(mine))) if mine else []
             slots_before = dict(zip(*[iter(r.call("HGETALL", keys[0]))] * 2))
             waiters_before = dict(zip(*[iter(r.call("HGETALL", keys[3]))] * 2))
-            ans = r.call("EVAL", script, 6, *keys, me, 60000, want, prio, tenant, cap if step == 0 else 0,
-                         "arb:grant:", "arb", "0", "-", "-", "-", "-", "-", "-", 0, 0, *releases)
+            ans = r.call("EVAL", script, 7, *keys, me, 60000, want, prio, tenant, cap if step == 0 else 0,
+                         "arb:grant:", "arb", "0", "-", "-", "-", "-", "-", "-", 0, 0, 0, *releases)
             slots_after = dict(zip(*[iter(r.call("HGETALL", keys[0]))] * 2))
             held[me] = set(ans[0])
             steps_done += 1
@@ -517,7 +525,7 @@ def scenario_arbiter_cost(tmp, redis):
     for seed in range(20):
         rng = random.Random(1000 + seed)
         base = f"{{arbc:{seed}}}:"
-        keys = [base + k for k in ("slots", "members", "fence", "waiters", "tenants", "config")]
+        keys = [base + k for k in ("slots", "members", "fence", "waiters", "tenants", "config", "quota")]
         members = [f"m{i}" for i in range(3)]
         held = {m: set() for m in members}
         steps = []  # (Redis time before, after, cost granted, refunded)
@@ -532,8 +540,8 @@ def scenario_arbiter_cost(tmp, redis):
             waiters_before = dict(zip(*[iter(r.call("HGETALL", keys[3]))] * 2))
             limit = (amount, per_ns, burst) if step == 0 else ("-", "-", "-")
             t0 = now_us()
-            ans = r.call("EVAL", script, 6, *keys, me, 60000, want, 0, "t", cap if step == 0 else 0, "arbc:grant:",
-                         "arbc", "0", "-", "-", "-", *limit, cost, delta, *releases)
+            ans = r.call("EVAL", script, 7, *keys, me, 60000, want, 0, "t", cap if step == 0 else 0, "arbc:grant:",
+                         "arbc", "0", "-", "-", "-", *limit, cost, delta, 0, *releases)
             t1 = now_us()
             slots_after = dict(zip(*[iter(r.call("HGETALL", keys[0]))] * 2))
             held[me] = set(ans[0])
@@ -703,7 +711,71 @@ def scenario_redis_cluster(tmp, redis):
         rc.stop()
 
 
-SCENARIOS = {"arbiter": scenario_arbiter, "arbiter-cost": scenario_arbiter_cost, "cost": scenario_cost, "api": scenario_api, "rate": scenario_rate, "slow": scenario_slow, "stress": scenario_stress, "cap": scenario_cap, "example": scenario_example, "kill": scenario_kill, "stop": scenario_stop, "redis": scenario_redis, "redis-cluster": scenario_redis_cluster}
+def scenario_arbiter_tenants(tmp, redis):
+    import random
+    script = arbiter_script()
+    r = Resp(redis.port)
+    limits = {"x": 2, "y\tz": 3}  # a tenant name may hold a tab
+    grants = 0
+    for seed in range(30):
+        rng = random.Random(2000 + seed)
+        base = f"{{arbt:{seed}}}:"
+        keys = [base + k for k in ("slots", "members", "fence", "waiters", "tenants", "config", "quota")]
+        members = [f"m{i}" for i in range(3)]
+        held = {(m, t): 0 for m in members for t in limits}
+        for step in range(80):
+            me = rng.choice(members)
+            leave = rng.random() < 0.05
+            entries, need = [], {}
+            for tn, lim in limits.items():
+                if rng.random() < 0.8:
+                    need[tn] = rng.randint(0, lim + 1)
+                    entries += [tn, lim, need[tn]]
+            q_before = dict(zip(*[iter(r.call("HGETALL", keys[6]))] * 2))
+            ans = r.call("EVAL", script, 7, *keys, me, 60000, 0, 0, "", 2 if step == 0 else 0, "arbt:grant:", "arbt",
+                         "1" if leave else "0", "-", "-", "-", "-", "-", "-", 0, 0, len(entries) // 3, *entries)
+            q = dict(zip(*[iter(r.call("HGETALL", keys[6]))] * 2))
+            told = dict(zip(ans[8][::2], ans[8][1::2]))
+            for tn, lim in limits.items():
+                hs = {m: int(q.get(f"h\t{m}\t{tn}", 0)) for m in members}
+                total = int(q.get(f"t\t{tn}", 0))
+                check(sum(hs.values()) == total, f"arbiter tenants: {tn}: held {hs}, total {total}")
+                check(total <= lim, f"arbiter tenants: {tn}: {total} held of a limit of {lim}")
+                waiting = [m for m in members if f"w\t{m}\t{tn}" in q]
+                check(total == lim or not waiting, f"arbiter tenants: {tn}: {total} of {lim} held while {waiting} wait")
+                if leave:
+                    check(hs[me] == 0 and me not in waiting, f"arbiter tenants: {me} left but holds {tn}")
+                elif tn in need:
+                    check(told.get(tn) == hs[me], f"arbiter tenants: {me} told {told.get(tn)} of {tn}, holds {hs[me]}")
+                    check(hs[me] <= need[tn], f"arbiter tenants: {me} holds {hs[me]} of {tn}, needs {need[tn]}")
+                    # what it needs beyond what it holds, it waits for
+                    w = q.get(f"w\t{me}\t{tn}")
+                    check((int(w.split("\t")[0]) if w else 0) == need[tn] - hs[me],
+                          f"arbiter tenants: {me} waits for {w} of {tn}, needs {need[tn]}, holds {hs[me]}")
+                grants += max(0, total - int(q_before.get(f"t\t{tn}", 0)))
+    check(grants > 0, "arbiter tenants: nothing was ever granted (the test proves nothing)")
+    print(f"arbiter tenants: 2400 steps over 30 seeds, {grants} tenant grants, limits held", flush=True)
+
+
+def scenario_tenant(tmp, redis):
+    # Three processes, each with 8 jobs of tenant X, which has a shared limit of
+    # 2 (each process sets it): never more than 2 of X run at once anywhere,
+    # where each process alone would run 2. The lane's cap (6) is no bound.
+    ms = [Member(tmp, f"tl{i}", redis, "tl", cap=6, tenant="X", jobs=8, job_ms=40, tenant_limit=2) for i in range(3)]
+    results = [expect_clean_exit(m, 8) for m in ms]
+    iv = intervals(ms)
+    check(len(iv) == 24, f"tenant: {len(iv)} of 24 jobs ran")
+    check(all(r and r["ok"] == r["accepted"] == 8 for r in results), f"tenant: not every job ended OK: {results}")
+    over = max_overlap(iv)
+    check(over <= 2, f"tenant: {over} jobs of tenant X ran at once across processes, its shared limit is 2")
+    check(over >= 2, f"tenant: at most {over} ran at once: the limit was never reached (the test proves nothing)")
+    span = (max(e for (s, e, f, n) in iv.values()) - min(s for (s, e, f, n) in iv.values())) / 1e9
+    check(span >= 24 * 0.040 / 2 * 0.95, f"tenant: 24 jobs of 40 ms in {span:.2f} s, faster than 2 at a time")
+    print(f"tenant: 24 jobs of one tenant across three processes, at most {over} at once (limit 2), "
+          f"{span:.2f} s", flush=True)
+
+
+SCENARIOS = {"arbiter": scenario_arbiter, "arbiter-cost": scenario_arbiter_cost, "cost": scenario_cost, "arbiter-tenants": scenario_arbiter_tenants, "tenant": scenario_tenant, "api": scenario_api, "rate": scenario_rate, "slow": scenario_slow, "stress": scenario_stress, "cap": scenario_cap, "example": scenario_example, "kill": scenario_kill, "stop": scenario_stop, "redis": scenario_redis, "redis-cluster": scenario_redis_cluster}
 
 
 def main():

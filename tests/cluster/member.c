@@ -7,12 +7,14 @@
  *   member --url U --lane L [--cap N] [--tenant T] [--priority P] [--jobs N]
  *          [--job-ms M] [--every-ms E] [--lease-ms L] [--prefix P]
  *          [--fallback K] [--linger-ms M] [--rate R] [--cost C]
- *          [--real-cost X] [--cost-rate U] [--cost-burst B] --log FILE
+ *          [--real-cost X] [--cost-rate U] [--cost-burst B]
+ *          [--tenant-limit N] --log FILE
  *
  * --every-ms 0 submits every job at once; > 0 one job each E ms. --rate: a
  * requests rate limit of R a second (burst 1); --cost-rate: a cost rate limit
  * of U units a second (burst B, default C); --cost: each job's estimate;
- * --real-cost: each job reports that cost as it starts. */
+ * --real-cost: each job reports that cost as it starts; --tenant-limit: at
+ * most N jobs of --tenant run at once (shared by the members). */
 #define _POSIX_C_SOURCE 200809L
 #include <lane/lane.h>
 
@@ -63,7 +65,7 @@ static void done(const lane_outcome_t *o, void *ud) {
 int main(int argc, char **argv) {
   const char *url = NULL, *lane_name = NULL, *tenant = "", *prefix = NULL, *log_path = NULL;
   int cap = 1, jobs = 10, every_ms = 0, lease_ms = 0, fallback = 0, priority = 0, linger_ms = 0, rate = 0;
-  int cost = 0, cost_rate = 0, cost_burst = 0;
+  int cost = 0, cost_rate = 0, cost_burst = 0, tenant_limit = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     const char *k = argv[i], *v = argv[i + 1];
     if (!strcmp(k, "--url")) url = v;
@@ -84,6 +86,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(k, "--real-cost")) real_cost = atoi(v);
     else if (!strcmp(k, "--cost-rate")) cost_rate = atoi(v);
     else if (!strcmp(k, "--cost-burst")) cost_burst = atoi(v);
+    else if (!strcmp(k, "--tenant-limit")) tenant_limit = atoi(v);
     else {
       fprintf(stderr, "member: unknown option %s\n", k);
       return 2;
@@ -123,6 +126,10 @@ int main(int argc, char **argv) {
   if (cost_rate > 0 &&
       lane_set_rate_limit(lane, LANE_RATE_COST, cost_rate, 1000000000, cost_burst > 0 ? cost_burst : cost) != LANE_OK) {
     fprintf(stderr, "member: lane_set_rate_limit: %s\n", lane_last_error());
+    return 3;
+  }
+  if (tenant_limit > 0 && lane_set_tenant_limit(lane, tenant, (uint32_t)tenant_limit) != LANE_OK) {
+    fprintf(stderr, "member: lane_set_tenant_limit: %s\n", lane_last_error());
     return 3;
   }
   int accepted = 0, unavailable = 0, other = 0;

@@ -3,9 +3,9 @@
  * through one cluster with argv[2] "one" (two lanes of one name on one
  * connection are still two members), four threads
  * submitting callback jobs with random tenants, priorities, queue timeouts,
- * cancels, release/reacquire and costs (a shared cost limit, estimates,
- * costs reported while running). Checks that the jobs holding a slot never
- * exceed the shared cap across both members, and that every accepted job
+ * cancels, release/reacquire, costs (a shared cost limit, estimates,
+ * costs reported while running) and a shared tenant limit. Checks that the jobs holding a slot never
+ * exceed the shared cap (nor tenant a's its limit) across both members, and that every accepted job
  * gets exactly one outcome (and a refused one none). Run under ASan and
  * TSan by cluster_test.py (scenario stress). Meanwhile another thread makes
  * and destroys member lanes on the first cluster, 40 times, each with a few
@@ -26,30 +26,35 @@
 
 static lane_t *lanes[2];
 static atomic_int holding, over, outcomes[JOBS], accepted[JOBS];
+/* Tenant "a" has a shared limit of A_LIMIT on both members. */
+#define A_LIMIT 1
+static atomic_int holding_a, over_a;
+static atomic_bool is_a[JOBS];
 
 static unsigned rnd(unsigned *s) {
   *s = *s * 1103515245u + 12345u;
   return (*s >> 16) & 0x7fff;
 }
 
-static void hold(int d) {
+static void hold(size_t n, int d) {
   int now = atomic_fetch_add(&holding, d) + d;
   if (now > CAP) atomic_fetch_add(&over, 1);
+  if (atomic_load(&is_a[n]) && atomic_fetch_add(&holding_a, d) + d > A_LIMIT) atomic_fetch_add(&over_a, 1);
 }
 
 static int32_t run(lane_ctx_t *ctx, void *ud) {
   size_t n = (size_t)ud;
-  hold(1);
+  hold(n, 1);
   if (n % 3 == 0 && lane_ctx_set_cost(ctx, (int64_t)(n % 7) + 1) != LANE_OK) return 8; /* a refund or more */
   lane_ctx_wait(ctx, (int64_t)(n % 4) * 500000);
   if (n % 5 == 0 && lane_ctx_fence(ctx) > 0) {
-    hold(-1);
+    hold(n, -1);
     if (lane_ctx_release(ctx) != LANE_OK) return 7;
     lane_status_t s = lane_ctx_reacquire(ctx, 200 * 1000000LL);
-    if (s == LANE_OK) hold(1);
+    if (s == LANE_OK) hold(n, 1);
     else return 0; /* cancelled or timed out: it holds no slot */
   }
-  hold(-1);
+  hold(n, -1);
   return 0;
 }
 
@@ -111,6 +116,7 @@ static void *submitter(void *arg) {
     lane_job_t j = LANE_JOB_INIT;
     j.id = id;
     j.tenant = tenants[rnd(&seed) % 3];
+    atomic_store(&is_a[n], j.tenant[0] == 'a');
     j.priority = (int32_t)(rnd(&seed) % 3);
     j.run = run;
     j.on_done = done;
@@ -155,6 +161,8 @@ int main(int argc, char **argv) {
      path the jobs take. */
   if (lane_set_rate_limit(lanes[0], LANE_RATE_COST, 200000, 1000000000, 100) != LANE_OK)
     return fprintf(stderr, "%s\n", lane_last_error()), 1;
+  for (int i = 0; i < 2; i++)
+    if (lane_set_tenant_limit(lanes[i], "a", A_LIMIT) != LANE_OK) return fprintf(stderr, "%s\n", lane_last_error()), 1;
   pthread_t t[THREADS], churn;
   churn_cluster = clusters[0];
   pthread_create(&churn, NULL, churner, NULL);
@@ -178,6 +186,11 @@ int main(int argc, char **argv) {
   if (bad) rc = 1;
   if (atomic_load(&churn_outcomes) != atomic_load(&churn_accepted)) {
     fprintf(stderr, "churn lanes: %d accepted, %d outcomes\n", atomic_load(&churn_accepted), atomic_load(&churn_outcomes));
+    rc = 1;
+  }
+  if (atomic_load(&over_a)) {
+    fprintf(stderr, "%d times more than %d jobs of tenant a held a slot across both members\n", atomic_load(&over_a),
+            A_LIMIT);
     rc = 1;
   }
   if (atomic_load(&over)) {
