@@ -19,6 +19,9 @@ import (
 // persistence) for one test and stops it after.
 func startRedis(t *testing.T) string {
 	t.Helper()
+	if runtime.GOOS != "linux" {
+		t.Skip("shared lanes are Linux only (TestClusterBadInputs checks that Windows answers ErrUnsupported)")
+	}
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		if os.Getenv("CI") != "" && runtime.GOOS == "linux" {
 			t.Fatal("redis-server is not installed (scripts/deps.sh installs it)")
@@ -60,9 +63,6 @@ func freePort(t *testing.T) int {
 // processes): the cap holds across both, every job gets a fence, and every
 // job ends once.
 func TestSharedLaneCapsAcrossMembers(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("shared lanes are Linux only (TestClusterBadInputs checks that Windows answers ErrUnsupported)")
-	}
 	url := startRedis(t)
 	const capSlots = 2
 	var holding, over atomic.Int32
@@ -183,9 +183,6 @@ func TestClusterBadInputs(t *testing.T) {
 // their lanes of one name are members of one shared lane, the cap holds
 // across both, metrics say so, and a cluster cannot close under a registry.
 func TestRegistryLanesAreMembers(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("shared lanes are Linux only (TestClusterBadInputs checks that Windows answers ErrUnsupported)")
-	}
 	url := startRedis(t)
 	const capSlots = 2
 	var holding, over atomic.Int32

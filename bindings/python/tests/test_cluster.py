@@ -46,24 +46,29 @@ def redis_url(tmp_path: os.PathLike[str]) -> Iterator[str]:
         proc.wait()
 
 
-def test_two_members_share_one_cap(redis_url: str) -> None:
-    cap = 2
-    holding = 0
-    over = 0
-    fences: list[int] = []
-    mu = threading.Lock()
+class _Holders:
+    """A job that counts how many run at once across lanes, and keeps each run's fence."""
 
-    def job() -> int:
-        nonlocal holding, over
-        with mu:
-            holding += 1
-            over += holding > cap
-            fences.append(liblane.current_job().fence)
+    def __init__(self, cap: int) -> None:
+        self.cap, self.holding, self.over = cap, 0, 0
+        self.fences: list[int] = []
+        self.mu = threading.Lock()
+
+    def job(self) -> int:
+        with self.mu:
+            self.holding += 1
+            self.over += self.holding > self.cap
+            self.fences.append(liblane.current_job().fence)
         time.sleep(0.002)
-        with mu:
-            holding -= 1
+        with self.mu:
+            self.holding -= 1
         return 0
 
+
+def test_two_members_share_one_cap(redis_url: str) -> None:
+    cap = 2
+    h = _Holders(cap)
+    job = h.job
     clusters = [liblane.Cluster(redis_url, lease=1.0) for _ in range(2)]
     lanes = [liblane.Lane("py-shared", cap, policy="fair_share", cluster=c) for c in clusters]
     with pytest.raises(liblane.InvalidError):
@@ -71,8 +76,8 @@ def test_two_members_share_one_cap(redis_url: str) -> None:
     tickets = [lanes[i % 2].submit(job, id=f"j{i}", tenant=f"t{i % 3}") for i in range(30)]
     for t in tickets:
         t.outcome.result(timeout=30)
-    assert over == 0, f"more than {cap} jobs held a slot across both members {over} times"
-    assert len(fences) == 30 and len(set(fences)) == 30 and min(fences) > 0
+    assert h.over == 0, f"more than {cap} jobs held a slot across both members {h.over} times"
+    assert len(h.fences) == 30 and len(set(h.fences)) == 30 and min(h.fences) > 0
     s = lanes[0].stats()
     assert s.shared and s.available and s.completed > 0
     for lane in lanes:
@@ -97,21 +102,8 @@ def test_cluster_bad_inputs() -> None:
 
 def test_registry_lanes_are_members(redis_url: str) -> None:
     cap = 2
-    holding = 0
-    over = 0
-    fences: list[int] = []
-    mu = threading.Lock()
-
-    def job() -> int:
-        nonlocal holding, over
-        with mu:
-            holding += 1
-            over += holding > cap
-            fences.append(liblane.current_job().fence)
-        time.sleep(0.002)
-        with mu:
-            holding -= 1
-        return 0
+    h = _Holders(cap)
+    job = h.job
 
     # Two registries on two clusters: two processes, as far as Redis can tell.
     clusters = [liblane.Cluster(redis_url, lease=1.0) for _ in range(2)]
@@ -119,8 +111,8 @@ def test_registry_lanes_are_members(redis_url: str) -> None:
     tickets = [regs[i % 2].lane("llm").submit(job, id=f"j{i}") for i in range(30)]
     for t in tickets:
         t.outcome.result(timeout=30)
-    assert over == 0, f"more than {cap} jobs held a slot across both registries {over} times"
-    assert len(fences) == 30 and len(set(fences)) == 30 and min(fences) > 0
+    assert h.over == 0, f"more than {cap} jobs held a slot across both registries {h.over} times"
+    assert len(h.fences) == 30 and len(set(h.fences)) == 30 and min(h.fences) > 0
     assert regs[0].lane("llm").stats().shared
     assert 'lane_shared_available{lane="llm"} 1' in regs[0].metrics()
     with pytest.raises(liblane.InvalidError):
