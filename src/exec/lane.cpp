@@ -180,11 +180,7 @@ void lane_s::bind_tokens_locked(lane_ctx_s *job) {
     } else {
       bound_tokens_.insert(t);
       fence = std::max(fence, t);
-      // What the grant was charged gives way to the run's own charge.
-      if (const auto it = token_cost_.find(t); it != token_cost_.end()) {
-        cost_delta_ -= it->second;
-        token_cost_.erase(it);
-      }
+      forget_token_cost_locked(t);  // what the grant was charged gives way to the run's own charge
     }
   }
   job->shared_grants->fence.store(fence, std::memory_order_relaxed);
@@ -367,7 +363,8 @@ void lane_s::slots_unreachable(std::vector<std::uint64_t> releases, std::int64_t
         quota_sent_.push_back(q.name);  // its release is said again
       }
     }
-    asked_quota_epoch_ = UINT64_MAX;    slot_stats_.available = false;
+    asked_quota_epoch_ = UINT64_MAX;
+    slot_stats_.available = false;
     // Nor can tenant quotas: keep only what runs (others may get the rest).
     for (const auto &q : sched.tenant_quotas()) sched.set_tenant_quota(q.name, std::min(q.quota, q.running), t, eff);
     // Free grants cannot be renewed now: they are not used.
