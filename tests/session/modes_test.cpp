@@ -8,7 +8,7 @@ TEST_CASE("QUEUE runs FIFO up to the session's max_concurrent") {
   Sess s(opts(LANE_SESSION_QUEUE, 2));
   Gate &g = s.gate();
   for (const char *id : {"m1", "m2", "m3", "m4"}) s.enqueue_ok(s.msg(id, &g));
-  REQUIRE(s.rec().wait_started("m2"));
+  REQUIRE(s.wait_runs(2));  // m1 and m2 both inside their bodies before m3 can start
   CHECK(lane_session_active(s.session) == 2);
   CHECK(lane_session_queued(s.session) == 2);
   CHECK(s.rec().starts("m3") == 0);

@@ -5,7 +5,9 @@
 #pragma once
 
 #include <algorithm>
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "../capi/capi_fixture.hpp"
@@ -138,6 +140,16 @@ class Sess {
   std::vector<std::string> run_order() {
     std::lock_guard lk(mu_);
     return run_order_;
+  }
+  // Waits until n runs have recorded themselves in run_order: a run counts
+  // as started (Recorder) a moment before its body records.
+  bool wait_runs(std::size_t n) {
+    const auto until = std::chrono::steady_clock::now() + capi_test::kDeadline;
+    while (run_order().size() < n) {
+      if (std::chrono::steady_clock::now() > until) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return true;
   }
   lane_status_t status(const std::string &id) { return rec().outcome(id).status; }
 
