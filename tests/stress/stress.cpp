@@ -732,6 +732,24 @@ void dump_stats(const LaneSlot &s, const lane_stats_t &st) {
                static_cast<unsigned long long>(st.cancelled), static_cast<unsigned long long>(st.preempted),
                static_cast<unsigned long long>(st.timed_out), static_cast<unsigned long long>(st.closed), st.running,
                st.queued, static_cast<unsigned long long>(st.refused), st.paused);
+  // What holds the queue back, for a lane that stopped moving.
+  // The library's clock is Unix-epoch ns.
+  const long long now = static_cast<long long>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+  std::fprintf(stderr,
+               "  %s: blocked_by %d, slots in use %u of %u (width %u), released %u, reacquiring %u, rate waits %llu, "
+               "rate ready in %lld ns, cooldown until %lld ns from now, cost used %lld\n",
+               s.name.c_str(), static_cast<int>(st.blocked_by), st.slots_in_use, st.max_concurrent, st.width,
+               st.released, st.reacquiring, static_cast<unsigned long long>(st.rate_waits),
+               st.rate_ready_at_ns != 0 ? static_cast<long long>(st.rate_ready_at_ns) - now : 0LL,
+               st.cooldown_until_ns != 0 ? static_cast<long long>(st.cooldown_until_ns) - now : 0LL,
+               static_cast<long long>(st.cost_used));
+  for (const char *tenant : kTenants) {
+    std::uint32_t n = 0;
+    if (lane_tenant_running(s.lane.load(), tenant, &n) == LANE_OK && n != 0) {
+      std::fprintf(stderr, "  %s: tenant \"%s\" counts %u running\n", s.name.c_str(), tenant, n);
+    }
+  }
 }
 
 // After lane_wait_idle: the stats add up and agree with the ledger.
@@ -769,6 +787,22 @@ void check_quiet(LaneSlot &s, const char *when, bool closed) {
     STRESS_FAIL("%s %s: stats refused = %llu, want %llu (+ up to %llu invalid)", s.name.c_str(), when,
                 static_cast<unsigned long long>(st.refused), static_cast<unsigned long long>(t.refused),
                 static_cast<unsigned long long>(t.invalid));
+    bad = true;
+  }
+  // Nothing runs, so no tenant counts a running job: a count left behind
+  // would hold that tenant's queued jobs back forever under a limit.
+  for (const char *tenant : kTenants) {
+    std::uint32_t n = 0;
+    const lane_status_t tr = lane_tenant_running(s.lane.load(), tenant, &n);
+    if (tr != LANE_OK) {
+      STRESS_FAIL("lane_tenant_running(%s, \"%s\") returned %s", s.name.c_str(), tenant, lane_status_name(tr));
+    } else if (n != 0) {
+      STRESS_FAIL("%s %s: tenant \"%s\" still counts %u running jobs", s.name.c_str(), when, tenant, n);
+      bad = true;
+    }
+  }
+  if (st.slots_in_use != 0) {
+    STRESS_FAIL("%s %s: %u slots still in use", s.name.c_str(), when, st.slots_in_use);
     bad = true;
   }
   if (t.pending != 0) STRESS_FAIL("%s %s: %llu submissions pending", s.name.c_str(), when, static_cast<unsigned long long>(t.pending));
