@@ -3,6 +3,7 @@
 // per outcome or quantile), lanes in name order.
 #include <algorithm>
 #include <functional>
+#include <utility>
 
 #include "registry/prom.hpp"
 #include "registry/registry.hpp"
@@ -101,7 +102,34 @@ std::string lane_registry_s::metrics() {
   });
   w.family("lane_refused_total", "counter", "Submissions refused (busy, duplicate, full, closed, deadlock).",
            [](const LaneRow &r, Writer &o) { o.sample("lane_refused_total", r, U{r.s.refused}); });
+  w.family("lane_preemptions_total", "counter", "Preemption requests (requeued victims included).",
+           [](const LaneRow &r, Writer &o) { o.sample("lane_preemptions_total", r, U{r.s.preemptions}); });
+  // What holds the queue back: one sample per reason, 1 for the current one
+  // (all 0 when nothing waits), so an alert can key on the reason.
+  w.family("lane_blocked", "gauge", "1 for the reason the front of the queue waits, 0 for the others.",
+           [](const LaneRow &r, Writer &o) {
+             static constexpr std::pair<lane_blocked_by_t, const char *> reasons[] = {
+                 {LANE_BLOCKED_FULL, "full"},         {LANE_BLOCKED_PAUSED, "paused"},
+                 {LANE_BLOCKED_COOLDOWN, "cooldown"}, {LANE_BLOCKED_PRIORITY, "priority"},
+                 {LANE_BLOCKED_TENANT, "tenant"},     {LANE_BLOCKED_RATE, "rate"},
+                 {LANE_BLOCKED_TENANT_LIMIT, "tenant_limit"}};
+             for (const auto &[reason, label] : reasons) {
+               o.sample("lane_blocked", r, U{r.s.blocked_by == reason ? 1u : 0u}, "reason", label);
+             }
+           });
+  w.family("lane_cooldown_remaining_seconds", "gauge",
+           "Time left of the lane's cooldown (lane_cooldown or the adaptive width's); 0 if none.",
+           [](const LaneRow &r, Writer &o) {
+             const std::int64_t left = r.s.cooldown_until_ns ? r.s.cooldown_until_ns - r.now_ns : 0;
+             o.sample("lane_cooldown_remaining_seconds", r, seconds(left > 0 ? left : 0));
+           });
   // Budgets.
+  w.family("lane_rate_ready_seconds", "gauge",
+           "Time until the rate limits let the front of the queue go; 0 if they do not hold it.",
+           [](const LaneRow &r, Writer &o) {
+             const std::int64_t left = r.s.rate_ready_at_ns ? r.s.rate_ready_at_ns - r.now_ns : 0;
+             o.sample("lane_rate_ready_seconds", r, seconds(left > 0 ? left : 0));
+           });
   w.family("lane_width", "gauge", "The cap in slots now: the adaptive width, else max_concurrent.",
            [](const LaneRow &r, Writer &o) { o.sample("lane_width", r, U{r.s.width}); });
   w.family("lane_slots_in_use", "gauge", "Slots held by running jobs (a job may hold several).",

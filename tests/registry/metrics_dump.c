@@ -39,7 +39,10 @@ static int32_t failing_job(lane_ctx_t *ctx, void *ud) {
 
 static int64_t config(const char *key, int64_t def, void *ud) {
   (void)ud;
-  return strcmp(key, "lanes.llm.max_concurrent") == 0 ? 2 : def;
+  if (strcmp(key, "lanes.llm.max_concurrent") == 0 || strcmp(key, "lanes.pre.max_concurrent") == 0) {
+    return strcmp(key, "lanes.llm.max_concurrent") == 0 ? 2 : 1;
+  }
+  return strcmp(key, "lanes.pre.preempt_min_runtime_ns") == 0 ? -1 : def;  /* no guard */
 }
 
 static void must(lane_status_t s, const char *what) {
@@ -120,6 +123,38 @@ int main(void) {
   must(lane_resume(timed), "resume");
   must(lane_wait_idle(timed, -1), "wait idle");
 
+  /* The clock stands still from here on. */
+  /* cool: one job held back by a 3 s cooldown. */
+  lane_t *cool, *paced, *pre;
+  must(lane_registry_get_or_create(reg, "cool", &cool), "cool");
+  must(lane_cooldown(cool, INT64_C(3000000000)), "cooldown");
+  submit(cool, "c1", ok_job);
+  /* paced: 1 request per 10 s; p1 took it, so p2 waits 10 s for the rate. */
+  must(lane_registry_get_or_create(reg, "paced", &paced), "paced");
+  must(lane_set_rate_limit(paced, LANE_RATE_REQUESTS, 1, INT64_C(10000000000), 1), "rate limit");
+  {
+    lane_job_t j = LANE_JOB_INIT;
+    j.id = "p1";
+    j.run = ok_job;
+    must(lane_submit_wait(paced, &j, -1, NULL), "p1");
+  }
+  submit(paced, "p2", ok_job);
+  /* pre (1 slot, no min-runtime guard): h1 preempts the preemptible v1. */
+  must(lane_registry_get_or_create(reg, "pre", &pre), "pre");
+  {
+    lane_job_t v = LANE_JOB_INIT;
+    v.id = "v1";
+    v.run = until_cancelled;
+    v.flags = LANE_JOB_PREEMPTIBLE;
+    must(lane_submit(pre, &v, NULL), "v1");
+    lane_job_t h = LANE_JOB_INIT;
+    h.id = "h1";
+    h.run = ok_job;
+    h.priority = 5;
+    must(lane_submit(pre, &h, NULL), "h1");
+    must(lane_wait_idle(pre, -1), "wait idle pre");
+  }
+
   size_t len = 0;
   if (lane_registry_metrics(reg, NULL, 0, &len) != LANE_ERR_INVALID || len == 0) return fprintf(stderr, "size query\n"), 1;
   const size_t need = len;
@@ -145,11 +180,13 @@ int main(void) {
            ", \"wait_p50_ns\": %" PRId64 ", \"wait_p99_ns\": %" PRId64 ", \"run_p50_ns\": %" PRId64
            ", \"run_p99_ns\": %" PRId64 ", \"paused\": %d, \"width\": %u, \"slots_in_use\": %u, \"released\": %u"
            ", \"reacquiring\": %u, \"rate_waits\": %" PRIu64 ", \"cost_used\": %" PRId64 ", \"overloads\": %" PRIu64
-           ", \"alice_running\": %u}\n",
+           ", \"preemptions\": %" PRIu64 ", \"blocked_by\": %d, \"cooldown_until_ns\": %" PRId64
+           ", \"rate_ready_at_ns\": %" PRId64 ", \"alice_running\": %u}\n",
            s.name, s.max_concurrent, s.running, s.queued, s.oldest_queued_at_ns, fake_clock(NULL), s.throughput_1m,
            s.submitted, s.completed, s.failed, s.cancelled, s.preempted, s.timed_out, s.closed, s.refused,
            s.wait_p50_ns, s.wait_p99_ns, s.run_p50_ns, s.run_p99_ns, s.paused, s.width, s.slots_in_use, s.released,
-           s.reacquiring, s.rate_waits, s.cost_used, s.overloads, alice_running(lane_registry_get(reg, names[i])));
+           s.reacquiring, s.rate_waits, s.cost_used, s.overloads, s.preemptions, (int)s.blocked_by,
+           s.cooldown_until_ns, s.rate_ready_at_ns, alice_running(lane_registry_get(reg, names[i])));
   }
   lane_registry_destroy(reg);
   return 0;

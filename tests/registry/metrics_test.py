@@ -13,7 +13,7 @@ def main():
     out = subprocess.run([sys.argv[1]], check=True, capture_output=True, text=True).stdout
     text, stats_text = out.split("#STATS\n")
     stats = {s["lane"]: s for s in map(json.loads, stats_text.splitlines())}
-    assert set(stats) == {"llm", "tools", "idle.lane:x-1", "timed"}, stats.keys()
+    assert set(stats) == {"llm", "tools", "idle.lane:x-1", "timed", "cool", "paced", "pre"}, stats.keys()
 
     samples = {}  # (sample name, lane, extra label value) -> value
     types = {}
@@ -21,7 +21,7 @@ def main():
         types[fam.name] = fam.type
         for s in fam.samples:
             extra = (s.labels.get("outcome") or s.labels.get("quantile") or s.labels.get("state")
-                     or s.labels.get("tenant") or "")
+                     or s.labels.get("tenant") or s.labels.get("reason") or "")
             key = (s.name, s.labels["lane"], extra)
             assert key not in samples, f"duplicate sample {key}"
             samples[key] = s.value
@@ -34,6 +34,8 @@ def main():
         "lane_width": "gauge", "lane_slots_in_use": "gauge", "lane_released": "gauge",
         "lane_rate_waits": "counter", "lane_cost_used": "counter", "lane_overloads": "counter",
         "lane_tenant_running": "gauge", "lane_tenant_limit": "gauge",
+        "lane_preemptions": "counter", "lane_blocked": "gauge", "lane_cooldown_remaining_seconds": "gauge",
+        "lane_rate_ready_seconds": "gauge",
         # Shared lanes (tests/cluster checks their samples): the families, with none here.
         "lane_shared_available": "gauge", "lane_global_running": "gauge", "lane_global_queued": "gauge",
         "lane_leases_lost": "counter", "lane_releases_refused": "counter",
@@ -72,7 +74,14 @@ def main():
             ("lane_rate_waits_total", ""): s["rate_waits"],
             ("lane_cost_used_total", ""): s["cost_used"],
             ("lane_overloads_total", ""): s["overloads"],
+            ("lane_preemptions_total", ""): s["preemptions"],
         }
+        reasons = ["full", "paused", "cooldown", "priority", "tenant", "rate", "tenant_limit"]
+        for code, reason in enumerate(reasons, start=1):
+            checks[("lane_blocked", reason)] = 1 if s["blocked_by"] == code else 0
+        left = lambda at: max(0, at - s["now_ns"]) / 1e9 if at else 0.0
+        checks[("lane_cooldown_remaining_seconds", "")] = left(s["cooldown_until_ns"])
+        checks[("lane_rate_ready_seconds", "")] = left(s["rate_ready_at_ns"])
         age = (s["now_ns"] - s["oldest_queued_at_ns"]) / 1e9 if s["oldest_queued_at_ns"] else 0.0
         checks[("lane_oldest_queued_age_seconds", "")] = age
         for (name, extra), want in checks.items():
@@ -110,6 +119,15 @@ def main():
     assert samples[("lane_tenant_running", "llm", "bob")] == 0
     assert samples[("lane_tenant_limit", "llm", "bob")] == 1
     assert ("lane_tenant_running", "tools", "alice") not in samples
+    # What holds each queue back, and for how long.
+    blocked = {lane: [r for (n, l, r), val in samples.items() if n == "lane_blocked" and l == lane and val == 1]
+               for lane in stats}
+    assert blocked == {"llm": ["full"], "tools": [], "idle.lane:x-1": [], "timed": [], "cool": ["cooldown"],
+                       "paced": ["rate"], "pre": []}, blocked
+    assert samples[("lane_cooldown_remaining_seconds", "cool", "")] == 3.0
+    assert samples[("lane_rate_ready_seconds", "paced", "")] == 10.0
+    assert samples[("lane_rate_ready_seconds", "llm", "")] == 0.0
+    assert samples[("lane_preemptions_total", "pre", "")] == 1 and stats["pre"]["preempted"] == 1, stats["pre"]
     print(f"{len(samples)} samples parsed and equal to lane_stats for {len(stats)} lanes")
 
 
