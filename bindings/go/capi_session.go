@@ -61,7 +61,8 @@ func cSessionEnqueue(s cSession, p cPort, m *Message, flags uint32, h cgo.Handle
 	copy(buf, m.ID)
 	copy(buf[len(m.ID)+1:], m.Tenant)
 	return result("enqueue", C.golane_session_enqueue(s, p, bptr(buf), (*C.char)(unsafe.Pointer(&buf[len(m.ID)+1])),
-		C.int32_t(m.Priority), C.uint32_t(flags), C.int64_t(m.MaxWait), C.int64_t(m.QueueTimeout), C.uintptr_t(h)))
+		C.int32_t(m.Priority), C.uint32_t(flags), C.int64_t(m.MaxWait), C.int64_t(m.QueueTimeout),
+		C.int64_t(m.Cost), C.uint32_t(m.Slots), C.int64_t(m.RunTimeout), C.uintptr_t(h)))
 }
 
 func cSessionCancelOne(s cSession) bool { return C.lane_session_cancel_one(s) != 0 }

@@ -168,7 +168,8 @@ golane_result golane_session_create(lane_t *lane, const char *key, golane_sessio
                                            golane_tokens *tokens, lane_session_t **out);
 golane_result golane_session_enqueue(lane_session_t *s, lane_port_t *port, const char *id,
                                             const char *tenant, int32_t priority, uint32_t flags,
-                                            int64_t max_wait_ns, int64_t queue_timeout_ns, uintptr_t handle);
+                                            int64_t max_wait_ns, int64_t queue_timeout_ns, int64_t cost,
+                                            uint32_t slots, int64_t run_timeout_ns, uintptr_t handle);
 golane_result golane_session_reset(lane_session_t *s);
 golane_result golane_session_set_max_concurrent(lane_session_t *s, uint32_t n);
 int32_t golane_batch_item(const lane_ctx_t *ctx, uint32_t i, const char **id, uintptr_t *handle);

@@ -60,7 +60,8 @@ golane_result golane_session_create(lane_t *lane, const char *key, golane_sessio
 // library copies them before returning.
 golane_result golane_session_enqueue(lane_session_t *s, lane_port_t *port, const char *id,
                                             const char *tenant, int32_t priority, uint32_t flags,
-                                            int64_t max_wait_ns, int64_t queue_timeout_ns, uintptr_t handle) {
+                                            int64_t max_wait_ns, int64_t queue_timeout_ns, int64_t cost,
+                                            uint32_t slots, int64_t run_timeout_ns, uintptr_t handle) {
   lane_job_t job = LANE_JOB_INIT;
   job.id = id;
   job.tenant = tenant[0] != '\0' ? tenant : NULL;  // NULL: the session key is the tenant
@@ -68,6 +69,9 @@ golane_result golane_session_enqueue(lane_session_t *s, lane_port_t *port, const
   job.flags = flags;
   job.max_wait_ns = max_wait_ns;
   job.queue_timeout_ns = queue_timeout_ns;
+  job.cost = cost;
+  job.slots = slots;
+  job.run_timeout_ns = run_timeout_ns;
   job.run = NULL;  // host-run: granted through the port, run by a goroutine
   job.user_data = (void *)handle;
   job.port = port;

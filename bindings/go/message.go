@@ -31,6 +31,16 @@ type Message struct {
 	// QueueTimeout > 0: a run this message starts that is still queued in
 	// the lane after that long ends ErrTimeout.
 	QueueTimeout time.Duration
+	// Cost is what the message is expected to cost, in the unit of the
+	// lane's RateCost limit (0 = no estimate). A run that merges several
+	// messages (ModeCollect) costs their sum, at most the limit's burst.
+	Cost int64
+	// Slots a run this message is in holds (0 -> 1): the most any of its
+	// messages asks for.
+	Slots uint32
+	// RunTimeout > 0 cancels a run this message starts that is still going
+	// after that long (ErrTimeout).
+	RunTimeout time.Duration
 	// Value is the message's payload, handed to Run in Run.Batch and
 	// Run.NextMessage.
 	Value any

@@ -165,8 +165,11 @@ func (s *Session) Enqueue(ctx context.Context, m Message) (*Pending, error) {
 	if m.Run == nil {
 		return nil, newError("enqueue", StatusInvalid, "message '"+m.ID+"' has no Run")
 	}
-	if m.MaxWait < 0 || m.QueueTimeout < 0 {
-		return nil, newError("enqueue", StatusInvalid, "message '"+m.ID+"' has a negative MaxWait or QueueTimeout")
+	if m.MaxWait < 0 || m.QueueTimeout < 0 || m.RunTimeout < 0 {
+		return nil, newError("enqueue", StatusInvalid, "message '"+m.ID+"' has a negative MaxWait, QueueTimeout or RunTimeout")
+	}
+	if m.Cost < 0 {
+		return nil, newError("enqueue", StatusInvalid, "message '"+m.ID+"' has a negative Cost")
 	}
 	if ctx.Err() != nil {
 		e := newError("enqueue", StatusCancelled, "message '"+m.ID+"' not enqueued: its context is already done")

@@ -262,6 +262,60 @@ func TestSessionCollectMergesAndEveryItemGetsTheRunsOutcome(t *testing.T) {
 	}
 }
 
+func TestSessionCollectRunCostsItsMessagesAndTakesTheirMostSlots(t *testing.T) {
+	for _, limited := range []bool{false, true} {
+		t.Run(fmt.Sprint("limited=", limited), func(t *testing.T) {
+			l := newLane(t, WithMaxConcurrent(4))
+			if limited {
+				// Burst 5: the merged 3 + 4 is capped there, not refused.
+				if err := l.SetRateLimit(RateCost, 1000, time.Second, 5); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s := newSession(t, l, WithMode(ModeCollect))
+			g := newGate()
+			first := mustEnqueue(t, s, Message{ID: "m0", Run: gateRun(g)}) // no cost: counts 1
+			g.waitStarted(t)
+			var slots atomic.Int64
+			merged := func(ctx context.Context, r *Run) error {
+				slots.Store(int64(l.Stats().SlotsInUse))
+				return nil
+			}
+			ps := []*Pending{
+				mustEnqueue(t, s, Message{ID: "m1", Cost: 3, Run: merged}),
+				mustEnqueue(t, s, Message{ID: "m2", Cost: 4, Slots: 2, Run: merged}),
+				mustEnqueue(t, s, Message{ID: "m3", Run: merged}),
+			}
+			waitFor(t, "3 queued", func() bool { return s.Queued() == 3 })
+			g.open()
+			for _, p := range append(ps, first) {
+				if err := p.result(t); err != nil {
+					t.Fatalf("%s: %v", p.ID(), err)
+				}
+			}
+			want := int64(1 + 7)
+			if limited {
+				want = 1 + 5
+			}
+			if got := l.Stats().CostUsed; got != want || slots.Load() != 2 {
+				t.Fatalf("cost used %d (want %d), slots held by the merged run %d (want 2)", got, want, slots.Load())
+			}
+		})
+	}
+}
+
+func TestSessionMessageBudgetsAreChecked(t *testing.T) {
+	s := newSession(t, newLane(t), WithMode(ModeQueue))
+	for name, m := range map[string]Message{
+		"negative cost":        {ID: "c", Cost: -1, Run: noopRun},
+		"negative run timeout": {ID: "r", RunTimeout: -time.Second, Run: noopRun},
+	} {
+		if _, err := s.Enqueue(context.Background(), m); !errors.Is(err, ErrInvalid) {
+			t.Errorf("%s: %v, want ErrInvalid", name, err)
+		}
+	}
+}
+
 func TestSessionInterruptCancelsTheActiveRunAndEndsTheQueued(t *testing.T) {
 	l := newLane(t)
 	s := newSession(t, l, WithMode(ModeInterrupt))

@@ -738,7 +738,10 @@ LANE_API lane_status_t lane_session_destroy(lane_session_t *s);
  * the caller keeps user_data): LANE_ERR_QUEUE_FULL (cap with DROP_NEW),
  * LANE_ERR_DUPLICATE, LANE_ERR_CLOSED (lane closed), LANE_ERR_INVALID.
  * A run uses its first message's run (or port), user_data, tenant, flags,
- * max_wait_ns and queue_timeout_ns, and the highest priority of its messages.
+ * max_wait_ns, queue_timeout_ns and run_timeout_ns, the highest priority and
+ * the most slots of its messages, and the sum of their costs (0 if none gave
+ * one; a merged run's at most the lane's cost burst, so merging never makes
+ * a run the lane must refuse).
  * Outcomes: the run's outcome for every message it carried (its batch and the
  * mailbox messages it took); LANE_ERR_DROPPED, _STALE, _CLEARED, _CANCELLED
  * (interrupted, or session destroyed), _CLOSED (lane closed) for messages that

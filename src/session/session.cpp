@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/saturate.hpp"
 #include "exec/lane.hpp"
 #include "exec/outcome.hpp"
 #include "exec/port.hpp"
@@ -246,7 +247,22 @@ bool lane_session_s::submit_run(Run *r) {
   const lane::exec::JobSpec &first = r->batch.front()->spec();
   lane::exec::JobSpec spec = first;
   spec.id = r->lane_id;
-  for (const Msg *m : r->batch) spec.priority = std::max(spec.priority, m->spec().priority);
+  // A merged run does the work of every message it carries: the highest
+  // priority, the most slots any of them asked for, and the sum of their
+  // cost estimates (0 if none gave one), at most what one grant of the
+  // lane's cost limit can carry, so that merging never makes a run the lane
+  // must refuse.
+  std::int64_t cost = 0;
+  for (const Msg *m : r->batch) {
+    const lane::exec::JobSpec &ms = m->spec();
+    spec.priority = std::max(spec.priority, ms.priority);
+    spec.slots = std::max(spec.slots, ms.slots);
+    if (ms.cost > 0) cost = lane::core::sat_add(cost, ms.cost);
+  }
+  if (r->batch.size() > 1 && cost > 0) {
+    const lane::core::RateLimit limit = lane->rate_limit(lane::core::RateKind::Cost);
+    spec.cost = limit.on ? std::min(cost, std::max(first.cost, limit.burst)) : cost;
+  }
   spec.on_done = nullptr;  // each message gets its own outcome (Run::job_ended)
   lane::exec::SubmitOptions o;
   o.estimate = first.max_wait_ns > 0;

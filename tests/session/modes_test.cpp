@@ -87,6 +87,41 @@ TEST_CASE("COLLECT merges everything queued into one run; every item gets its ou
   CHECK(s.rec().starts("c4") == 0);
 }
 
+TEST_CASE("a COLLECT run costs its messages' estimates together and takes the most slots any asked for") {
+  for (const bool limited : {false, true}) {
+    CAPTURE(limited);
+    Sess s(opts(LANE_SESSION_COLLECT), 4);
+    // With a cost limit whose burst is 5, the merged 3 + 4 is capped at 5:
+    // merging must not make a run the lane refuses (one grant carries 5).
+    if (limited) REQUIRE(lane_set_rate_limit(s.lane(), LANE_RATE_COST, 1000, 1'000'000'000, 5) == LANE_OK);
+    Gate &g = s.gate();
+    s.enqueue_ok(s.msg("c1", &g));  // runs alone, no cost given: counts 1
+    REQUIRE(s.wait_seen("c1"));
+    std::atomic<std::uint32_t> slots_seen{0};
+    Probe &c2 = s.probe("c2", [&](lane_ctx_t *) {
+      slots_seen = stats_of(s.lane()).slots_in_use;
+      return 0;
+    });
+    const struct {
+      Probe *p;
+      std::int64_t cost;
+      std::uint32_t slots;
+    } items[] = {{&c2, 3, 1}, {&s.probe("c3"), 4, 2}, {&s.probe("c4"), 0, 0}};
+    for (const auto &it : items) {
+      lane_job_t j = s.job(*it.p);
+      j.cost = it.cost;
+      j.slots = it.slots;
+      REQUIRE(lane_session_enqueue(s.session, &j) == LANE_OK);
+    }
+    g.open();
+    REQUIRE(s.rec().wait_outcomes(4));
+    for (const char *id : {"c1", "c2", "c3", "c4"}) CHECK(s.status(id) == LANE_OK);
+    CHECK(slots_seen.load() == 2);  // the merged run held c3's 2 slots
+    CHECK(stats_of(s.lane()).completed == 2);  // two runs
+    CHECK(stats_of(s.lane()).cost_used == 1 + (limited ? 5 : 7));
+  }
+}
+
 TEST_CASE("INTERRUPT cancels the active run, ends the queued ones, and waits for the cancelled run") {
   Sess s(opts(LANE_SESSION_INTERRUPT));
   // i1 ignores its cancellation until `slow` opens: the new run must not

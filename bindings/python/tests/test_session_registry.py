@@ -32,6 +32,37 @@ def test_collect_merges_queued_messages_into_one_run(make_lane: Any) -> None:
     assert runs == [[("m0", "hi"), ("m1", "are you there?"), ("m2", "order #1234")]]
 
 
+@pytest.mark.parametrize("burst", [None, 5])
+def test_a_collect_run_costs_its_messages_together_and_takes_their_most_slots(make_lane: Any,
+                                                                             burst: int | None) -> None:
+    lane = make_lane("llm", 4)
+    if burst is not None:  # the merged 3 + 4 is capped at the burst, not refused
+        lane.set_rate_limit(liblane.RateKind.COST, 1000, 1.0, burst=burst)
+    gate = Gate()
+    held: list[int] = []
+    with Session(lane, "user-42", mode=SessionMode.COLLECT, debounce=0) as chat:
+        first = chat.enqueue(gate, id="m0")  # no cost: counts 1
+        assert gate.started.wait(5)
+
+        def merged() -> None:
+            held.append(lane.stats().slots_in_use)
+
+        futs = [chat.enqueue(merged, id="m1", cost=3), chat.enqueue(merged, id="m2", cost=4, slots=2),
+                chat.enqueue(merged, id="m3")]
+        wait_for(lambda: chat.queued == 3)
+        gate.release.set()
+        first.result(5)
+        for f in futs:
+            f.result(5)
+    assert held == [2]
+    assert lane.stats().cost_used == 1 + (7 if burst is None else 5)
+    with Session(lane, "bad") as bad:
+        with pytest.raises(liblane.InvalidError):
+            bad.enqueue(merged, id="neg", cost=-1)
+        with pytest.raises(liblane.InvalidError):
+            bad.enqueue(merged, id="neg", run_timeout=-1.0)
+
+
 def test_interrupt_cancels_the_active_run_and_runs_the_new_message(make_lane: Any) -> None:
     lane = make_lane("llm", 1)
     chat = Session(lane, "u", mode="interrupt", debounce=0)

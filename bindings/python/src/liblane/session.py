@@ -162,8 +162,16 @@ class Session:
         preemptible: bool = False,
         max_wait: Seconds | None = None,
         queue_timeout: Seconds | None = None,
+        cost: int = 0,
+        slots: int = 0,
+        run_timeout: Seconds | None = None,
     ) -> JobFuture[T]:
         """Gives the session a message; returns its outcome Future.
+
+        cost, slots and run_timeout are as for Lane.submit: a run takes the
+        most slots any of its messages asks for and its first message's
+        run_timeout, and a merged run (mode collect) costs the sum of its
+        messages' costs, at most the lane's cost burst.
 
         Refused (QueueFullError with drop='new', DuplicateError, ClosedError,
         InvalidError): raises, and there will be no outcome. Outcomes besides
@@ -171,7 +179,7 @@ class Session:
         session closed), ClosedError (lane closed).
         """
         j = self._lane._job_struct(encode(id, "message id"), tenant, priority, preemptible, False, steerable,
-                                   max_wait, queue_timeout)
+                                   max_wait, queue_timeout, cost, slots, run_timeout)
         st: _CallbackJob[T] = _CallbackJob(id, self._lane.name, fn, args, self, payload)
         key = new_key()
         st.key = key
