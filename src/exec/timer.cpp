@@ -10,17 +10,15 @@ namespace lane::exec {
 
 namespace {
 constexpr std::int64_t kInjectedClockPollNs = 5'000'000;
+// The longest the thread sleeps, armed or not. On Windows a second: a guard
+// against a lost condition-variable wakeup, which would otherwise leave a
+// rate-limited queue waiting for the next arm (the stress test saw one such
+// stall, once, under wine). Linux's futex-based condition variables need no
+// guard: an idle process wakes once an hour there.
 #ifdef _WIN32
-// On Windows the thread never sleeps longer than a second, even with
-// nothing armed: a guard against a lost condition-variable wakeup, which
-// would otherwise leave a rate-limited queue waiting for the next arm. The
-// stress test saw one such stall, once, under wine; Linux's futex-based
-// condition variables need no guard, so an idle process stays idle there.
 constexpr std::int64_t kLongestWaitNs = 1'000'000'000;
-constexpr bool kBoundIdleWait = true;
 #else
 constexpr std::int64_t kLongestWaitNs = std::int64_t{3600} * 1'000'000'000;
-constexpr bool kBoundIdleWait = false;
 #endif
 }  // namespace
 
@@ -119,11 +117,7 @@ void Timer::main() {
   std::unique_lock lk(mu_);
   for (;;) {
     if (due_.empty()) {
-      if constexpr (kBoundIdleWait) {
-        cv_.wait_for(lk, std::chrono::nanoseconds(kLongestWaitNs));
-      } else {
-        cv_.wait(lk);
-      }
+      cv_.wait_for(lk, std::chrono::nanoseconds(kLongestWaitNs));
       continue;
     }
     const auto first = due_.begin();

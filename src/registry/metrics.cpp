@@ -19,6 +19,10 @@ struct LaneRow {
 };
 
 double seconds(std::int64_t ns) { return static_cast<double>(ns) / 1e9; }
+// Seconds from now to at_ns; 0 when at_ns is 0 (none) or past.
+double seconds_until(std::int64_t at_ns, std::int64_t now_ns) {
+  return at_ns > now_ns ? seconds(at_ns - now_ns) : 0;
+}
 
 class Writer {
  public:
@@ -120,15 +124,13 @@ std::string lane_registry_s::metrics() {
   w.family("lane_cooldown_remaining_seconds", "gauge",
            "Time left of the lane's cooldown (lane_cooldown or the adaptive width's); 0 if none.",
            [](const LaneRow &r, Writer &o) {
-             const std::int64_t left = r.s.cooldown_until_ns ? r.s.cooldown_until_ns - r.now_ns : 0;
-             o.sample("lane_cooldown_remaining_seconds", r, seconds(left > 0 ? left : 0));
+             o.sample("lane_cooldown_remaining_seconds", r, seconds_until(r.s.cooldown_until_ns, r.now_ns));
            });
   // Budgets.
   w.family("lane_rate_ready_seconds", "gauge",
            "Time until the rate limits let the front of the queue go; 0 if they do not hold it.",
            [](const LaneRow &r, Writer &o) {
-             const std::int64_t left = r.s.rate_ready_at_ns ? r.s.rate_ready_at_ns - r.now_ns : 0;
-             o.sample("lane_rate_ready_seconds", r, seconds(left > 0 ? left : 0));
+             o.sample("lane_rate_ready_seconds", r, seconds_until(r.s.rate_ready_at_ns, r.now_ns));
            });
   w.family("lane_width", "gauge", "The cap in slots now: the adaptive width, else max_concurrent.",
            [](const LaneRow &r, Writer &o) { o.sample("lane_width", r, U{r.s.width}); });
